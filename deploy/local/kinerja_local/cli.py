@@ -1,0 +1,255 @@
+"""``kinerja-local``: install, start and stop Kinerja on this machine, and feed it a city.
+
+kinerja-local install        fetch Kafka's jars and build FerretDB (cached)
+kinerja-local up             Kafka, FerretDB and the four services, in the background
+kinerja-local down           stop everything this folder started
+kinerja-local status         what runs, where
+kinerja-local simulate       send a simulated Tanjungbalai's attendance to intake
+kinerja-local run            up + simulate, then wait for Ctrl-C and stop everything
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kinerja_local.city import generate_city
+from kinerja_local.sender import send_events
+from kinerja_local.services import default_services, start_services, stop_services
+from kinerja_local.simulator import attendance_events, working_days
+from kinerja_local.stack import (
+    REPO_ROOT,
+    LocalFerretDB,
+    LocalKafka,
+    Ports,
+    Process,
+    StackError,
+    install_ferretdb,
+    install_kafka,
+)
+
+console = Console()
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+
+
+class LocalSettings(BaseSettings):
+    """Ports and folders of the local stack; environment variables start with KINERJA_LOCAL_."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_LOCAL_")
+
+    kafka_port: int = Field(9092, ge=1, le=65535)
+    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    mongodb_port: int = Field(27017, ge=1, le=65535)
+    base_port: int = Field(8001, ge=1, le=65530, description="intake; scoring +1, ...")
+    state_dir: Path = REPO_ROOT / ".local"
+    kafka_heap_mb: int = 512
+
+    @property
+    def ports(self) -> Ports:
+        return Ports(self.kafka_port, self.kafka_controller_port, self.mongodb_port)
+
+
+def _components(s: LocalSettings) -> tuple[LocalKafka, LocalFerretDB]:
+    return (
+        LocalKafka(s.state_dir, s.kafka_port, s.kafka_controller_port, s.kafka_heap_mb),
+        LocalFerretDB(s.state_dir, s.mongodb_port),
+    )
+
+
+def _fail(exc: StackError) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(1)
+
+
+def _log(msg: str) -> None:
+    console.print(f"[dim]•[/] {msg}")
+
+
+@app.command()
+def install() -> None:
+    """Fetch Kafka's jars (Maven) and build FerretDB (Go), once; later calls return at once."""
+    try:
+        t0 = time.monotonic()
+        libs = install_kafka(_log)
+        binary = install_ferretdb(_log)
+    except StackError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"Kafka jars: {libs}\nFerretDB:   {binary}\n"
+        f"[green]installed[/] in {time.monotonic() - t0:.1f}s"
+    )
+
+
+def _up(s: LocalSettings, services: bool) -> None:
+    kafka, ferret = _components(s)
+    t0 = time.monotonic()
+    kafka.start(_log)
+    _log(f"Kafka ready on {s.ports.kafka_bootstrap}")
+    ferret.start(_log)
+    _log(f"FerretDB ready on {s.ports.mongodb_url}")
+    if services:
+        start_services(default_services(s.base_port), s.ports, s.state_dir, _log)
+    console.print(f"[green]up[/] in {time.monotonic() - t0:.1f}s")
+    _print_where(s, services)
+
+
+def _print_where(s: LocalSettings, services: bool) -> None:
+    table = Table(title="Kinerja on this machine", show_lines=False)
+    table.add_column("component")
+    table.add_column("where")
+    table.add_row("Kafka", s.ports.kafka_bootstrap)
+    table.add_row("MongoDB wire (FerretDB)", s.ports.mongodb_url)
+    if services:
+        for spec in default_services(s.base_port):
+            table.add_row(spec.name, f"{spec.url}  (docs {spec.url}/docs, metrics /metrics)")
+    table.add_row("logs", str(s.state_dir / "logs"))
+    console.print(table)
+
+
+@app.command()
+def up(
+    services: Annotated[bool, typer.Option(help="Start the four services too")] = True,
+) -> None:
+    """Start Kafka, FerretDB and the services in the background (installing on first use)."""
+    try:
+        _up(LocalSettings(), services)
+    except StackError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def down() -> None:
+    """Stop the services, FerretDB and Kafka that this folder started."""
+    s = LocalSettings()
+    stopped = stop_services(default_services(s.base_port), s.state_dir)
+    kafka, ferret = _components(s)
+    if ferret.stop():
+        stopped.append("ferretdb")
+    if kafka.stop():
+        stopped.append("kafka")
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+@app.command()
+def status() -> None:
+    """Show which local processes run."""
+    s = LocalSettings()
+    table = Table()
+    table.add_column("process")
+    table.add_column("pid")
+    table.add_column("log")
+    for name in ["kafka", "ferretdb"] + [x.name for x in default_services(s.base_port)]:
+        proc = Process(name, s.state_dir)
+        pid = proc.pid()
+        table.add_row(name, str(pid) if pid else "[red]stopped[/]", str(proc.log_file))
+    console.print(table)
+
+
+def _simulate(
+    intake_url: str, employees: int, start: date, end: date, seed: int, speed: float | None
+) -> None:
+    city = generate_city(seed, employees)
+    days = list(working_days(start, end))
+    console.print(
+        f"city: {len(city.units)} OPD, {len(city.employees)} employees; "
+        f"{len(days)} working days {start}..{end}"
+    )
+    expected = round(len(city.employees) * 1.96 * len(days))
+    with Progress(
+        TextColumn("[bold]sending attendance"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("send", total=expected)
+        report = send_events(
+            attendance_events(city, start, end),
+            intake_url,
+            speed=speed,
+            on_batch=lambda n: progress.advance(task, n),
+        )
+        progress.update(task, total=report.sent, completed=report.sent)
+    console.print(
+        f"sent {report.sent} events in {report.batches} batches: "
+        f"{report.accepted} accepted, {report.duplicates} duplicates, "
+        f"{report.rejected} rejected"
+    )
+    for err in report.errors[:5]:
+        console.print(f"[yellow]rejected:[/] {err}")
+
+
+def _month_start(today: date) -> date:
+    return today.replace(day=1)
+
+
+@app.command()
+def simulate(
+    intake_url: Annotated[str, typer.Option(help="Intake's base URL")] = "",
+    employees: Annotated[int, typer.Option(min=3, help="City size")] = 4500,
+    days: Annotated[int, typer.Option(min=0, help="Days back from today (0: this month)")] = 0,
+    seed: Annotated[int, typer.Option(help="Same seed, same city and events")] = 1956,
+    speed: Annotated[
+        float, typer.Option(help="0: as fast as possible; 1: real time; 3600: an hour per second")
+    ] = 0,
+) -> None:
+    """Send a simulated city's attendance to intake."""
+    s = LocalSettings()
+    today = date.today()  # noqa: DTZ011 - the city's calendar day
+    start = today - timedelta(days=days) if days else _month_start(today)
+    _simulate(
+        intake_url or f"http://127.0.0.1:{s.base_port}",
+        employees,
+        start,
+        today,
+        seed,
+        speed or None,
+    )
+
+
+@app.command()
+def run(
+    employees: Annotated[int, typer.Option(min=3)] = 4500,
+    seed: Annotated[int, typer.Option()] = 1956,
+) -> None:
+    """Start everything, feed this month's attendance of a simulated city, wait for Ctrl-C."""
+    s = LocalSettings()
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    try:
+        _up(s, services=True)
+        today = date.today()  # noqa: DTZ011
+        _simulate(
+            f"http://127.0.0.1:{s.base_port}", employees, _month_start(today), today, seed, None
+        )
+        sample = generate_city(seed, employees).employees[7]
+        console.print(
+            "\nTry: [bold]curl "
+            f"'http://127.0.0.1:{s.base_port + 1}/v1/employees/{sample.nip}/evaluation"
+            f"?period={today:%Y-%m}'[/]\n"
+            "Kinerja runs; press Ctrl-C to stop everything."
+        )
+        signal.signal(signal.SIGTERM, _stop)
+        while not stop:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except StackError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+    finally:
+        console.print("stopping…")
+        down()

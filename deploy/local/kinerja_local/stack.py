@@ -1,0 +1,453 @@
+"""Install, start and stop the local infrastructure on loopback: Apache Kafka (KRaft, single node,
+jars from Maven Central) and FerretDB (SQLite backend, embedded in a small Go program).
+
+Installs are cached under ``KINERJA_CACHE_DIR`` (default ``~/.cache/kinerja``) and idempotent;
+data, logs and pid files live in a state folder (default ``.local/`` in the repository, ignored
+by git). Processes run in their own process group so a stop takes their children with them.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+LOCAL_DIR = Path(__file__).resolve().parents[1]
+KAFKA_POM = LOCAL_DIR / "kafka" / "pom.xml"
+FERRETDB_SRC = LOCAL_DIR / "ferretdb"
+
+
+class StackError(RuntimeError):
+    """A step failed; the message says what to do about it."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("KINERJA_CACHE_DIR", Path.home() / ".cache" / "kinerja"))
+
+
+def kafka_version() -> str:
+    m = re.search(r"<kafka.version>([^<]+)</kafka.version>", KAFKA_POM.read_text())
+    if not m:
+        raise StackError(f"{KAFKA_POM} names no <kafka.version>")
+    return m.group(1)
+
+
+# --- prerequisites ------------------------------------------------------------------------
+
+
+def _java_major() -> int:
+    java = shutil.which("java")
+    if java is None:
+        raise StackError(
+            "Java is not installed. Kafka needs Java 17 or newer: "
+            "`apt-get install openjdk-17-jre-headless` (and `maven` to fetch the jars)."
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not m:
+        raise StackError(f"could not read the Java version from: {out.strip()[:200]}")
+    major = int(m.group(1))
+    return int(m.group(2) or 0) if major == 1 else major
+
+
+def check_java() -> None:
+    major = _java_major()
+    if major < 17:
+        raise StackError(
+            f"Java {major} found; Kafka 4 needs Java 17 or newer. "
+            "Install openjdk-17 and put it first on PATH (or set JAVA_HOME)."
+        )
+
+
+def _need(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise StackError(f"`{tool}` is not installed. {hint}")
+    return path
+
+
+# --- install ------------------------------------------------------------------------------
+
+
+def kafka_libs_dir() -> Path:
+    return cache_dir() / f"kafka-{kafka_version()}" / "libs"
+
+
+def install_kafka(log: Callable[[str], None] = print) -> Path:
+    """Copy the broker's runtime jars from Maven Central into the cache (once)."""
+    check_java()
+    libs = kafka_libs_dir()
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    mvn = _need("mvn", "Maven fetches Kafka's jars from Maven Central: `apt-get install maven`.")
+    log(f"installing Apache Kafka {kafka_version()} jars into {libs} (Maven, once)")
+    tmp = libs.with_name("libs.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    result = subprocess.run(
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(KAFKA_POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={tmp}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise StackError(
+            "Maven could not fetch Kafka's jars (is Maven Central reachable?):\n"
+            + (result.stdout + result.stderr)[-2000:]
+        )
+    shutil.rmtree(libs, ignore_errors=True)
+    tmp.rename(libs)
+    marker.write_text(kafka_version())
+    return libs
+
+
+def _ferretdb_source_hash() -> str:
+    h = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        h.update((FERRETDB_SRC / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def ferretdb_binary() -> Path:
+    return cache_dir() / f"ferretdb-{_ferretdb_source_hash()}" / "ferretdb-local"
+
+
+def install_ferretdb(log: Callable[[str], None] = print) -> Path:
+    """Build the small Go program that embeds FerretDB 1.24 (once per source change)."""
+    binary = ferretdb_binary()
+    if binary.exists():
+        return binary
+    go = _need("go", "FerretDB is built from the Go module proxy: install Go 1.24 or newer.")
+    log(f"building FerretDB (Go, once) into {binary}")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    tmp = binary.with_suffix(".partial")
+    result = subprocess.run(
+        [go, "build", "-trimpath", "-o", str(tmp), "."],
+        cwd=FERRETDB_SRC,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CGO_ENABLED": "0"},
+    )
+    if result.returncode != 0:
+        raise StackError(
+            "Go could not build FerretDB (is the Go module proxy reachable?):\n"
+            + (result.stdout + result.stderr)[-2000:]
+        )
+    tmp.rename(binary)
+    return binary
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ports:
+    kafka: int = 9092
+    kafka_controller: int = 9093
+    mongodb: int = 27017
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka}"
+
+    @property
+    def mongodb_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongodb}/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+class Process:
+    """A background process with a pid file and a log file in the state folder."""
+
+    def __init__(self, name: str, state: Path) -> None:
+        self.name = name
+        self.pid_file = state / "run" / f"{name}.pid"
+        self.log_file = state / "logs" / f"{name}.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            self.pid_file.unlink(missing_ok=True)
+            return None
+        except PermissionError:
+            pass
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(
+        self, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> int:
+        if (pid := self.pid()) is not None:
+            return pid
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as out:
+            proc = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                cwd=cwd,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        return proc.pid
+
+    def stop(self, timeout_s: float = 20.0) -> bool:
+        """SIGTERM the process group, wait, then SIGKILL; True if something was stopped."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        _reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log yet)"
+
+
+def _alive(pid: int) -> bool:
+    _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); /proc tells the truth on Linux.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str, proc: Process) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if not proc.running():
+            raise StackError(
+                f"{what} exited during start; its log ({proc.log_file}):\n{proc.tail()}"
+            )
+        time.sleep(0.2)
+    raise StackError(
+        f"{what} did not become ready in {timeout_s:.0f}s; log {proc.log_file}:\n{proc.tail()}"
+    )
+
+
+# --- Kafka ----------------------------------------------------------------------------------
+
+_KAFKA_PROPERTIES = """\
+# Written by kinerja-local: a single-node KRaft broker+controller on loopback.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs={data}
+num.partitions=6
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=-1
+"""
+
+_LOG4J2 = """\
+Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: org.apache.kafka.controller
+        level: WARN
+"""
+
+
+class LocalKafka:
+    def __init__(self, state: Path, port: int, controller_port: int, heap_mb: int = 512) -> None:
+        self.state = state / "kafka"
+        self.port = port
+        self.controller_port = controller_port
+        self.heap_mb = heap_mb
+        self.proc = Process("kafka", state)
+
+    def _broker_ready(self) -> bool:
+        # The broker logs this once it serves clients; the port alone opens earlier.
+        return port_open(self.port) and "Kafka Server started" in self.proc.tail(400)
+
+    def start(self, log: Callable[[str], None] = print, timeout_s: float = 90.0) -> None:
+        libs = install_kafka(log)
+        if self.proc.running():
+            return
+        for p in (self.port, self.controller_port):
+            if port_open(p):
+                raise StackError(
+                    f"port {p} is already in use; stop what holds it or choose "
+                    "other ports (KINERJA_LOCAL_KAFKA_PORT, ..._CONTROLLER_PORT)"
+                )
+        data = self.state / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        props = self.state / "server.properties"
+        props.write_text(
+            _KAFKA_PROPERTIES.format(port=self.port, controller=self.controller_port, data=data)
+        )
+        log4j = self.state / "log4j2.yaml"
+        log4j.write_text(_LOG4J2)
+        java = _need("java", "Install Java 17 (openjdk-17-jre-headless).")
+        classpath = f"{libs}/*"
+        if not (data / "meta.properties").exists():
+            # A cluster id is 16 random bytes, base64url without padding (what random-uuid prints).
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            fmt = subprocess.run(
+                [
+                    java,
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(props),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if fmt.returncode != 0:
+                raise StackError(f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}")
+        self.proc.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.proc.log_file.write_text("")  # readiness is read from this run's log
+        self.proc.start(
+            [
+                java,
+                f"-Xms{self.heap_mb // 2}m",
+                f"-Xmx{self.heap_mb}m",
+                "-XX:+UseG1GC",
+                "-XX:TieredStopAtLevel=1",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={log4j}",
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(props),
+            ]
+        )
+        wait_until(self._broker_ready, timeout_s, f"Kafka on port {self.port}", self.proc)
+
+    def stop(self) -> bool:
+        return self.proc.stop(timeout_s=30)
+
+
+# --- FerretDB -------------------------------------------------------------------------------
+
+
+class LocalFerretDB:
+    def __init__(self, state: Path, port: int) -> None:
+        self.state = state / "ferretdb"
+        self.port = port
+        self.proc = Process("ferretdb", state)
+
+    def start(self, log: Callable[[str], None] = print, timeout_s: float = 30.0) -> None:
+        binary = install_ferretdb(log)
+        if self.proc.running():
+            return
+        if port_open(self.port):
+            raise StackError(
+                f"port {self.port} is already in use; stop what holds it or choose "
+                "another (KINERJA_LOCAL_MONGODB_PORT)"
+            )
+        self.proc.start(
+            [
+                str(binary),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--data-dir",
+                str(self.state / "data"),
+                "--log-level",
+                "warn",
+            ]
+        )
+        wait_until(
+            lambda: port_open(self.port), timeout_s, f"FerretDB on port {self.port}", self.proc
+        )
+
+    def stop(self) -> bool:
+        return self.proc.stop()

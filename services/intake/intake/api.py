@@ -1,0 +1,149 @@
+"""HTTP adapter: ``POST /v1/events``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from intake.domain import ItemResult, triage
+from intake.publisher import EventPublisher, PublishFailed
+from intake.settings import IntakeSettings
+
+
+def _result_json(r: ItemResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": r.index, "status": r.status}
+    if r.event_id is not None:
+        out["event_id"] = r.event_id
+    if r.errors:
+        out["errors"] = [{"field": e.field, "reason": e.reason} for e in r.errors]
+    return out
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    headers = extra.pop("headers", None)
+    return JSONResponse(
+        {"title": title, "status": status, "detail": detail, **extra},
+        status_code=status,
+        headers=headers,
+        media_type="application/problem+json",
+    )
+
+
+def events_router(
+    settings: IntakeSettings, publisher: EventPublisher, registry: CollectorRegistry
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["events"])
+    items_total = Counter(
+        "kinerja_intake_events_total",
+        "Submitted events by type and outcome (accepted, duplicate, rejected)",
+        ["type", "outcome"],
+        registry=registry,
+    )
+    batch_size = Histogram(
+        "kinerja_intake_batch_size_events",
+        "Events per POST /v1/events",
+        buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000),
+        registry=registry,
+    )
+    requests_total = Counter(
+        "kinerja_intake_requests_total",
+        "POST /v1/events by HTTP status",
+        ["status"],
+        registry=registry,
+    )
+
+    @router.post(
+        "/events",
+        status_code=202,
+        summary="Submit one event or a JSON array of up to 1,000",
+        response_description="Every item's outcome; accepted items are in Kafka",
+        responses={
+            413: {"description": "Body or batch too large"},
+            415: {"description": "Not application/json"},
+            422: {"description": "No item is valid, or the body is not JSON"},
+            503: {"description": "Kafka did not acknowledge; resend the same batch later"},
+        },
+    )
+    async def post_events(request: Request) -> JSONResponse:
+        response = await _handle(request)
+        requests_total.labels(str(response.status_code)).inc()
+        return response
+
+    async def _handle(request: Request) -> JSONResponse:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _problem(
+                415, "Unsupported media type", f"send application/json, not {ctype or 'nothing'}"
+            )
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+            return _problem(
+                413, "Body too large", f"at most {settings.max_body_bytes} bytes per request"
+            )
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > settings.max_body_bytes:
+                return _problem(
+                    413, "Body too large", f"at most {settings.max_body_bytes} bytes per request"
+                )
+        try:
+            decoded = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return _problem(422, "Malformed JSON", str(exc))
+        items = decoded if isinstance(decoded, list) else [decoded]
+        if not items:
+            return _problem(422, "Empty batch", "send at least one event")
+        if len(items) > settings.max_batch_events:
+            return _problem(
+                413,
+                "Batch too long",
+                f"{len(items)} events; at most {settings.max_batch_events} per request",
+            )
+        batch_size.observe(len(items))
+
+        trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
+        outcome = triage(items, datetime.now(UTC), trace_id)
+        try:
+            await publisher.publish(outcome.accepted)
+        except PublishFailed as exc:
+            return _problem(
+                503,
+                "Kafka unavailable",
+                f"nothing was accepted ({exc}); resend the same batch: event_ids make it safe",
+                headers={"Retry-After": str(settings.retry_after_s)},
+            )
+        for r in outcome.results:
+            item = items[r.index]
+            etype = item.get("type") if isinstance(item, dict) else None
+            label = (
+                etype
+                if etype
+                in {
+                    "attendance.recorded",
+                    "attendance.excused",
+                    "service.rated",
+                    "target.progressed",
+                }
+                else "unknown"
+            )
+            items_total.labels(label, r.status).inc()
+        status = 202 if outcome.accepted or outcome.rejected_count < len(items) else 422
+        return JSONResponse(
+            {
+                "trace_id": trace_id,
+                "accepted": len(outcome.accepted),
+                "duplicates": sum(1 for r in outcome.results if r.status == "duplicate"),
+                "rejected": outcome.rejected_count,
+                "results": [_result_json(r) for r in outcome.results],
+            },
+            status_code=status,
+        )
+
+    return router

@@ -1,0 +1,92 @@
+"""Intake's pure rules: how a submitted body becomes accepted and rejected items.
+
+No I/O here: the HTTP adapter feeds decoded JSON in and publishes what comes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from kinerja_shared.events import EVENT_ADAPTER, Event
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One reason an item was refused: the field's dotted path and what is wrong with it."""
+
+    field: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ItemResult:
+    index: int
+    status: str  # "accepted", "duplicate" or "rejected"
+    event_id: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Triage:
+    """The outcome of validating one submission, before anything is published."""
+
+    results: list[ItemResult]
+    accepted: list[Event]
+
+    @property
+    def rejected_count(self) -> int:
+        return sum(1 for r in self.results if r.status == "rejected")
+
+
+def _errors(exc: ValidationError) -> list[FieldError]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"])
+        # The discriminated union puts the type tag in the path; people expect the field alone.
+        for tag in (
+            "attendance.recorded.",
+            "attendance.excused.",
+            "service.rated.",
+            "target.progressed.",
+        ):
+            if loc.startswith(tag):
+                loc = loc[len(tag) :]
+        out.append(FieldError(loc or "(item)", err["msg"]))
+    return out
+
+
+def triage(items: list[Any], received_at: datetime, trace_id: str) -> Triage:
+    """Validate each item; stamp the valid ones with ``received_at`` and ``trace_id``.
+
+    An ``event_id`` repeated within the same submission is reported as a duplicate and sent once.
+    """
+    results: list[ItemResult] = []
+    accepted: list[Event] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            results.append(
+                ItemResult(
+                    index, "rejected", errors=[FieldError("(item)", "must be a JSON object")]
+                )
+            )
+            continue
+        raw_id = item.get("event_id")
+        event_id = raw_id if isinstance(raw_id, str) else None
+        try:
+            event = EVENT_ADAPTER.validate_python(item)
+        except ValidationError as exc:
+            results.append(ItemResult(index, "rejected", event_id, _errors(exc)))
+            continue
+        if event.event_id in seen:
+            results.append(ItemResult(index, "duplicate", event.event_id))
+            continue
+        seen.add(event.event_id)
+        stamped = event.model_copy(update={"received_at": received_at, "trace_id": trace_id})
+        accepted.append(stamped)
+        results.append(ItemResult(index, "accepted", event.event_id))
+    return Triage(results, accepted)

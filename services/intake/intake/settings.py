@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kinerja_shared.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    """Intake's settings; environment variables start with ``KINERJA_INTAKE_``."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_INTAKE_", extra="ignore", frozen=True)
+
+    service_name: str = "intake"
+    http_port: int = 8001
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Larger bodies get 413")
+    max_batch_events: int = Field(1000, ge=1, le=10_000, description="Longer arrays get 413")
+    publish_timeout_s: float = Field(10.0, gt=0, description="Kafka ack wait before answering 503")
+    retry_after_s: int = Field(5, ge=1, description="Retry-After sent with a 503")

@@ -1,0 +1,32 @@
+"""Scoring's composition root: settings → broker, store → consumer, HTTP routes."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+
+from kinerja_shared.service import Runtime, create_service_app, new_runtime
+from scoring.api import evaluation_router
+from scoring.consumer import AttendanceConsumer
+from scoring.settings import ScoringSettings
+from scoring.store import ScoringStore
+
+
+def create_app(settings: ScoringSettings | None = None) -> FastAPI:
+    settings = settings or ScoringSettings()
+    runtime = new_runtime(settings, with_mongo=True)
+    store = ScoringStore(runtime.db, runtime.registry)
+    AttendanceConsumer(runtime.broker, store, settings, runtime.registry).register()
+
+    async def prepare_store(_: Runtime) -> None:
+        await store.prepare()
+
+    runtime.on_start.append(prepare_store)
+    app = create_service_app(
+        runtime,
+        title="Kinerja scoring",
+        description="Keeps explainable evaluations per employee from the event streams.",
+    )
+    app.include_router(evaluation_router(store, ZoneInfo(settings.timezone)))
+    return app

@@ -1,0 +1,140 @@
+"""Kafka adapter: consumes the attendance topic in batches and commits only after MongoDB has
+the result (FastStream ``NACK_ON_ERROR``: a failed write rewinds and redelivers the batch).
+
+A record that can never be processed goes to the DLQ with its reason; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from pydantic import ValidationError
+
+from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.events import SUPPORTED_SCHEMA_VERSIONS, AttendanceRecordedEvent, parse_event
+from kinerja_shared.metrics import LATENCY_BUCKETS
+from scoring.domain import Punch, combine, punch_of
+from scoring.settings import ScoringSettings
+from scoring.store import ScoringStore
+
+log = logging.getLogger(__name__)
+
+
+def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
+    """Decode one record: (event, None, "") or (None, reason, detail) for the DLQ."""
+    if value is None:
+        return None, DlqReason.UNDECODABLE, "empty record"
+    try:
+        raw = json.loads(value)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, DlqReason.UNDECODABLE, str(exc)
+    if isinstance(raw, dict) and raw.get("schema_version", 1) not in SUPPORTED_SCHEMA_VERSIONS:
+        return (
+            None,
+            DlqReason.UNSUPPORTED_SCHEMA_VERSION,
+            f"schema_version {raw['schema_version']!r}",
+        )
+    try:
+        return parse_event(raw if isinstance(raw, dict) else value), None, ""
+    except ValidationError as exc:
+        return None, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]
+
+
+class AttendanceConsumer:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        store: ScoringStore,
+        settings: ScoringSettings,
+        registry: CollectorRegistry,
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._settings = settings
+        self._tz = ZoneInfo(settings.timezone)
+        self._events = Counter(
+            "kinerja_scoring_events_total",
+            "Consumed events by type and outcome (applied, ignored, dead_lettered)",
+            ["type", "outcome"],
+            registry=registry,
+        )
+        self._dlq = Counter(
+            "kinerja_dlq_messages_total",
+            "Records sent to the DLQ by reason",
+            ["service", "reason"],
+            registry=registry,
+        )
+        self._batch_seconds = Histogram(
+            "kinerja_scoring_batch_duration_seconds",
+            "Time to process one consumed batch, store write included",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._e2e_seconds = Histogram(
+            "kinerja_scoring_end_to_end_seconds",
+            "From intake's received_at to the evaluation being written",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def register(self) -> None:
+        topics = self._settings.topics
+        self._broker.subscriber(
+            topics.attendance,
+            group_id=self._settings.consumer_group,
+            batch=True,
+            max_records=self._settings.batch_max_records,
+            batch_timeout_ms=self._settings.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title="scoring.attendance",
+        )(self.handle)
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        started = time.perf_counter()
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        punches: list[Punch] = []
+        received: list[datetime] = []
+        dead: list[tuple[Any, DlqReason, str]] = []
+        for record in records:
+            event, reason, detail = classify(record.value)
+            if reason is not None:
+                dead.append((record, reason, detail))
+                continue
+            if isinstance(event, AttendanceRecordedEvent):
+                punches.append(punch_of(event, self._tz))
+                if event.received_at is not None:
+                    received.append(event.received_at)
+                self._events.labels(event.type, "applied").inc()
+            else:
+                # Other attendance types (excuses) are scored from the scoring issue on.
+                self._events.labels(event.type, "ignored").inc()
+        await self._store.apply_months(combine(punches))
+        for record, reason, detail in dead:
+            log.warning(
+                "dead-lettered a record",
+                extra={
+                    "reason": reason.value,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+            )
+            await dead_letter(
+                self._broker, self._settings.topics.dlq, record, reason, detail, "scoring"
+            )
+            self._dlq.labels("scoring", reason.value).inc()
+            self._events.labels("unknown", "dead_lettered").inc()
+        now = datetime.now(UTC)
+        for at in received:
+            self._e2e_seconds.observe(max(0.0, (now - at).total_seconds()))
+        self._batch_seconds.observe(time.perf_counter() - started)

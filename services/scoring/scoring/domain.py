@@ -1,0 +1,129 @@
+"""Scoring's pure rules. No I/O: adapters turn records into these inputs and store the outputs.
+
+Attendance facts are kept per employee and month (``periode bulanan``) by local calendar day.
+Every fact combines by ``min``/``max``/set-union, so the result depends only on the *set* of events
+received: order, duplicates and redelivery change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from kinerja_shared.events import AttendanceRecordedEvent, Direction
+
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(period: str) -> tuple[int, int]:
+    """``"2026-11"`` → ``(2026, 11)``; ``ValueError`` with a reason otherwise."""
+    m = _MONTH_RE.match(period)
+    if not m:
+        raise ValueError(f"period {period!r} is not a month written YYYY-MM")
+    return int(m.group(1)), int(m.group(2))
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Punch:
+    """One attendance record reduced to what the month keeps: which local day, and when."""
+
+    nip: str
+    period: str  # YYYY-MM of the local day
+    day: str  # DD of the local day
+    at: datetime  # the instant (aware)
+    event_id: str
+    counts_as_check_in: bool
+    counts_as_check_out: bool
+
+
+def punch_of(event: AttendanceRecordedEvent, tz: ZoneInfo) -> Punch:
+    """A machine that does not say the direction (``unknown``) may be either: the day's earliest
+    such punch can be its check-in and the latest its check-out."""
+    local_day = event.occurred_at.astimezone(tz).date()
+    direction = event.payload.direction
+    return Punch(
+        nip=event.nip,
+        period=month_of(local_day),
+        day=f"{local_day.day:02d}",
+        at=event.occurred_at,
+        event_id=event.event_id,
+        counts_as_check_in=direction in (Direction.IN, Direction.UNKNOWN),
+        counts_as_check_out=direction in (Direction.OUT, Direction.UNKNOWN),
+    )
+
+
+@dataclass(slots=True)
+class MonthDelta:
+    """Everything a batch adds to one employee-month, already combined (one write per document)."""
+
+    nip: str
+    period: str
+    first_in: dict[str, datetime] = field(default_factory=dict)  # day → earliest check-in
+    last_out: dict[str, datetime] = field(default_factory=dict)  # day → latest check-out
+    event_ids: set[str] = field(default_factory=set)
+
+
+def combine(punches: Iterable[Punch]) -> list[MonthDelta]:
+    """Fold punches into one delta per (nip, month) with min/max/union: order does not matter."""
+    deltas: dict[tuple[str, str], MonthDelta] = {}
+    for p in punches:
+        d = deltas.setdefault((p.nip, p.period), MonthDelta(p.nip, p.period))
+        d.event_ids.add(p.event_id)
+        if p.counts_as_check_in and (p.day not in d.first_in or p.at < d.first_in[p.day]):
+            d.first_in[p.day] = p.at
+        if p.counts_as_check_out and (p.day not in d.last_out or p.at > d.last_out[p.day]):
+            d.last_out[p.day] = p.at
+    return list(deltas.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DayAttendance:
+    date: date
+    first_check_in: datetime | None  # in the employee's local time
+    last_check_out: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthAttendance:
+    """The month figures of the first path: days with a check-in and each day's first check-in."""
+
+    nip: str
+    period: str
+    days_with_check_in: int
+    events_counted: int
+    days: tuple[DayAttendance, ...]
+
+
+def month_attendance(
+    nip: str,
+    period: str,
+    first_in: Mapping[str, datetime],
+    last_out: Mapping[str, datetime],
+    events_counted: int,
+    tz: ZoneInfo,
+) -> MonthAttendance:
+    year, month = parse_month(period)
+    days = []
+    for dd in sorted(set(first_in) | set(last_out)):
+        fi, lo = first_in.get(dd), last_out.get(dd)
+        days.append(
+            DayAttendance(
+                date=date(year, month, int(dd)),
+                first_check_in=fi.astimezone(tz) if fi else None,
+                last_check_out=lo.astimezone(tz) if lo else None,
+            )
+        )
+    return MonthAttendance(
+        nip=nip,
+        period=period,
+        days_with_check_in=sum(1 for d in days if d.first_check_in is not None),
+        events_counted=events_counted,
+        days=tuple(days),
+    )

@@ -1,0 +1,83 @@
+"""MongoDB adapter for scoring's collections (scoring owns them; nobody else reads them).
+
+``attendance_months``: one document per employee and month, ``_id = "<nip>:<YYYY-MM>"``::
+
+    {nip, period, days: {"03": {first_in, last_out}, ...}, event_ids: [...], updated_at}
+
+Writes use only ``$min``, ``$max``, ``$addToSet`` and ``$setOnInsert``: applying the same delta
+twice, or deltas in any order, gives the same document. That is what makes redelivery after a
+crash harmless without transactions (which FerretDB lacks).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kinerja_shared.metrics import LATENCY_BUCKETS
+from kinerja_shared.mongo import bulk_write_chunked
+from scoring.domain import MonthDelta
+
+MONTHS = "attendance_months"
+
+
+def month_id(nip: str, period: str) -> str:
+    return f"{nip}:{period}"
+
+
+def _update_of(delta: MonthDelta, now: datetime) -> UpdateOne:
+    mins = {f"days.{dd}.first_in": at for dd, at in delta.first_in.items()}
+    maxs: dict[str, Any] = {f"days.{dd}.last_out": at for dd, at in delta.last_out.items()}
+    maxs["updated_at"] = now
+    update: dict[str, Any] = {
+        "$setOnInsert": {"nip": delta.nip, "period": delta.period},
+        "$max": maxs,
+        "$addToSet": {"event_ids": {"$each": sorted(delta.event_ids)}},
+    }
+    if mins:
+        update["$min"] = mins
+    return UpdateOne({"_id": month_id(delta.nip, delta.period)}, update, upsert=True)
+
+
+class ScoringStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], registry: CollectorRegistry) -> None:
+        self._db = db
+        self._write_seconds = Histogram(
+            "kinerja_scoring_store_write_duration_seconds",
+            "Time of one bulk write to MongoDB",
+            ["collection"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._write_errors = Counter(
+            "kinerja_scoring_store_write_errors_total",
+            "Bulk writes to MongoDB that failed (the batch is redelivered)",
+            ["collection"],
+            registry=registry,
+        )
+
+    async def prepare(self) -> None:
+        await self._db[MONTHS].create_index([("period", 1), ("nip", 1)])
+
+    async def apply_months(self, deltas: Sequence[MonthDelta]) -> None:
+        if not deltas:
+            return
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        try:
+            await bulk_write_chunked(self._db[MONTHS], [_update_of(d, now) for d in deltas])
+        except Exception:
+            self._write_errors.labels(MONTHS).inc()
+            raise
+        finally:
+            self._write_seconds.labels(MONTHS).observe(time.perf_counter() - started)
+
+    async def month(self, nip: str, period: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self._db[MONTHS].find_one({"_id": month_id(nip, period)})
+        return doc

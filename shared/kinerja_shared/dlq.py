@@ -1,0 +1,58 @@
+"""Dead-letter queue: what a consumer cannot process goes to ``kinerja.dlq.v1`` with its original
+bytes untouched and headers saying where it came from and why, so it can be inspected and
+redriven after a fix. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+
+class DlqReason(StrEnum):
+    UNDECODABLE = "undecodable"  # not JSON / not UTF-8
+    INVALID = "invalid"  # JSON, but not a valid event of the contract
+    UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
+    PERIOD_CLOSED = "period_closed"  # older than the scoring grace
+    UNMAPPED = "unmapped"  # a device line whose PIN maps to no NIP
+
+
+#: Header names on a dead-lettered record.
+H_REASON = "kinerja-dlq-reason"
+H_DETAIL = "kinerja-dlq-detail"
+H_TOPIC = "kinerja-dlq-original-topic"
+H_PARTITION = "kinerja-dlq-original-partition"
+H_OFFSET = "kinerja-dlq-original-offset"
+H_SERVICE = "kinerja-dlq-service"
+
+
+def dlq_headers(
+    reason: DlqReason, detail: str, service: str, topic: str, partition: int, offset: int
+) -> dict[str, str]:
+    return {
+        H_REASON: reason.value,
+        H_DETAIL: detail[:1000],
+        H_SERVICE: service,
+        H_TOPIC: topic,
+        H_PARTITION: str(partition),
+        H_OFFSET: str(offset),
+    }
+
+
+async def dead_letter(
+    broker: KafkaBroker,
+    dlq_topic: str,
+    record: Any,
+    reason: DlqReason,
+    detail: str,
+    service: str,
+) -> None:
+    """Publish ``record`` (an aiokafka ConsumerRecord) to the DLQ and wait for Kafka's ack."""
+    await broker.publish(
+        record.value if record.value is not None else b"",
+        dlq_topic,
+        key=record.key,
+        headers=dlq_headers(reason, detail, service, record.topic, record.partition, record.offset),
+    )

@@ -1,0 +1,240 @@
+"""Event contracts of the design (envelope and per-type payloads), JSON on the wire.
+
+Strict where it matters: the NIP is checked for plausible dates, times must carry an offset,
+strings and numbers are bounded, unknown fields are refused. A new shape is a new
+``schema_version``; consumers send versions they do not know to the DLQ.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+
+from kinerja_shared import topics
+from kinerja_shared.nip import parse_nip
+
+#: Schema versions this code understands.
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$")
+
+
+def _check_event_id(value: str) -> str:
+    if _UUID_RE.match(value):
+        return value.lower()
+    if _ULID_RE.match(value):
+        return value.upper()
+    raise ValueError("event_id must be a UUID or a ULID")
+
+
+def _check_nip(value: str) -> str:
+    parse_nip(value, date.today())  # noqa: DTZ011 - a NIP's plausibility is judged by the calendar date
+    return value
+
+
+EventId = Annotated[str, StringConstraints(max_length=36), AfterValidator(_check_event_id)]
+Nip = Annotated[str, AfterValidator(_check_nip)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceKind(StrEnum):
+    DEVICE = "device"
+    DESK = "desk"
+    SYSTEM = "system"
+    IMPORT = "import"
+
+
+class Source(_Strict):
+    """Who emitted the event: an attendance machine, a service desk, a system or an import."""
+
+    kind: SourceKind
+    id: Code
+
+
+# --- payloads -----------------------------------------------------------------------------
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    UNKNOWN = "unknown"
+
+
+class AttendanceMethod(StrEnum):
+    FINGERPRINT = "fingerprint"
+    FACE = "face"
+    CARD = "card"
+    PIN = "pin"
+    GPS = "gps"
+    MANUAL = "manual"
+
+
+class AttendanceRecorded(_Strict):
+    """One check-in or check-out (presensi) at an attendance machine or app."""
+
+    direction: Direction
+    method: AttendanceMethod
+    device_sn: Code
+    workcode: Code | None = None
+
+
+class ExcuseReason(StrEnum):
+    CUTI = "cuti"  # leave
+    SAKIT = "sakit"  # sick
+    IZIN = "izin"  # permitted absence
+    DINAS_LUAR = "dinas_luar"  # official duty away from the office
+    TUGAS_BELAJAR = "tugas_belajar"  # study assignment
+
+
+class AttendanceExcused(_Strict):
+    """Days with a valid reason (keterangan sah); they never count as absence."""
+
+    date_from: date
+    date_to: date
+    reason: ExcuseReason
+    reference: ShortText
+
+    @model_validator(mode="after")
+    def _range(self) -> AttendanceExcused:
+        if self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+        if (self.date_to - self.date_from).days > 366:
+            raise ValueError("an excuse may cover at most one year")
+        return self
+
+
+class SkmElement(StrEnum):
+    """The nine elements (unsur) of the citizen satisfaction survey, PermenPANRB 14/2017."""
+
+    U1 = "U1"  # Persyaratan
+    U2 = "U2"  # Sistem, Mekanisme, dan Prosedur
+    U3 = "U3"  # Waktu Penyelesaian
+    U4 = "U4"  # Biaya/Tarif
+    U5 = "U5"  # Produk Spesifikasi Jenis Pelayanan
+    U6 = "U6"  # Kompetensi Pelaksana
+    U7 = "U7"  # Perilaku Pelaksana
+    U8 = "U8"  # Sarana dan Prasarana
+    U9 = "U9"  # Penanganan Pengaduan, Saran dan Masukan
+    OVERALL = "overall"  # a one-button kiosk: counts for every element
+
+
+SkmValue = Annotated[int, Field(ge=1, le=4)]
+
+
+class ServiceRated(_Strict):
+    """A citizen's rating of one service encounter (SKM)."""
+
+    unit_code: Code
+    desk_id: Code
+    service: ShortText
+    ratings: dict[SkmElement, SkmValue] = Field(min_length=1, max_length=10)
+    comment: LongText | None = None
+
+    @model_validator(mode="after")
+    def _overall_alone(self) -> ServiceRated:
+        if SkmElement.OVERALL in self.ratings and len(self.ratings) > 1:
+            raise ValueError("an 'overall' rating stands alone, without U1..U9")
+        return self
+
+
+class Polarity(StrEnum):
+    HIGHER_IS_BETTER = "higher_is_better"
+    LOWER_IS_BETTER = "lower_is_better"
+
+
+class TargetProgressed(_Strict):
+    """Cumulative realisation of one SKP indicator (Sasaran Kinerja Pegawai, the annual targets)."""
+
+    skp_id: Code
+    indicator_id: Code
+    indicator: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    period: Annotated[int, Field(ge=2000, le=2100)]
+    target: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+    realized: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+    unit: ShortText
+    polarity: Polarity = Polarity.HIGHER_IS_BETTER
+
+
+# --- envelope -----------------------------------------------------------------------------
+
+
+class _Envelope(_Strict):
+    event_id: EventId
+    schema_version: Literal[1] = 1
+    occurred_at: AwareDatetime
+    nip: Nip
+    source: Source
+    received_at: AwareDatetime | None = None
+    trace_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class AttendanceRecordedEvent(_Envelope):
+    type: Literal["attendance.recorded"]
+    payload: AttendanceRecorded
+
+
+class AttendanceExcusedEvent(_Envelope):
+    type: Literal["attendance.excused"]
+    payload: AttendanceExcused
+
+
+class ServiceRatedEvent(_Envelope):
+    type: Literal["service.rated"]
+    payload: ServiceRated
+
+
+class TargetProgressedEvent(_Envelope):
+    type: Literal["target.progressed"]
+    payload: TargetProgressed
+
+
+Event: TypeAlias = Annotated[
+    AttendanceRecordedEvent | AttendanceExcusedEvent | ServiceRatedEvent | TargetProgressedEvent,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+#: Where each event type is published.
+TOPIC_OF_TYPE: dict[str, str] = {
+    "attendance.recorded": topics.ATTENDANCE,
+    "attendance.excused": topics.ATTENDANCE,
+    "service.rated": topics.SERVICE_QUALITY,
+    "target.progressed": topics.TARGET_PROGRESS,
+}
+EVENT_TYPES = tuple(TOPIC_OF_TYPE)
+
+
+def parse_event(data: bytes | str | dict[str, Any]) -> Event:
+    """Validate one event from JSON bytes/text or a decoded object; raises ``ValidationError``."""
+    if isinstance(data, dict):
+        return EVENT_ADAPTER.validate_python(data)
+    return EVENT_ADAPTER.validate_json(data)
+
+
+def encode_event(event: _Envelope) -> bytes:
+    """The event's wire form: compact JSON, times in ISO 8601 with their offset."""
+    return event.model_dump_json(exclude_none=True).encode()

@@ -1,0 +1,53 @@
+"""The HTTP surface every service shares: /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: Mapping[str, ReadinessCheck], timeout_s: float) -> APIRouter:
+    """``/healthz`` answers while the process runs; ``/readyz`` while every dependency answers."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process is running")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: Kafka and MongoDB answer")
+    async def readyz() -> JSONResponse:
+        async def run(check: ReadinessCheck) -> bool:
+            try:
+                return await asyncio.wait_for(check(), timeout_s)
+            except Exception:  # noqa: BLE001 - a failing check is "not ready", never a 500
+                return False
+
+        names = list(checks)
+        results = await asyncio.gather(*(run(checks[n]) for n in names))
+        status = dict(zip(names, ("ok" if r else "unavailable" for r in results), strict=True))
+        ready = all(results)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": status},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+def mount_operations(
+    app: FastAPI,
+    registry: CollectorRegistry,
+    checks: Mapping[str, ReadinessCheck],
+    timeout_s: float,
+) -> None:
+    app.include_router(health_router(checks, timeout_s))
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

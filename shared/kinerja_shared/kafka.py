@@ -1,0 +1,92 @@
+"""Kafka helpers: the broker every service uses, and topic creation for dev and tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+
+from kinerja_shared.topics import COMPACTED_TOPICS, Topics
+
+log = logging.getLogger(__name__)
+
+
+def make_broker(
+    bootstrap: str,
+    *,
+    client_id: str,
+    registry: CollectorRegistry | None = None,
+    middlewares: Sequence[Any] = (),
+) -> KafkaBroker:
+    """A FastStream broker whose producer is idempotent and waits for all in-sync replicas.
+
+    ``acks=all`` with idempotence means a 202 from intake is only sent for records the broker
+    has durably stored, and a producer retry never writes a record twice.
+    """
+    mws: list[Any] = list(middlewares)
+    if registry is not None:
+        mws.append(
+            KafkaPrometheusMiddleware(
+                registry=registry, app_name=client_id, metrics_prefix="faststream"
+            )
+        )
+    return KafkaBroker(
+        bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        compression_type=None,
+        middlewares=tuple(mws),
+        logger=logging.getLogger(f"{client_id}.broker"),
+        # Per-message "received/processed" lines are for debugging, not for the INFO log.
+        log_level=logging.DEBUG,
+        graceful_timeout=15.0,
+    )
+
+
+async def ensure_topics(
+    bootstrap: str,
+    topics: Topics,
+    names: Iterable[str] | None = None,
+    *,
+    partitions: int = 6,
+    replication: int = 1,
+) -> list[str]:
+    """Create the missing topics (compacted where the design says so); returns those created.
+
+    In production the topics are created by the platform team (see deploy/README.md); services
+    call this only when ``create_topics`` is on.
+    """
+    wanted = list(names) if names is not None else topics.all()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kinerja-topics")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new: list[NewTopic] = []
+        for name in wanted:
+            if name in existing:
+                continue
+            config = {}
+            base = name.removeprefix(topics.prefix)
+            if base in COMPACTED_TOPICS:
+                config["cleanup.policy"] = "compact"
+            new.append(NewTopic(name, partitions, replication, topic_configs=config))
+        created: list[str] = []
+        for topic in new:
+            try:
+                await admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass  # another service created it meanwhile
+        if created:
+            log.info("created topics", extra={"topics": created})
+        return created
+    finally:
+        await admin.close()

@@ -1,0 +1,153 @@
+"""The skeleton every service's composition root fills in: one FastAPI app that owns a FastStream
+Kafka broker and (optionally) a MongoDB client, with /healthz, /readyz and /metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+from tenacity import AsyncRetrying, before_sleep_log, stop_after_delay, wait_exponential
+
+from kinerja_shared.http import ReadinessCheck, mount_operations
+from kinerja_shared.kafka import ensure_topics, make_broker
+from kinerja_shared.metrics import new_registry
+from kinerja_shared.mongo import make_client, ping
+from kinerja_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """What a running service holds: its settings, metrics registry, broker and store client."""
+
+    settings: ServiceSettings
+    registry: CollectorRegistry
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[dict[str, Any]] | None = None
+    on_start: list[Hook] = field(default_factory=list)
+    on_stop: list[Hook] = field(default_factory=list)
+
+    @property
+    def db(self) -> Any:
+        if self.mongo is None:
+            raise RuntimeError(f"{self.settings.service_name} has no MongoDB client")
+        return self.mongo[self.settings.mongodb_database]
+
+
+def new_runtime(settings: ServiceSettings, *, with_mongo: bool) -> Runtime:
+    registry = new_registry(settings.service_name)
+    broker = make_broker(
+        settings.kafka_bootstrap, client_id=f"kinerja-{settings.service_name}", registry=registry
+    )
+    mongo = (
+        make_client(settings.mongodb_url, app_name=f"kinerja-{settings.service_name}")
+        if with_mongo
+        else None
+    )
+    return Runtime(settings, registry, broker, mongo)
+
+
+async def _retry(
+    what: str, settings: ServiceSettings, action: Callable[[], Awaitable[Any]]
+) -> None:
+    """Retry ``action`` with backoff until it works or the startup timeout passes."""
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(settings.startup_timeout_s),
+        wait=wait_exponential(multiplier=0.5, max=5),
+        before_sleep=before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    ):
+        with attempt:
+            try:
+                await action()
+            except Exception as exc:
+                raise RuntimeError(
+                    f"{what} is not reachable ({type(exc).__name__}: {exc}); is it running? "
+                    "Locally: `make up`; otherwise check the service's settings"
+                ) from exc
+
+
+def create_service_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    topics_to_ensure: Sequence[str] | None = None,
+) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.create_topics:
+            await _retry(
+                f"Kafka at {settings.kafka_bootstrap}",
+                settings,
+                lambda: ensure_topics(
+                    settings.kafka_bootstrap,
+                    settings.topics,
+                    topics_to_ensure,
+                    partitions=settings.topic_partitions,
+                    replication=settings.topic_replication,
+                ),
+            )
+        if runtime.mongo is not None:
+            mongo = runtime.mongo
+
+            async def mongo_ping() -> None:
+                await mongo.admin.command("ping")
+
+            await _retry(f"MongoDB at {settings.mongodb_url}", settings, mongo_ping)
+        for hook in runtime.on_start:
+            await hook(runtime)
+        await _retry(f"Kafka at {settings.kafka_bootstrap}", settings, runtime.broker.start)
+        log.info("started", extra={"port": settings.http_port})
+        try:
+            yield
+        finally:
+            await runtime.broker.stop()
+            for hook in runtime.on_stop:
+                await hook(runtime)
+            if runtime.mongo is not None:
+                await runtime.mongo.close()
+            log.info("stopped")
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+
+    async def kafka_ready() -> bool:
+        return bool(await runtime.broker.ping(settings.readiness_timeout_s))
+
+    checks: dict[str, ReadinessCheck] = {"kafka": kafka_ready}
+    if runtime.mongo is not None:
+        mongo_client = runtime.mongo
+
+        async def mongo_ready() -> bool:
+            return await ping(mongo_client)
+
+        checks["mongodb"] = mongo_ready
+    mount_operations(app, runtime.registry, checks, settings.readiness_timeout_s)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run ``app`` under uvicorn with our logging (uvicorn's own config would replace it)."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
