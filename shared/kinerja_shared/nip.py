@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_NIP_RE = re.compile(r"^\d{18}$")
+_NIP_RE = re.compile(r"^[0-9]{18}$")  # ASCII only: \d also matches other scripts' digits
 
 #: Oldest birth year accepted; an ASN born earlier would be far past retirement age.
 OLDEST_BIRTH_YEAR = 1940

@@ -123,16 +123,16 @@ def create_service_app(
             log.info("stopped")
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
 
     async def kafka_ready() -> bool:
         return bool(await runtime.broker.ping(settings.readiness_timeout_s))
 
     checks: dict[str, ReadinessCheck] = {"kafka": kafka_ready}
     if runtime.mongo is not None:
-        mongo_client = runtime.mongo
 
         async def mongo_ready() -> bool:
-            return await ping(mongo_client)
+            return runtime.mongo is not None and await ping(runtime.mongo)
 
         checks["mongodb"] = mongo_ready
     mount_operations(app, runtime.registry, checks, settings.readiness_timeout_s)

@@ -55,6 +55,8 @@ def _errors(exc: ValidationError) -> list[FieldError]:
         ):
             if loc.startswith(tag):
                 loc = loc[len(tag) :]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = "type"
         out.append(FieldError(loc or "(item)", err["msg"]))
     return out
 

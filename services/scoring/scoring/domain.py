@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from kinerja_shared.events import AttendanceRecordedEvent, Direction
 
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_month(period: str) -> tuple[int, int]:

@@ -1,0 +1,159 @@
+"""Intake's POST /v1/events over a real Kafka: what is accepted lands on its topic keyed by NIP;
+what is rejected gets a per-item reason and never reaches Kafka."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from intake.app import create_app
+from intake.settings import IntakeSettings
+from tests.conftest import Namespace
+from tests.infra import Infra
+from tests.support import read_topic, serving, values
+
+pytestmark = pytest.mark.integration
+
+NIP = "198609262015051001"
+
+
+def event(**over: Any) -> dict[str, Any]:
+    e: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "type": "attendance.recorded",
+        "schema_version": 1,
+        "occurred_at": "2026-11-02T07:21:05+07:00",
+        "nip": NIP,
+        "source": {"kind": "device", "id": "TBL00000001"},
+        "payload": {"direction": "in", "method": "fingerprint", "device_sn": "TBL00000001"},
+    }
+    e.update(over)
+    return e
+
+
+@pytest.fixture
+async def intake(infra: Infra, ns: Namespace) -> Any:
+    settings = IntakeSettings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=ns.topic_prefix,
+        topic_partitions=3,
+        log_format="text",
+        max_body_bytes=64 * 1024,
+        max_batch_events=100,
+    )
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        yield client, settings
+
+
+async def test_bad_items_get_422_with_reasons_and_nothing_reaches_kafka(
+    intake: Any, infra: Infra
+) -> None:
+    client, settings = intake
+    bad = [
+        event(nip="12345"),  # not 18 digits
+        event(nip="198613262015051001"),  # month 13 in the birth date
+        {k: v for k, v in event().items() if k != "occurred_at"},  # missing field
+        event(occurred_at="2026-11-02T07:21:05"),  # no offset
+        event(payload={"direction": "sideways", "method": "fingerprint", "device_sn": "X1"}),
+        event(schema_version="one"),  # wrong type
+        "not an object",
+    ]
+    r = await client.post("/v1/events", json=bad)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["accepted"] == 0
+    assert body["rejected"] == len(bad)
+    fields = [[e["field"] for e in item["errors"]] for item in body["results"]]
+    assert fields[0] == ["nip"]
+    assert "18 digits" in body["results"][0]["errors"][0]["reason"]
+    assert fields[1] == ["nip"]
+    assert "birth date" in body["results"][1]["errors"][0]["reason"]
+    assert fields[2] == ["occurred_at"]
+    assert fields[3] == ["occurred_at"]
+    assert fields[4] == ["payload.direction"]
+    assert fields[5] == ["schema_version"]
+    assert fields[6] == ["(item)"]
+    assert await read_topic(infra.kafka_bootstrap, settings.topics.attendance, idle_s=1.5) == []
+
+
+async def test_mixed_batch_publishes_only_the_valid_items_keyed_by_nip(
+    intake: Any, infra: Infra
+) -> None:
+    client, settings = intake
+    good = [
+        event(),
+        event(
+            occurred_at="2026-11-02T16:05:00+07:00",
+            payload={"direction": "out", "method": "face", "device_sn": "TBL00000001"},
+        ),
+    ]
+    r = await client.post("/v1/events", json=[good[0], event(nip="1"), good[1], good[0]])
+    assert r.status_code == 202
+    body = r.json()
+    assert [x["status"] for x in body["results"]] == [
+        "accepted",
+        "rejected",
+        "accepted",
+        "duplicate",
+    ]
+    records = await read_topic(infra.kafka_bootstrap, settings.topics.attendance)
+    assert sorted(v["event_id"] for v in values(records)) == sorted(e["event_id"] for e in good)
+    assert {r.key for r in records} == {NIP.encode()}
+    for v in values(records):
+        assert v["trace_id"] == body["trace_id"]
+        assert v["received_at"]
+
+
+async def test_single_event_object_is_accepted(intake: Any) -> None:
+    client, _ = intake
+    r = await client.post("/v1/events", json=event())
+    assert r.status_code == 202
+    assert r.json()["accepted"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "title"),
+    [
+        (b"{not json", {"content-type": "application/json"}, 422, "Malformed JSON"),
+        (b"[]", {"content-type": "application/json"}, 422, "Empty batch"),
+        (b"<xml/>", {"content-type": "application/xml"}, 415, "Unsupported media type"),
+        (b"x" * (65 * 1024), {"content-type": "application/json"}, 413, "Body too large"),
+        (
+            json.dumps([event() for _ in range(101)]).encode(),
+            {"content-type": "application/json"},
+            413,
+            "Batch too long",
+        ),
+    ],
+)
+async def test_malformed_requests_get_clear_errors(
+    intake: Any, content: bytes, headers: dict[str, str], status: int, title: str
+) -> None:
+    client, _ = intake
+    r = await client.post("/v1/events", content=content, headers=headers)
+    assert r.status_code == status
+    assert r.json()["title"] == title
+
+
+async def test_kafka_down_answers_503_with_retry_after(infra: Infra, ns: Namespace) -> None:
+    settings = IntakeSettings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=ns.topic_prefix,
+        topic_partitions=3,
+        log_format="text",
+        publish_timeout_s=2,
+    )
+    app = create_app(settings)
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        # Stop the producer under the running app: what Kafka being unreachable looks like to it.
+        broker = app.state.runtime.broker
+        await broker.stop()
+        r = await client.post("/v1/events", json=[event()])
+        assert r.status_code == 503
+        assert r.headers["retry-after"] == str(settings.retry_after_s)
+        assert "resend" in r.json()["detail"]
+        await broker.start()
