@@ -24,7 +24,6 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
             app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False
         )
     )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -253,3 +253,7 @@ def run(
     finally:
         console.print("stopping…")
         down()
+
+
+if __name__ == "__main__":
+    app()

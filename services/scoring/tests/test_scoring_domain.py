@@ -95,7 +95,7 @@ def test_month_is_a_function_of_the_set_of_events() -> None:
     assert month.days[0].first_check_in == datetime(2026, 11, 2, 7, 10, tzinfo=WIB)
     assert month.days[0].last_check_out == datetime(2026, 11, 2, 16, 45, tzinfo=WIB)
     assert month.days[1].first_check_in is None
-    assert month.days[2].first_check_in.utcoffset() == datetime(2026, 1, 1, tzinfo=WIB).utcoffset()
+    assert month.days[2].first_check_in == datetime(2026, 11, 4, 7, 29, 59, tzinfo=WIB)
 
 
 def test_deltas_are_one_per_employee_month() -> None:

@@ -1,0 +1,68 @@
+# Kinerja — the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+RUN := $(UV) run --frozen --no-sync
+PY_PACKAGES := -p kinerja_shared -p intake -p scoring -p feedback -p notifier -p kinerja_local
+TEST_DIRS := shared/tests services/intake/tests services/scoring/tests deploy/local/tests tests
+
+.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "installing uv $(UV_VERSION) into .tools/ (once)"
+	@python3 -m venv .tools && .tools/bin/pip install -q "uv==$(UV_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock */pyproject.toml services/*/pyproject.toml deploy/local/pyproject.toml | $(UV)
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+setup: .venv/.synced ## create the Python environment from uv.lock
+
+install: setup ## also fetch Kafka's jars and build FerretDB (cached in ~/.cache/kinerja)
+	$(RUN) kinerja-local install
+
+up: setup ## start Kafka, FerretDB and the four services in the background
+	$(RUN) kinerja-local up
+
+down: ## stop everything `make up` or `make run` started
+	@if [ -x .venv/bin/kinerja-local ]; then $(RUN) kinerja-local down; else echo "nothing was set up"; fi
+
+status: setup ## show what runs
+	$(RUN) kinerja-local status
+
+run: setup ## start everything, feed a simulated city, stop on Ctrl-C
+	$(RUN) kinerja-local run
+
+simulate: setup ## send this month's attendance of a simulated city to a running intake
+	$(RUN) kinerja-local simulate
+
+fmt: setup ## format the code
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+	gofmt -w deploy/local/ferretdb
+
+lint: setup ## formatting, lint and type checks
+	$(RUN) ruff format --check .
+	$(RUN) ruff check .
+	$(RUN) mypy $(PY_PACKAGES)
+	$(RUN) mypy $(foreach d,$(TEST_DIRS),$(wildcard $(d)/*.py))
+	@test -z "$$(gofmt -l deploy/local/ferretdb)" || (echo "gofmt: run make fmt"; exit 1)
+
+test-unit: setup ## the pure tests (no Kafka, no MongoDB)
+	$(RUN) pytest -m "not integration"
+
+test-integration: install ## the tests over real Kafka and a MongoDB-wire server
+	$(RUN) pytest -m integration
+
+test: lint install ## lint, type checks and every test
+	$(RUN) pytest
+
+clean: down ## remove local data and logs (keeps the install cache)
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
