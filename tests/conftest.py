@@ -8,20 +8,22 @@ import pytest
 
 from tests.infra import Infra, provide_infra
 
+_used: list[Infra] = []
+
 
 @pytest.fixture(scope="session")
-def infra(pytestconfig: pytest.Config) -> Iterator[Infra]:
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+def infra() -> Iterator[Infra]:
     with provide_infra() as found:
-        line = (
-            f"[infra] integration tests use {found.kind}: {found.detail}; "
-            f"Kafka {found.kafka_bootstrap}, MongoDB {found.mongodb_url}"
-        )
-        if reporter is not None:
-            reporter.write_line("")
-            reporter.write_line(line)
-        print(line)
+        _used.append(found)
         yield found
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for found in _used:
+        terminalreporter.write_line(
+            f"integration tests used {found.kind}: {found.detail} "
+            f"(Kafka {found.kafka_bootstrap}, MongoDB {found.mongodb_url})"
+        )
 
 
 @dataclass(frozen=True)
