@@ -66,3 +66,37 @@ async def read_topic(
 
 def values(records: list[Any]) -> list[dict[str, Any]]:
     return [json.loads(r.value) for r in records]
+
+
+def admin_headers(secret: str | None = None) -> dict[str, str]:
+    """A development admin token, signed with the services' default development secret."""
+    from kinerja_shared.auth import mint_dev_token
+    from kinerja_shared.settings import DEV_JWT_SECRET
+
+    token = mint_dev_token(secret or DEV_JWT_SECRET, "199001012015011001", ["admin"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def issue_key(
+    client: Any,
+    kind: str = "system",
+    owner: str = "test-gateway",
+    event_types: list[str] | None = None,
+    units: list[str] | None = None,
+    rate_per_minute: int | None = None,
+    base_url: str = "",
+) -> str:
+    """Issue an API key through the admin API; returns the plaintext key."""
+    body: dict[str, Any] = {
+        "kind": kind,
+        "owner": owner,
+        "event_types": event_types
+        or ["attendance.recorded", "attendance.excused", "service.rated", "target.progressed"],
+        "units": units or ["*"],
+    }
+    if rate_per_minute:
+        body["rate_per_minute"] = rate_per_minute
+    r = await client.post(f"{base_url}/v1/admin/keys", json=body, headers=admin_headers())
+    assert r.status_code == 201, r.text
+    key: str = r.json()["api_key"]
+    return key

@@ -22,7 +22,7 @@ from scoring.app import create_app as create_scoring
 from scoring.settings import ScoringSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
-from tests.support import serving
+from tests.support import issue_key, serving
 
 pytestmark = pytest.mark.integration
 WIB = ZoneInfo("Asia/Jakarta")
@@ -37,7 +37,7 @@ def settings_for(infra: Infra, ns: Namespace) -> tuple[IntakeSettings, ScoringSe
         "log_format": "text",
     }
     return (
-        IntakeSettings(**common, mongodb_database=ns.database("intake")),
+        IntakeSettings(**common, mongodb_database=ns.database("intake"), scoring_grace_days=36500),
         ScoringSettings(**common, mongodb_database=ns.database("scoring"), batch_timeout_ms=50),
     )
 
@@ -104,6 +104,7 @@ async def test_thousand_events_with_duplicates_give_the_right_month_figures(
         serving(create_scoring(scoring_settings)) as scoring_url,
         httpx.AsyncClient(timeout=30) as client,
     ):
+        client.headers["X-Api-Key"] = await issue_key(client, base_url=intake_url)
         statuses = []
         for i in range(0, len(events), 250):
             batch = events[i : i + 250] + [e for e in in_batch_dupes if e in events[i : i + 250]]
@@ -111,9 +112,16 @@ async def test_thousand_events_with_duplicates_give_the_right_month_figures(
             statuses.append(r.status_code)
             body = r.json()
             assert body["rejected"] == 0, body
+        # A device re-uploads records: intake reports them as duplicates and holds them back...
         r = await client.post(f"{intake_url}/v1/events", json=resent)
         statuses.append(r.status_code)
-        assert r.json()["accepted"] == 80  # intake forwards; scoring must not count them twice
+        assert r.json()["duplicates"] == 80
+        # ...and were intake restarted (its memory gone), scoring still would not count them twice.
+        restarted = create_intake(intake_settings)
+        async with serving(restarted) as fresh_url:
+            r = await client.post(f"{fresh_url}/v1/events", json=resent)
+            statuses.append(r.status_code)
+            assert r.json()["accepted"] == 80
         assert set(statuses) == {202}
 
         expected = expected_months(events)

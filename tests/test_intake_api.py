@@ -14,7 +14,7 @@ from intake.app import create_app
 from intake.settings import IntakeSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
-from tests.support import read_topic, serving, values
+from tests.support import issue_key, read_topic, serving, values
 
 pytestmark = pytest.mark.integration
 
@@ -39,13 +39,17 @@ def event(**over: Any) -> dict[str, Any]:
 async def intake(infra: Infra, ns: Namespace) -> Any:
     settings = IntakeSettings(
         kafka_bootstrap=infra.kafka_bootstrap,
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=ns.database("intake"),
         topic_prefix=ns.topic_prefix,
         topic_partitions=3,
         log_format="text",
+        scoring_grace_days=36500,  # the fixed dates below must not age out
         max_body_bytes=64 * 1024,
         max_batch_events=100,
     )
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        client.headers["X-Api-Key"] = await issue_key(client)
         yield client, settings
 
 
@@ -142,13 +146,17 @@ async def test_malformed_requests_get_clear_errors(
 async def test_kafka_down_answers_503_with_retry_after(infra: Infra, ns: Namespace) -> None:
     settings = IntakeSettings(
         kafka_bootstrap=infra.kafka_bootstrap,
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=ns.database("intake"),
         topic_prefix=ns.topic_prefix,
         topic_partitions=3,
         log_format="text",
         publish_timeout_s=2,
+        scoring_grace_days=36500,
     )
     app = create_app(settings)
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        client.headers["X-Api-Key"] = await issue_key(client)
         # Stop the producer under the running app: what Kafka being unreachable looks like to it.
         broker = app.state.runtime.broker
         await broker.stop()

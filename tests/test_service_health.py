@@ -24,7 +24,7 @@ from tests.support import serving
 pytestmark = pytest.mark.integration
 
 SERVICES: list[tuple[str, Callable[..., Any], type[Any], bool]] = [
-    ("intake", intake_app, IntakeSettings, False),
+    ("intake", intake_app, IntakeSettings, True),
     ("scoring", scoring_app, ScoringSettings, True),
     ("feedback", feedback_app, FeedbackSettings, True),
     ("notifier", notifier_app, NotifierSettings, True),

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kinerja_shared.topics import Topics
+
+#: The development signing secret; a service started with it logs a warning.
+DEV_JWT_SECRET = "kinerja-dev-only-secret-change-me-0123456789"  # noqa: S105
 
 
 class ServiceSettings(BaseSettings):
@@ -34,6 +37,15 @@ class ServiceSettings(BaseSettings):
     startup_timeout_s: float = Field(
         120.0, gt=0, description="How long to wait for Kafka and MongoDB at start before giving up"
     )
+
+    # People sign in with a bearer JWT. Development signs with a shared secret (HS256); production
+    # verifies the city identity provider's keys from its JWKS URL (RS256/ES256), configured here.
+    jwt_secret: SecretStr | None = Field(
+        SecretStr(DEV_JWT_SECRET), description="HS256 secret (development); empty to disable"
+    )
+    jwt_jwks_url: str | None = Field(None, description="Identity provider's JWKS URL (production)")
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
 
     @property
     def topics(self) -> Topics:

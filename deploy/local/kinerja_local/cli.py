@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kinerja_local.city import generate_city
+from kinerja_local.provision import provision_city
 from kinerja_local.sender import send_events
 from kinerja_local.services import default_services, start_services, stop_services
 from kinerja_local.simulator import attendance_events, working_days
@@ -166,18 +167,21 @@ def _simulate(
     )
     expected = round(len(city.employees) * 1.96 * len(days))
     with Progress(
-        TextColumn("[bold]sending attendance"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
     ) as progress:
-        task = progress.add_task("send", total=expected)
+        loading = progress.add_task("registering the city", total=len(city.employees))
+        key = provision_city(city, intake_url, lambda n: progress.advance(loading, n))
+        task = progress.add_task("sending attendance", total=expected)
         report = send_events(
             attendance_events(city, start, end),
             intake_url,
             speed=speed,
             on_batch=lambda n: progress.advance(task, n),
+            headers={"X-Api-Key": key},
         )
         progress.update(task, total=report.sent, completed=report.sent)
     console.print(
@@ -215,6 +219,27 @@ def simulate(
         seed,
         speed or None,
     )
+
+
+@app.command()
+def token(
+    nip: Annotated[str, typer.Option(help="The NIP the token speaks for")],
+    roles: Annotated[str, typer.Option(help="Comma-separated: admin,supervisor,employee,ops")],
+    hours: Annotated[float, typer.Option(min=0.1, help="Validity")] = 8,
+) -> None:
+    """Mint a development bearer token (signed with the development secret)."""
+    from datetime import timedelta as _td
+
+    from kinerja_shared.auth import mint_dev_token
+    from kinerja_shared.nip import parse_nip
+    from kinerja_shared.settings import DEV_JWT_SECRET
+
+    try:
+        parse_nip(nip, date.today())  # noqa: DTZ011
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--nip") from None
+    wanted = [r.strip() for r in roles.split(",") if r.strip()]
+    print(mint_dev_token(DEV_JWT_SECRET, nip, wanted, _td(hours=hours)))
 
 
 @app.command()

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from intake.domain import ItemResult, triage
+from intake.domain import FieldError, ItemResult, SeenEvents, TimeWindow, Triage, triage
+from intake.keyring import Keyring
+from intake.keys import WILDCARD, KeyGrant
 from intake.publisher import EventPublisher, PublishFailed
 from intake.settings import IntakeSettings
+from intake.store import IntakeStore
+from kinerja_shared.events import Event
 
 
 def _result_json(r: ItemResult) -> dict[str, Any]:
@@ -36,9 +40,17 @@ def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse
 
 
 def events_router(
-    settings: IntakeSettings, publisher: EventPublisher, registry: CollectorRegistry
+    settings: IntakeSettings,
+    publisher: EventPublisher,
+    registry: CollectorRegistry,
+    keyring: Keyring,
+    store: IntakeStore,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["events"])
+    seen = SeenEvents(timedelta(seconds=settings.dedup_horizon_s), settings.dedup_capacity)
+    window = TimeWindow(
+        timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
+    )
     items_total = Counter(
         "kinerja_intake_events_total",
         "Submitted events by type and outcome (accepted, duplicate, rejected)",
@@ -76,6 +88,14 @@ def events_router(
         return response
 
     async def _handle(request: Request) -> JSONResponse:
+        grant: KeyGrant | None = None
+        if settings.require_api_key:
+            try:
+                grant = await keyring.authenticate(request.headers.get("x-api-key"))
+            except HTTPException as exc:
+                return _problem(
+                    exc.status_code, "Not allowed", str(exc.detail), headers=exc.headers
+                )
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             return _problem(
@@ -109,7 +129,9 @@ def events_router(
         batch_size.observe(len(items))
 
         trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
-        outcome = triage(items, datetime.now(UTC), trace_id)
+        now = datetime.now(UTC)
+        outcome = triage(items, now, trace_id, window)
+        await _apply_grant_and_history(outcome, grant, now)
         try:
             await publisher.publish(outcome.accepted)
         except PublishFailed as exc:
@@ -119,6 +141,7 @@ def events_router(
                 f"nothing was accepted ({exc}); resend the same batch: event_ids make it safe",
                 headers={"Retry-After": str(settings.retry_after_s)},
             )
+        seen.add([e.event_id for e in outcome.accepted], now)
         for r in outcome.results:
             item = items[r.index]
             etype = item.get("type") if isinstance(item, dict) else None
@@ -134,7 +157,14 @@ def events_router(
                 else "unknown"
             )
             items_total.labels(label, r.status).inc()
-        status = 202 if outcome.accepted or outcome.rejected_count < len(items) else 422
+        forbidden = sum(
+            1
+            for r in outcome.results
+            if r.status == "rejected" and any(e.reason.startswith("this key") for e in r.errors)
+        )
+        status = 202
+        if outcome.rejected_count == len(items):
+            status = 403 if forbidden == len(items) else 422
         return JSONResponse(
             {
                 "trace_id": trace_id,
@@ -145,5 +175,27 @@ def events_router(
             },
             status_code=status,
         )
+
+    async def _apply_grant_and_history(
+        outcome: Triage, grant: KeyGrant | None, now: datetime
+    ) -> None:
+        """Refuse what the key may not send; report what was accepted before as duplicate."""
+        keep: list[Event] = []
+        by_id = {r.event_id: r for r in outcome.results if r.status == "accepted"}
+        for event in outcome.accepted:
+            result = by_id[event.event_id]
+            if grant is not None:
+                unit = None
+                if WILDCARD not in grant.units and event.type != "service.rated":
+                    unit = await store.unit_of(event.nip)
+                if (why := grant.refusal(event, unit)) is not None:
+                    result.status = "rejected"
+                    result.errors.append(FieldError("type", why))
+                    continue
+            if seen.seen(event.event_id, now):
+                result.status = "duplicate"
+                continue
+            keep.append(event)
+        outcome.accepted[:] = keep
 
     return router

@@ -1,26 +1,48 @@
-"""Intake's composition root: settings → broker → publisher → HTTP routes."""
+"""Intake's composition root: settings → broker, store → publisher, keyring → HTTP routes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from intake.admin_api import admin_router
+from intake.adms_api import adms_router
 from intake.api import events_router
+from intake.domain import TimeWindow
+from intake.keyring import Keyring
 from intake.publisher import EventPublisher
 from intake.settings import IntakeSettings
-from kinerja_shared.service import create_service_app, new_runtime
+from intake.store import IntakeStore
+from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.service import Runtime, create_service_app, new_runtime
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    runtime = new_runtime(settings, with_mongo=False)
+    runtime = new_runtime(settings, with_mongo=True)
+    store = IntakeStore(runtime.db)
     publisher = EventPublisher(
         runtime.broker, settings.topics, runtime.registry, settings.publish_timeout_s
     )
+    keyring = Keyring(store, settings.key_cache_s)
+    window = TimeWindow(
+        timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
+    )
+
+    async def prepare_store(_: Runtime) -> None:
+        await store.prepare()
+
+    runtime.on_start.append(prepare_store)
     app = create_service_app(
         runtime,
         title="Kinerja intake",
         description="Receives attendance, service-quality and target-progress events, validates "
         "them and publishes them to Kafka. 202 means Kafka has them.",
     )
-    app.include_router(events_router(settings, publisher, runtime.registry))
+    app.include_router(events_router(settings, publisher, runtime.registry, keyring, store))
+    app.include_router(adms_router(store, publisher, settings.topics, runtime.registry, window))
+    app.include_router(
+        admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
+    )
     return app

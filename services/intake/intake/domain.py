@@ -5,8 +5,9 @@ No I/O here: the HTTP adapter feeds decoded JSON in and publishes what comes out
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -61,11 +62,29 @@ def _errors(exc: ValidationError) -> list[FieldError]:
     return out
 
 
-def triage(items: list[Any], received_at: datetime, trace_id: str) -> Triage:
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """How far from its reception an event's time may lie."""
+
+    max_future: timedelta = timedelta(minutes=10)  # clock drift of machines
+    max_age: timedelta = timedelta(days=35)  # the scoring grace: older periods are closed
+
+    def refusal(self, occurred_at: datetime, received_at: datetime) -> str | None:
+        if occurred_at > received_at + self.max_future:
+            return f"is more than {self.max_future} in the future; check the sender's clock"
+        if occurred_at < received_at - self.max_age:
+            return f"is older than the scoring grace of {self.max_age.days} days"
+        return None
+
+
+def triage(
+    items: list[Any], received_at: datetime, trace_id: str, window: TimeWindow | None = None
+) -> Triage:
     """Validate each item; stamp the valid ones with ``received_at`` and ``trace_id``.
 
     An ``event_id`` repeated within the same submission is reported as a duplicate and sent once.
     """
+    window = window or TimeWindow()
     results: list[ItemResult] = []
     accepted: list[Event] = []
     seen: set[str] = set()
@@ -84,6 +103,16 @@ def triage(items: list[Any], received_at: datetime, trace_id: str) -> Triage:
         except ValidationError as exc:
             results.append(ItemResult(index, "rejected", event_id, _errors(exc)))
             continue
+        if (why := window.refusal(event.occurred_at, received_at)) is not None:
+            results.append(
+                ItemResult(
+                    index,
+                    "rejected",
+                    event.event_id,
+                    [FieldError("occurred_at", f"{event.occurred_at} {why}")],
+                )
+            )
+            continue
         if event.event_id in seen:
             results.append(ItemResult(index, "duplicate", event.event_id))
             continue
@@ -92,3 +121,37 @@ def triage(items: list[Any], received_at: datetime, trace_id: str) -> Triage:
         accepted.append(stamped)
         results.append(ItemResult(index, "accepted", event.event_id))
     return Triage(results, accepted)
+
+
+class SeenEvents:
+    """The event_ids accepted within the horizon, to report resends as duplicates.
+
+    Bounded in time and in count (memory): this report is a courtesy to senders; what guarantees
+    that nothing counts twice is scoring's idempotency by event_id.
+    """
+
+    def __init__(self, horizon: timedelta, capacity: int) -> None:
+        self._horizon = horizon
+        self._capacity = capacity
+        self._seen: OrderedDict[str, datetime] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def _expire(self, now: datetime) -> None:
+        cutoff = now - self._horizon
+        while self._seen:
+            oldest_id, at = next(iter(self._seen.items()))
+            if at >= cutoff and len(self._seen) <= self._capacity:
+                break
+            del self._seen[oldest_id]
+
+    def seen(self, event_id: str, now: datetime) -> bool:
+        self._expire(now)
+        return event_id in self._seen
+
+    def add(self, event_ids: list[str], now: datetime) -> None:
+        for event_id in event_ids:
+            self._seen[event_id] = now
+            self._seen.move_to_end(event_id)
+        self._expire(now)

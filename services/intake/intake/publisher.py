@@ -11,7 +11,10 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from kinerja_shared.events import TOPIC_OF_TYPE, Event, encode_event
 from kinerja_shared.metrics import LATENCY_BUCKETS
+from kinerja_shared.reference import Device, Employee, Holiday, Unit, reference_key
 from kinerja_shared.topics import Topics
+
+ReferenceRecordT = Unit | Employee | Holiday | Device
 
 
 class PublishFailed(Exception):
@@ -33,27 +36,53 @@ class EventPublisher:
         )
 
     async def publish(self, events: Sequence[Event]) -> None:
+        """Send events to their topics keyed by NIP, and wait until Kafka has every one."""
+        await self.publish_records(
+            [
+                (
+                    self._topics.name(TOPIC_OF_TYPE[event.type]),
+                    event.nip.encode(),
+                    encode_event(event),
+                    {
+                        "content-type": "application/json",
+                        "event-type": event.type,
+                        "trace-id": event.trace_id or "",
+                    },
+                )
+                for event in events
+            ]
+        )
+
+    async def publish_reference(self, records: Sequence[ReferenceRecordT]) -> None:
+        """Reference records to the compacted topic, keyed ``<kind>:<id>``."""
+        await self.publish_records(
+            [
+                (
+                    self._topics.reference,
+                    reference_key(r).encode(),
+                    r.model_dump_json().encode(),
+                    {"content-type": "application/json"},
+                )
+                for r in records
+            ]
+        )
+
+    async def publish_records(
+        self,
+        records: Sequence[tuple[str, bytes, bytes, dict[str, str]]],
+    ) -> None:
         """Send all, then wait for all acks: one pipelined batch, not N round trips."""
-        if not events:
+        if not records:
             return
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
-                futures = []
-                for event in events:
-                    futures.append(
-                        await self._broker.publish(
-                            encode_event(event),
-                            self._topics.name(TOPIC_OF_TYPE[event.type]),
-                            key=event.nip.encode(),
-                            headers={
-                                "content-type": "application/json",
-                                "event-type": event.type,
-                                "trace-id": event.trace_id or "",
-                            },
-                            no_confirm=True,
-                        )
+                futures = [
+                    await self._broker.publish(
+                        value, topic, key=key, headers=headers, no_confirm=True
                     )
+                    for topic, key, value, headers in records
+                ]
                 await asyncio.gather(*futures)
         except Exception as exc:  # KafkaError, timeouts, a stopped producer
             raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -17,3 +17,11 @@ class IntakeSettings(ServiceSettings):
     max_batch_events: int = Field(1000, ge=1, le=10_000, description="Longer arrays get 413")
     publish_timeout_s: float = Field(10.0, gt=0, description="Kafka ack wait before answering 503")
     retry_after_s: int = Field(5, ge=1, description="Retry-After sent with a 503")
+    mongodb_database: str = "kinerja_intake"
+    require_api_key: bool = Field(True, description="POST /v1/events needs X-Api-Key")
+    dedup_horizon_s: int = Field(24 * 3600, ge=0, description="Resends within it are duplicates")
+    dedup_capacity: int = Field(500_000, ge=0, description="Most event_ids remembered")
+    max_future_s: int = Field(600, ge=0, description="Event times further ahead are refused")
+    scoring_grace_days: int = Field(35, ge=1, description="Older event times are refused")
+    key_cache_s: float = Field(30.0, ge=0, description="API keys are re-read after this")
+    default_rate_per_minute: int = Field(1200, ge=1, description="Requests per key per minute")

@@ -1,0 +1,187 @@
+"""HTTP adapter: the administrators' API for reference data and API keys (bearer JWT, role admin).
+
+Reference data is validated as a whole; if any row is bad, nothing is stored or published and the
+answer lists every bad row. Otherwise it is stored (idempotent upserts) and then published to the
+compacted reference topic; a 503 means "stored, not yet published: send the same file again".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
+
+from intake.keyring import Keyring
+from intake.keys import WILDCARD, new_key
+from intake.publisher import EventPublisher, PublishFailed, ReferenceRecordT
+from intake.reference_import import RowError, read_employee_csv, validate_employees
+from intake.settings import IntakeSettings
+from intake.store import IntakeStore
+from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
+from kinerja_shared.events import EVENT_TYPES, Code
+from kinerja_shared.reference import Device, Holiday, Unit
+
+UnitOrAll = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:/-]{0,63})$")]
+
+
+class KeyRequest(BaseModel):
+    kind: Literal["device", "desk", "system"]
+    owner: Code = Field(description="Device serial, desk id or system name")
+    event_types: list[Literal[EVENT_TYPES]] = Field(min_length=1)  # type: ignore[valid-type]
+    units: list[UnitOrAll] = Field(default_factory=lambda: [WILDCARD], min_length=1)
+    rate_per_minute: int | None = Field(None, ge=1, le=100_000)
+
+
+def _report(errors: Sequence[RowError]) -> JSONResponse:
+    return JSONResponse(
+        {
+            "title": "Invalid reference data",
+            "status": 422,
+            "detail": f"{len(errors)} problem(s); nothing was stored",
+            "errors": [{"line": e.line, "field": e.field, "reason": e.reason} for e in errors],
+        },
+        status_code=422,
+        media_type="application/problem+json",
+    )
+
+
+def _json_rows(body: bytes) -> list[tuple[int, Any]]:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HTTPException(422, f"malformed JSON: {exc}") from None
+    if not isinstance(data, list):
+        data = [data]
+    return list(enumerate(data, start=1))
+
+
+def _validate_each(
+    model: type[Any], rows: list[tuple[int, Any]]
+) -> tuple[list[Any], list[RowError]]:
+    adapter: TypeAdapter[Any] = TypeAdapter(model)
+    good, errors = [], []
+    for line, row in rows:
+        try:
+            good.append(adapter.validate_python(row))
+        except ValidationError as exc:
+            errors += [
+                RowError(line, ".".join(str(p) for p in e["loc"]) or "(row)", e["msg"])
+                for e in exc.errors(include_url=False)
+            ]
+    return good, errors
+
+
+def admin_router(
+    settings: IntakeSettings,
+    store: IntakeStore,
+    publisher: EventPublisher,
+    keyring: Keyring,
+    verifier: JwtVerifier,
+) -> APIRouter:
+    admin = Depends(require_roles(verifier, Role.ADMIN))
+    router = APIRouter(prefix="/v1/admin", tags=["reference data"], dependencies=[admin])
+
+    async def store_and_publish(records: Sequence[ReferenceRecordT]) -> dict[str, Any]:
+        await store.upsert_reference(records)
+        try:
+            await publisher.publish_reference(records)
+        except PublishFailed as exc:
+            raise HTTPException(
+                503,
+                f"stored but not yet published ({exc}); send the same data again",
+                headers={"Retry-After": "5"},
+            ) from None
+        return {"stored": len(records), "published": len(records)}
+
+    @router.post("/units", summary="Register or update units (OPD), JSON")
+    async def post_units(request: Request) -> Any:
+        units, errors = _validate_each(Unit, _json_rows(await request.body()))
+        return _report(errors) if errors else await store_and_publish(units)
+
+    @router.post("/employees", summary="Register or update employees, CSV with a header or JSON")
+    async def post_employees(request: Request) -> Any:
+        body = await request.body()
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype in ("text/csv", "application/csv"):
+            try:
+                rows, errors = read_employee_csv(body.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                raise HTTPException(422, "the CSV must be UTF-8") from None
+        elif ctype == "application/json":
+            rows, errors = _json_rows(body), []
+        else:
+            raise HTTPException(415, "send text/csv or application/json")
+        if errors:
+            return _report(errors)
+        referenced = {
+            str(r.get("supervisor_nip"))
+            for _, r in rows
+            if isinstance(r, dict) and r.get("supervisor_nip")
+        }
+        chains = await store.supervisor_chains(referenced)
+        employees, errors = validate_employees(rows, await store.unit_codes(), chains)
+        return _report(errors) if errors else await store_and_publish(employees)
+
+    @router.post("/holidays", summary="National holidays and cuti bersama, JSON")
+    async def post_holidays(request: Request) -> Any:
+        holidays, errors = _validate_each(Holiday, _json_rows(await request.body()))
+        return _report(errors) if errors else await store_and_publish(holidays)
+
+    @router.post("/devices", summary="Register attendance machines, JSON")
+    async def post_devices(request: Request) -> Any:
+        devices, errors = _validate_each(Device, _json_rows(await request.body()))
+        units = await store.unit_codes()
+        errors += [
+            RowError(i, "unit_code", f"unknown unit {d.unit_code!r}")
+            for i, d in enumerate(devices, start=1)
+            if d.unit_code not in units
+        ]
+        return _report(errors) if errors else await store_and_publish(devices)
+
+    @router.post("/keys", status_code=201, summary="Issue an API key (shown once)")
+    async def issue_key(req: KeyRequest, who: Principal = admin) -> dict[str, Any]:
+        device_sn = None
+        if req.kind == "device":
+            device = await store.device(req.owner)
+            if device is None:
+                raise HTTPException(422, f"device {req.owner} is not registered")
+            device_sn = device.serial
+        key_id, plaintext, secret_hash = new_key()
+        await store.insert_key(
+            {
+                "_id": key_id,
+                "kind": req.kind,
+                "owner": req.owner,
+                "event_types": req.event_types,
+                "units": req.units,
+                "device_sn": device_sn,
+                "secret_hash": secret_hash,
+                "rate_per_minute": req.rate_per_minute or settings.default_rate_per_minute,
+                "created_at": datetime.now(UTC),
+                "created_by": who.sub,
+                "revoked_at": None,
+            }
+        )
+        return {
+            "key_id": key_id,
+            "api_key": plaintext,
+            "note": "store it now: only its hash is kept",
+        }
+
+    @router.get("/keys", summary="Issued keys (without secrets)")
+    async def list_keys() -> list[dict[str, Any]]:
+        return [{**k, "key_id": k.pop("_id")} for k in await store.keys()]
+
+    @router.delete("/keys/{key_id}", summary="Revoke a key")
+    async def revoke_key(key_id: str) -> dict[str, Any]:
+        if not await store.revoke_key(key_id):
+            raise HTTPException(404, f"no active key {key_id}")
+        keyring.forget(key_id)
+        return {"key_id": key_id, "revoked": True}
+
+    return router

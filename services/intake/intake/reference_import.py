@@ -1,0 +1,145 @@
+"""Validating reference data as a whole before anything is stored or published (pure, no I/O).
+
+Every bad row is reported with its line number (the CSV line, header = line 1; for JSON, the
+item's position starting at 1), the field and the reason, so an administrator fixes the whole file
+in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from kinerja_shared.reference import Employee
+
+EMPLOYEE_COLUMNS = (
+    "nip",
+    "name",
+    "unit_code",
+    "position",
+    "supervisor_nip",
+    "schedule",
+    "email",
+    "device_pins",
+)
+REQUIRED_COLUMNS = ("nip", "name", "unit_code", "position")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+
+def read_employee_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """Rows of an employee CSV with their line numbers; header problems are errors on line 1.
+
+    ``device_pins`` holds several PINs separated by ``;`` or spaces; empty cells mean "not given".
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    errors = [
+        RowError(1, col, "required column is missing")
+        for col in REQUIRED_COLUMNS
+        if col not in header
+    ]
+    errors += [
+        RowError(1, col, f"unknown column; expected some of {', '.join(EMPLOYEE_COLUMNS)}")
+        for col in header
+        if col not in EMPLOYEE_COLUMNS
+    ]
+    if errors:
+        return [], errors
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for raw in reader:
+        line = reader.line_num
+        if None in raw:
+            errors.append(RowError(line, "(row)", "more cells than columns in the header"))
+            continue
+        row: dict[str, Any] = {k.strip(): (v or "").strip() for k, v in raw.items()}
+        row = {k: v for k, v in row.items() if v != ""}
+        if "device_pins" in row:
+            row["device_pins"] = [p for p in row["device_pins"].replace(";", " ").split() if p]
+        rows.append((line, row))
+    return rows, errors
+
+
+def validate_employees(
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
+    known_units: set[str],
+    existing_supervisor_of: Mapping[str, str | None],
+) -> tuple[list[Employee], list[RowError]]:
+    """Check each row and the file as a whole: unique NIPs and PINs, known units and supervisors,
+    and no cycle in the supervisor chain (with the employees already registered)."""
+    errors: list[RowError] = []
+    valid: list[tuple[int, Employee]] = []
+    for line, row in rows:
+        try:
+            valid.append((line, Employee.model_validate(dict(row))))
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                field = ".".join(str(p) for p in err["loc"]) or "(row)"
+                errors.append(RowError(line, field, err["msg"]))
+
+    line_of: dict[str, int] = {}
+    pin_owner: dict[tuple[str, str], str] = {}
+    for line, emp in valid:
+        if emp.nip in line_of:
+            errors.append(RowError(line, "nip", f"duplicate of line {line_of[emp.nip]}"))
+            continue
+        line_of[emp.nip] = line
+        if emp.unit_code not in known_units:
+            errors.append(
+                RowError(line, "unit_code", f"unknown unit {emp.unit_code!r}; register it first")
+            )
+        for pin in emp.device_pins:
+            owner = pin_owner.setdefault((emp.unit_code, pin), emp.nip)
+            if owner != emp.nip:
+                errors.append(
+                    RowError(
+                        line,
+                        "device_pins",
+                        f"PIN {pin} already belongs to {owner} in {emp.unit_code}",
+                    )
+                )
+
+    supervisor_of = dict(existing_supervisor_of)
+    supervisor_of.update({emp.nip: emp.supervisor_nip for _, emp in valid})
+    for line, emp in valid:
+        sup = emp.supervisor_nip
+        if sup is None:
+            continue
+        if sup == emp.nip:
+            errors.append(RowError(line, "supervisor_nip", "an employee cannot supervise themself"))
+        elif sup not in supervisor_of:
+            errors.append(
+                RowError(
+                    line,
+                    "supervisor_nip",
+                    f"unknown supervisor {sup}; add them in this file or first",
+                )
+            )
+        elif _in_cycle(emp.nip, supervisor_of):
+            errors.append(
+                RowError(line, "supervisor_nip", "the supervisor chain loops back to this employee")
+            )
+    errors.sort(key=lambda e: (e.line, e.field))
+    return [emp for _, emp in valid], errors
+
+
+def _in_cycle(nip: str, supervisor_of: Mapping[str, str | None]) -> bool:
+    """True when following supervisors from ``nip`` comes back to ``nip``."""
+    seen: set[str] = set()
+    current = supervisor_of.get(nip)
+    while current is not None and current not in seen:
+        if current == nip:
+            return True
+        seen.add(current)
+        current = supervisor_of.get(current)
+    return False

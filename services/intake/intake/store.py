@@ -1,0 +1,92 @@
+"""MongoDB adapter for intake's collections: reference data (units, employees, devices, holidays)
+and API keys. Intake owns them; other services learn the reference data from Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kinerja_shared.mongo import bulk_write_chunked
+from kinerja_shared.reference import Device, Employee, Holiday, Unit
+
+_COLLECTION = {Unit: "units", Employee: "employees", Device: "devices", Holiday: "holidays"}
+_ID = {Unit: "code", Employee: "nip", Device: "serial", Holiday: "date"}
+
+
+class IntakeStore:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def prepare(self) -> None:
+        await self._db.employees.create_index([("unit_code", 1), ("device_pins", 1)])
+
+    async def upsert_reference(self, records: Sequence[Unit | Employee | Device | Holiday]) -> None:
+        by_collection: dict[str, list[UpdateOne]] = {}
+        now = datetime.now(UTC)
+        for r in records:
+            doc = r.model_dump(mode="json")
+            doc["_id"] = doc[_ID[type(r)]]
+            doc["updated_at"] = now
+            by_collection.setdefault(_COLLECTION[type(r)], []).append(
+                UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True)
+            )
+        for name, ops in by_collection.items():
+            await bulk_write_chunked(self._db[name], ops)
+
+    async def unit_codes(self) -> set[str]:
+        return {str(d["_id"]) async for d in self._db.units.find({}, {"_id": 1})}
+
+    async def supervisor_chains(self, nips: Iterable[str]) -> dict[str, str | None]:
+        """Registered employees reachable from ``nips`` up their supervisor chains."""
+        known: dict[str, str | None] = {}
+        frontier = set(nips)
+        while frontier:
+            found = {
+                d["_id"]: d.get("supervisor_nip")
+                async for d in self._db.employees.find(
+                    {"_id": {"$in": sorted(frontier)}}, {"supervisor_nip": 1}
+                )
+            }
+            known.update(found)
+            frontier = {s for s in found.values() if s is not None and s not in known}
+        return known
+
+    async def unit_of(self, nip: str) -> str | None:
+        doc = await self._db.employees.find_one({"_id": nip}, {"unit_code": 1})
+        return None if doc is None else str(doc["unit_code"])
+
+    async def nip_of_pin(self, unit_code: str, pin: str) -> str | None:
+        doc = await self._db.employees.find_one(
+            {"unit_code": unit_code, "device_pins": pin}, {"_id": 1}
+        )
+        return None if doc is None else str(doc["_id"])
+
+    async def device(self, serial: str) -> Device | None:
+        doc = await self._db.devices.find_one({"_id": serial})
+        if doc is None:
+            return None
+        return Device.model_validate(
+            {k: v for k, v in doc.items() if k not in ("_id", "updated_at")}
+        )
+
+    # --- API keys -------------------------------------------------------------------------
+
+    async def insert_key(self, doc: dict[str, Any]) -> None:
+        await self._db.api_keys.insert_one(doc)
+
+    async def key(self, key_id: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self._db.api_keys.find_one({"_id": key_id})
+        return doc
+
+    async def revoke_key(self, key_id: str) -> bool:
+        result = await self._db.api_keys.update_one(
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
+        )
+        return result.modified_count == 1
+
+    async def keys(self) -> list[dict[str, Any]]:
+        return [d async for d in self._db.api_keys.find({}, {"secret_hash": 0})]

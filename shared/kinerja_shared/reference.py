@@ -1,0 +1,85 @@
+"""Reference data contracts, published by intake to the compacted ``kinerja.reference.v1``.
+
+Records are keyed ``<kind>:<id>`` (``employee:<nip>``, ``unit:<code>``, ``device:<serial>``,
+``holiday:<date>``) so compaction keeps the latest of each; a tombstone (empty value) removes one.
+This departs from "every topic keyed by NIP": units, devices and holidays belong to no employee.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
+
+from kinerja_shared.events import Code, Nip, ShortText
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")]
+TimeZoneName = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]  # WIB, WITA, WIT
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Unit(_Strict):
+    """An OPD (perangkat daerah) or one of its sub-units."""
+
+    kind: Literal["unit"] = "unit"
+    code: Code
+    name: Name
+    parent_code: Code | None = None
+
+
+class Employee(_Strict):
+    kind: Literal["employee"] = "employee"
+    nip: Nip
+    name: Name
+    unit_code: Code
+    position: Name
+    supervisor_nip: Nip | None = None
+    schedule: Code = "standar"
+    email: EmailStr | None = None
+    device_pins: tuple[Pin, ...] = ()
+
+
+class HolidayKind(StrEnum):
+    LIBUR_NASIONAL = "libur_nasional"  # national holiday
+    CUTI_BERSAMA = "cuti_bersama"  # collective leave day
+
+
+class Holiday(_Strict):
+    kind: Literal["holiday"] = "holiday"
+    date: date
+    name: ShortText
+    holiday_kind: HolidayKind = HolidayKind.LIBUR_NASIONAL
+
+
+class Device(_Strict):
+    """An attendance machine (mesin absensi) registered to a unit."""
+
+    kind: Literal["device"] = "device"
+    serial: Code
+    unit_code: Code
+    timezone: TimeZoneName = "Asia/Jakarta"
+    active: bool = True
+
+
+ReferenceRecord: TypeAlias = Annotated[
+    Unit | Employee | Holiday | Device, Field(discriminator="kind")
+]
+REFERENCE_ADAPTER: TypeAdapter[ReferenceRecord] = TypeAdapter(ReferenceRecord)
+
+
+def reference_key(record: Unit | Employee | Holiday | Device) -> str:
+    match record:
+        case Unit():
+            return f"unit:{record.code}"
+        case Employee():
+            return f"employee:{record.nip}"
+        case Holiday():
+            return f"holiday:{record.date.isoformat()}"
+        case Device():
+            return f"device:{record.serial}"

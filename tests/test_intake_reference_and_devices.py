@@ -1,0 +1,321 @@
+"""Intake's admin API, API keys and the ZKTeco push protocol over real Kafka and MongoDB-wire."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from intake.app import create_app
+from intake.settings import IntakeSettings
+from kinerja_shared.dlq import H_REASON
+from kinerja_shared.settings import DEV_JWT_SECRET
+from tests.conftest import Namespace
+from tests.infra import Infra
+from tests.support import admin_headers, issue_key, read_topic, serving, values
+
+pytestmark = pytest.mark.integration
+
+HEAD = "197501012000031001"
+STAFF = "198609262015051001"
+STAFF2 = "199001152015032002"
+
+
+@pytest.fixture
+async def intake(infra: Infra, ns: Namespace) -> Any:
+    settings = IntakeSettings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=ns.database("intake"),
+        topic_prefix=ns.topic_prefix,
+        topic_partitions=2,
+        log_format="text",
+        scoring_grace_days=36500,
+    )
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        r = await client.post(
+            "/v1/admin/units",
+            headers=admin_headers(),
+            json=[{"code": "DUKCAPIL", "name": "Dinas Dukcapil"}],
+        )
+        assert r.status_code == 200, r.text
+        yield client, settings
+
+
+CSV_OK = (
+    "nip,name,unit_code,position,supervisor_nip,email,device_pins\n"
+    f"{HEAD},Mariani Siregar,DUKCAPIL,Kepala Dinas,,mariani@example.go.id,1000\n"
+    f"{STAFF},Budi Lubis,DUKCAPIL,Pelaksana,{HEAD},budi@example.go.id,1001;1002\n"
+)
+
+
+async def test_employee_csv_is_stored_and_published_keyed_by_kind_and_id(
+    intake: Any, infra: Infra
+) -> None:
+    client, settings = intake
+    r = await client.post(
+        "/v1/admin/employees",
+        content=CSV_OK.encode(),
+        headers={**admin_headers(), "content-type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"stored": 2, "published": 2}
+    records = await read_topic(infra.kafka_bootstrap, settings.topics.reference)
+    keys = {rec.key.decode() for rec in records}
+    assert {f"employee:{HEAD}", f"employee:{STAFF}", "unit:DUKCAPIL"} <= keys
+    staff = next(v for v in values(records) if v.get("nip") == STAFF)
+    assert staff["device_pins"] == ["1001", "1002"]
+    assert staff["supervisor_nip"] == HEAD
+
+
+async def test_bad_csv_rows_are_all_reported_with_line_numbers_and_nothing_is_stored(
+    intake: Any, infra: Infra
+) -> None:
+    client, settings = intake
+    csv = (
+        "nip,name,unit_code,position,supervisor_nip\n"
+        f"{HEAD},Kepala,DUKCAPIL,Kepala Dinas,{STAFF2}\n"  # line 2: part of a loop
+        f"{STAFF2},Staf,DUKCAPIL,Pelaksana,{HEAD}\n"  # line 3: part of the same loop
+        "12345,Bad Nip,DUKCAPIL,Pelaksana,\n"  # line 4
+        f"{STAFF},Nowhere,DINAS-X,Pelaksana,\n"  # line 5: unknown unit
+        f"{STAFF},Twice,DUKCAPIL,Pelaksana,\n"  # line 6: duplicate NIP
+        "199512312020121003,No Supervisor,DUKCAPIL,Pelaksana,197001012000011009\n"  # line 7
+    )
+    r = await client.post(
+        "/v1/admin/employees",
+        content=csv.encode(),
+        headers={**admin_headers(), "content-type": "text/csv"},
+    )
+    assert r.status_code == 422
+    errors = [(e["line"], e["field"]) for e in r.json()["errors"]]
+    assert errors == [
+        (2, "supervisor_nip"),
+        (3, "supervisor_nip"),
+        (4, "nip"),
+        (5, "unit_code"),
+        (6, "nip"),
+        (7, "supervisor_nip"),
+    ]
+    reasons = {e["line"]: e["reason"] for e in r.json()["errors"]}
+    assert "loops back" in reasons[2]
+    assert "unknown unit" in reasons[5]
+    assert "duplicate of line 5" in reasons[6]
+    assert "unknown supervisor" in reasons[7]
+    records = await read_topic(infra.kafka_bootstrap, settings.topics.reference, idle_s=1)
+    assert not any(rec.key.startswith(b"employee:") for rec in records)
+
+
+async def test_missing_csv_columns_are_reported_on_line_one(intake: Any) -> None:
+    client, _ = intake
+    r = await client.post(
+        "/v1/admin/employees",
+        content=b"nip,name,colour\n1,a,b\n",
+        headers={**admin_headers(), "content-type": "text/csv"},
+    )
+    assert r.status_code == 422
+    assert {(e["line"], e["field"]) for e in r.json()["errors"]} == {
+        (1, "unit_code"),
+        (1, "position"),
+        (1, "colour"),
+    }
+
+
+async def test_admin_api_refuses_missing_bad_and_unprivileged_tokens(intake: Any) -> None:
+    client, _ = intake
+    from kinerja_shared.auth import mint_dev_token
+
+    assert (await client.post("/v1/admin/units", json=[])).status_code == 401
+    forged = mint_dev_token("not-the-secret-" + "x" * 30, STAFF, ["admin"])
+    r = await client.post("/v1/admin/units", json=[], headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    employee = mint_dev_token(DEV_JWT_SECRET, STAFF, ["employee"])
+    r = await client.post(
+        "/v1/admin/units", json=[], headers={"Authorization": f"Bearer {employee}"}
+    )
+    assert r.status_code == 403
+
+
+def punch(nip: str = STAFF, etype: str = "attendance.recorded") -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": etype,
+        "occurred_at": "2026-11-02T07:21:05+07:00",
+        "nip": nip,
+        "source": {"kind": "device", "id": "TBL1"},
+        "payload": {"direction": "in", "method": "pin", "device_sn": "TBL1"},
+    }
+
+
+async def test_api_keys_are_required_scoped_and_revocable(intake: Any) -> None:
+    client, _ = intake
+    assert (await client.post("/v1/events", json=punch())).status_code == 401
+    r = await client.post("/v1/events", json=punch(), headers={"X-Api-Key": "kj_nope_nope"})
+    assert r.status_code == 401
+    desk_key = await issue_key(
+        client, kind="desk", owner="LOKET-1", event_types=["service.rated"], units=["DUKCAPIL"]
+    )
+    r = await client.post("/v1/events", json=punch(), headers={"X-Api-Key": desk_key})
+    assert r.status_code == 403
+    assert "may not send attendance.recorded" in r.json()["results"][0]["errors"][0]["reason"]
+
+    key = await issue_key(client, rate_per_minute=3)
+    key_id = key.split("_")[1]
+    assert (
+        await client.post("/v1/events", json=punch(), headers={"X-Api-Key": key})
+    ).status_code == 202
+    assert (
+        await client.post("/v1/events", json=punch(), headers={"X-Api-Key": key})
+    ).status_code == 202
+    assert (
+        await client.post("/v1/events", json=punch(), headers={"X-Api-Key": key})
+    ).status_code == 202
+    limited = await client.post("/v1/events", json=punch(), headers={"X-Api-Key": key})
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+
+    r = await client.delete(f"/v1/admin/keys/{key_id}", headers=admin_headers())
+    assert r.status_code == 200
+    listed = await client.get("/v1/admin/keys", headers=admin_headers())
+    assert all("secret_hash" not in k for k in listed.json())
+    r = await client.post("/v1/events", json=punch(), headers={"X-Api-Key": key})
+    assert r.status_code == 401
+    assert "revoked" in r.json()["detail"]
+
+
+async def test_resent_events_are_reported_as_duplicates(intake: Any, infra: Infra) -> None:
+    client, settings = intake
+    client.headers["X-Api-Key"] = await issue_key(client)
+    batch = [punch(), punch()]
+    first = await client.post("/v1/events", json=batch)
+    again = await client.post("/v1/events", json=[*batch, punch()])
+    assert first.json()["accepted"] == 2
+    assert [x["status"] for x in again.json()["results"]] == ["duplicate", "duplicate", "accepted"]
+    records = await read_topic(infra.kafka_bootstrap, settings.topics.attendance)
+    assert len(records) == 3
+
+
+async def test_event_times_far_in_the_future_or_past_the_grace_are_refused(
+    infra: Infra, ns: Namespace
+) -> None:
+    settings = IntakeSettings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongodb_url=infra.mongodb_url,
+        mongodb_database=ns.database("intake"),
+        topic_prefix=ns.topic_prefix,
+        topic_partitions=1,
+        log_format="text",
+        scoring_grace_days=35,
+    )
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        client.headers["X-Api-Key"] = await issue_key(client)
+        future = {**punch(), "occurred_at": "2999-01-01T07:00:00+07:00"}
+        old = {**punch(), "occurred_at": "2001-01-01T07:00:00+07:00"}
+        r = await client.post("/v1/events", json=[future, old])
+    assert r.status_code == 422
+    reasons = [x["errors"][0]["reason"] for x in r.json()["results"]]
+    assert "in the future" in reasons[0]
+    assert "older than the scoring grace of 35 days" in reasons[1]
+
+
+# --- the ZKTeco push protocol, as the machines send it -----------------------------------------
+
+DEVICE_HEADERS = {
+    "User-Agent": "iClock Proxy/1.09",
+    "Accept": "*/*",
+    "Connection": "close",
+    "Accept-Encoding": "identity",
+}
+
+
+async def test_adms_device_session_handshake_upload_and_poll(intake: Any, infra: Infra) -> None:
+    client, settings = intake
+    await client.post(
+        "/v1/admin/employees",
+        content=CSV_OK.encode(),
+        headers={**admin_headers(), "content-type": "text/csv"},
+    )
+    r = await client.post(
+        "/v1/admin/devices",
+        headers=admin_headers(),
+        json=[{"serial": "CJDE204660045", "unit_code": "DUKCAPIL"}],
+    )
+    assert r.status_code == 200, r.text
+
+    hs = await client.get(
+        "/iclock/cdata?SN=CJDE204660045&options=all&pushver=2.4.1&language=69",
+        headers=DEVICE_HEADERS,
+    )
+    assert hs.status_code == 200
+    assert hs.headers["content-type"].startswith("text/plain")
+    lines = hs.text.split("\n")
+    assert lines[0] == "GET OPTION FROM: CJDE204660045"
+    assert "TimeZone=7" in lines
+    assert "Realtime=1" in lines
+
+    body = (
+        b"1001\t2026-11-02 07:21:05\t0\t1\t0\t0\t0\n"
+        b"1002\t2026-11-02 16:05:44\t1\t15\t0\t0\t0\n"
+        b"4242\t2026-11-02 07:30:00\t0\t1\t0\t0\t0\n"
+        b"garbage line\n"
+    )
+    up = await client.post(
+        "/iclock/cdata?SN=CJDE204660045&table=ATTLOG&Stamp=9999",
+        content=body,
+        headers={**DEVICE_HEADERS, "Content-Type": "application/push;charset=UTF-8"},
+    )
+    assert up.status_code == 200
+    assert up.text == "OK: 4"
+    again = await client.post(
+        "/iclock/cdata?SN=CJDE204660045&table=ATTLOG&Stamp=9999",
+        content=body.split(b"\n")[0] + b"\n",
+        headers=DEVICE_HEADERS,
+    )  # a re-sent line
+    assert again.text == "OK: 1"
+    oper = await client.post(
+        "/iclock/cdata?SN=CJDE204660045&table=OPERLOG&Stamp=1",
+        content=b"OPLOG 4\t0\t2026-11-02 07:00:00\t0\t0\t0\t0\n",
+        headers=DEVICE_HEADERS,
+    )
+    assert oper.text == "OK: 1"
+    poll = await client.get("/iclock/getrequest?SN=CJDE204660045", headers=DEVICE_HEADERS)
+    assert poll.text == "OK"
+    cmd = await client.post(
+        "/iclock/devicecmd?SN=CJDE204660045",
+        content=b"ID=1&Return=0&CMD=INFO",
+        headers=DEVICE_HEADERS,
+    )
+    assert cmd.text == "OK"
+
+    events = values(await read_topic(infra.kafka_bootstrap, settings.topics.attendance))
+    by_time = {e["occurred_at"]: e for e in events}
+    assert set(by_time) == {"2026-11-02T07:21:05+07:00", "2026-11-02T16:05:44+07:00"}
+    assert len(events) == 3  # the re-sent line is published again with the same event_id...
+    assert len({e["event_id"] for e in events}) == 2  # ...so scoring counts it once
+    assert by_time["2026-11-02T07:21:05+07:00"]["nip"] == STAFF
+    assert by_time["2026-11-02T16:05:44+07:00"]["payload"] == {
+        "direction": "out",
+        "method": "face",
+        "device_sn": "CJDE204660045",
+    }
+    dead = await read_topic(infra.kafka_bootstrap, settings.topics.dlq)
+    assert sorted((dict(d.headers)[H_REASON], d.value) for d in dead) == [
+        (b"invalid", b"garbage line"),
+        (b"unmapped", b"4242\t2026-11-02 07:30:00\t0\t1\t0\t0\t0"),
+    ]
+
+
+async def test_unknown_devices_get_an_error(intake: Any) -> None:
+    client, _ = intake
+    r = await client.get("/iclock/cdata?SN=STRANGER1&options=all", headers=DEVICE_HEADERS)
+    assert r.status_code == 403
+    assert r.text.startswith("ERROR")
+    r = await client.post(
+        "/iclock/cdata?SN=STRANGER1&table=ATTLOG",
+        content=b"1\t2026-11-02 07:00:00\t0\t1\n",
+        headers=DEVICE_HEADERS,
+    )
+    assert r.status_code == 403
+    metrics = (await client.get("/metrics")).text
+    assert "kinerja_intake_unknown_device_requests_total 2.0" in metrics
