@@ -3,10 +3,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pytest
 
+from kinerja_shared.settings import ServiceSettings
 from tests.infra import Infra, provide_infra
+
+S = TypeVar("S", bound=ServiceSettings)
 
 _used: list[Infra] = []
 
@@ -35,6 +39,20 @@ class Namespace:
 
     def database(self, service: str) -> str:
         return f"{self.database_prefix}{service}"
+
+    def settings(self, cls: type[S], infra: Infra, **overrides: Any) -> S:
+        """A service's settings wired to the test infrastructure under this namespace."""
+        service = cls.model_fields["service_name"].default
+        values: dict[str, Any] = {
+            "kafka_bootstrap": infra.kafka_bootstrap,
+            "mongodb_url": infra.mongodb_url,
+            "mongodb_database": self.database(service),
+            "topic_prefix": self.topic_prefix,
+            "topic_partitions": 2,
+            "log_format": "text",
+            **overrides,
+        }
+        return cls(**values)
 
 
 @pytest.fixture

@@ -37,14 +37,11 @@ def event(**over: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def intake(infra: Infra, ns: Namespace) -> Any:
-    settings = IntakeSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=ns.database("intake"),
-        topic_prefix=ns.topic_prefix,
-        topic_partitions=3,
-        log_format="text",
-        scoring_grace_days=36500,  # the fixed dates below must not age out
+    # scoring_grace_days: the fixed dates of these tests must not age out
+    settings = ns.settings(
+        IntakeSettings,
+        infra,
+        scoring_grace_days=36500,
         max_body_bytes=64 * 1024,
         max_batch_events=100,
     )
@@ -144,16 +141,7 @@ async def test_malformed_requests_get_clear_errors(
 
 
 async def test_kafka_down_answers_503_with_retry_after(infra: Infra, ns: Namespace) -> None:
-    settings = IntakeSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=ns.database("intake"),
-        topic_prefix=ns.topic_prefix,
-        topic_partitions=3,
-        log_format="text",
-        publish_timeout_s=2,
-        scoring_grace_days=36500,
-    )
+    settings = ns.settings(IntakeSettings, infra, publish_timeout_s=2, scoring_grace_days=36500)
     app = create_app(settings)
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
         client.headers["X-Api-Key"] = await issue_key(client)

@@ -25,15 +25,7 @@ STAFF2 = "199001152015032002"
 
 @pytest.fixture
 async def intake(infra: Infra, ns: Namespace) -> Any:
-    settings = IntakeSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=ns.database("intake"),
-        topic_prefix=ns.topic_prefix,
-        topic_partitions=2,
-        log_format="text",
-        scoring_grace_days=36500,
-    )
+    settings = ns.settings(IntakeSettings, infra, scoring_grace_days=36500)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         r = await client.post(
             "/v1/admin/units",
@@ -199,15 +191,7 @@ async def test_resent_events_are_reported_as_duplicates(intake: Any, infra: Infr
 async def test_event_times_far_in_the_future_or_past_the_grace_are_refused(
     infra: Infra, ns: Namespace
 ) -> None:
-    settings = IntakeSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=ns.database("intake"),
-        topic_prefix=ns.topic_prefix,
-        topic_partitions=1,
-        log_format="text",
-        scoring_grace_days=35,
-    )
+    settings = ns.settings(IntakeSettings, infra, topic_partitions=1, scoring_grace_days=35)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         client.headers["X-Api-Key"] = await issue_key(client)
         future = {**punch(), "occurred_at": "2999-01-01T07:00:00+07:00"}

@@ -37,15 +37,7 @@ def punch(day: int, hh: int, mm: int, direction: str = "in") -> dict[str, Any]:
 
 
 def settings(infra: Infra, ns: Namespace) -> ScoringSettings:
-    return ScoringSettings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongodb_url=infra.mongodb_url,
-        mongodb_database=ns.database("scoring"),
-        topic_prefix=ns.topic_prefix,
-        topic_partitions=2,
-        log_format="text",
-        batch_timeout_ms=50,
-    )
+    return ns.settings(ScoringSettings, infra, batch_timeout_ms=50)
 
 
 async def produce(bootstrap: str, topic: str, values: list[bytes]) -> None:
