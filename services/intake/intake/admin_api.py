@@ -62,12 +62,13 @@ def _json_rows(body: bytes) -> list[tuple[int, Any]]:
 
 def _validate_each(
     model: type[Any], rows: list[tuple[int, Any]]
-) -> tuple[list[Any], list[RowError]]:
+) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """Each row validated alone: (line, record) for the good ones, and every row's errors."""
     adapter: TypeAdapter[Any] = TypeAdapter(model)
     good, errors = [], []
     for line, row in rows:
         try:
-            good.append(adapter.validate_python(row))
+            good.append((line, adapter.validate_python(row)))
         except ValidationError as exc:
             errors += [
                 RowError(line, ".".join(str(p) for p in e["loc"]) or "(row)", e["msg"])
@@ -98,10 +99,22 @@ def admin_router(
             ) from None
         return {"stored": len(records), "published": len(records)}
 
+    async def upload(request: Request, model: type[Any]) -> Any:
+        rows, errors = _validate_each(model, _json_rows(await request.body()))
+        if model is Device:
+            units = await store.unit_codes()
+            errors += [
+                RowError(line, "unit_code", f"unknown unit {d.unit_code!r}")
+                for line, d in rows
+                if d.unit_code not in units
+            ]
+        if errors:
+            return _report(sorted(errors, key=lambda e: e.line))
+        return await store_and_publish([record for _, record in rows])
+
     @router.post("/units", summary="Register or update units (OPD), JSON")
     async def post_units(request: Request) -> Any:
-        units, errors = _validate_each(Unit, _json_rows(await request.body()))
-        return _report(errors) if errors else await store_and_publish(units)
+        return await upload(request, Unit)
 
     @router.post("/employees", summary="Register or update employees, CSV with a header or JSON")
     async def post_employees(request: Request) -> Any:
@@ -129,19 +142,11 @@ def admin_router(
 
     @router.post("/holidays", summary="National holidays and cuti bersama, JSON")
     async def post_holidays(request: Request) -> Any:
-        holidays, errors = _validate_each(Holiday, _json_rows(await request.body()))
-        return _report(errors) if errors else await store_and_publish(holidays)
+        return await upload(request, Holiday)
 
     @router.post("/devices", summary="Register attendance machines, JSON")
     async def post_devices(request: Request) -> Any:
-        devices, errors = _validate_each(Device, _json_rows(await request.body()))
-        units = await store.unit_codes()
-        errors += [
-            RowError(i, "unit_code", f"unknown unit {d.unit_code!r}")
-            for i, d in enumerate(devices, start=1)
-            if d.unit_code not in units
-        ]
-        return _report(errors) if errors else await store_and_publish(devices)
+        return await upload(request, Device)
 
     @router.post("/keys", status_code=201, summary="Issue an API key (shown once)")
     async def issue_key(req: KeyRequest, who: Principal = admin) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from intake.keys import WILDCARD, KeyGrant
 from intake.publisher import EventPublisher, PublishFailed
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
-from kinerja_shared.events import Event
+from kinerja_shared.events import EVENT_TYPES, Event
 
 
 def _result_json(r: ItemResult) -> dict[str, Any]:
@@ -145,17 +145,7 @@ def events_router(
         for r in outcome.results:
             item = items[r.index]
             etype = item.get("type") if isinstance(item, dict) else None
-            label = (
-                etype
-                if etype
-                in {
-                    "attendance.recorded",
-                    "attendance.excused",
-                    "service.rated",
-                    "target.progressed",
-                }
-                else "unknown"
-            )
+            label = etype if etype in EVENT_TYPES else "unknown"
             items_total.labels(label, r.status).inc()
         forbidden = sum(
             1
