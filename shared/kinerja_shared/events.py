@@ -237,4 +237,4 @@ def parse_event(data: bytes | str | dict[str, Any]) -> Event:
 
 def encode_event(event: _Envelope) -> bytes:
     """The event's wire form: compact JSON, times in ISO 8601 with their offset."""
-    return event.model_dump_json(exclude_none=True).encode()
+    return EVENT_ADAPTER.dump_json(event, exclude_none=True)  # type: ignore[arg-type]

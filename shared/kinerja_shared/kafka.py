@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -48,6 +49,24 @@ def make_broker(
         # Per-message "received/processed" lines are for debugging, not for the INFO log.
         log_level=logging.DEBUG,
         graceful_timeout=15.0,
+    )
+
+
+def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+    """A plain aiokafka producer with the same guarantees as the broker's (idempotent, acks=all).
+
+    For hot publish paths: FastStream's per-message ``publish`` measured 2.5x the cost of
+    aiokafka's ``send`` here (22-27k vs 65-70k records/s on one core), which matters at intake's
+    20,000 events/s target.
+    """
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,  # a whole request's events of one partition in few batches
+        request_timeout_ms=10_000,
     )
 
 

@@ -58,7 +58,7 @@ def new_runtime(settings: ServiceSettings, *, with_mongo: bool) -> Runtime:
     return Runtime(settings, registry, broker, mongo)
 
 
-async def _retry(
+async def retry_until_up(
     what: str, settings: ServiceSettings, action: Callable[[], Awaitable[Any]]
 ) -> None:
     """Retry ``action`` with backoff until it works or the startup timeout passes."""
@@ -90,7 +90,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.create_topics:
-            await _retry(
+            await retry_until_up(
                 f"Kafka at {settings.kafka_bootstrap}",
                 settings,
                 lambda: ensure_topics(
@@ -107,10 +107,10 @@ def create_service_app(
             async def mongo_ping() -> None:
                 await mongo.admin.command("ping")
 
-            await _retry(f"MongoDB at {settings.mongodb_url}", settings, mongo_ping)
+            await retry_until_up(f"MongoDB at {settings.mongodb_url}", settings, mongo_ping)
         for hook in runtime.on_start:
             await hook(runtime)
-        await _retry(f"Kafka at {settings.kafka_bootstrap}", settings, runtime.broker.start)
+        await retry_until_up(f"Kafka at {settings.kafka_bootstrap}", settings, runtime.broker.start)
         log.info("started", extra={"port": settings.http_port})
         try:
             yield

@@ -81,20 +81,22 @@ def _need(tool: str, hint: str) -> str:
 # --- install ------------------------------------------------------------------------------
 
 
-def kafka_libs_dir() -> Path:
-    return cache_dir() / f"kafka-{kafka_version()}" / "libs"
+def kafka_libs_dir(tools: bool = False) -> Path:
+    return cache_dir() / f"kafka-{kafka_version()}" / ("tools-libs" if tools else "libs")
 
 
-def install_kafka(log: Callable[[str], None] = print) -> Path:
-    """Copy the broker's runtime jars from Maven Central into the cache (once)."""
+def install_kafka(log: Callable[[str], None] = print, tools: bool = False) -> Path:
+    """Copy the broker's runtime jars (with ``tools``: also Kafka's performance tools) from Maven
+    Central into the cache (once)."""
     check_java()
-    libs = kafka_libs_dir()
+    libs = kafka_libs_dir(tools)
     marker = libs / ".complete"
     if marker.exists():
         return libs
     mvn = _need("mvn", "Maven fetches Kafka's jars from Maven Central: `apt-get install maven`.")
-    log(f"installing Apache Kafka {kafka_version()} jars into {libs} (Maven, once)")
-    tmp = libs.with_name("libs.partial")
+    what = "jars and performance tools" if tools else "jars"
+    log(f"installing Apache Kafka {kafka_version()} {what} into {libs} (Maven, once)")
+    tmp = libs.with_name(libs.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     result = subprocess.run(
@@ -104,6 +106,7 @@ def install_kafka(log: Callable[[str], None] = print) -> Path:
             "-B",
             "-f",
             str(KAFKA_POM),
+            *(["-P", "tools"] if tools else []),
             "dependency:copy-dependencies",
             f"-DoutputDirectory={tmp}",
             "-DincludeScope=runtime",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import Counter as Metric
 
 from intake.domain import FieldError, ItemResult, SeenEvents, TimeWindow, Triage, triage
 from intake.keyring import Keyring
@@ -51,7 +53,7 @@ def events_router(
     window = TimeWindow(
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
     )
-    items_total = Counter(
+    items_total = Metric(
         "kinerja_intake_events_total",
         "Submitted events by type and outcome (accepted, duplicate, rejected)",
         ["type", "outcome"],
@@ -63,7 +65,7 @@ def events_router(
         buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000),
         registry=registry,
     )
-    requests_total = Counter(
+    requests_total = Metric(
         "kinerja_intake_requests_total",
         "POST /v1/events by HTTP status",
         ["status"],
@@ -114,8 +116,8 @@ def events_router(
                     413, "Body too large", f"at most {settings.max_body_bytes} bytes per request"
                 )
         try:
-            decoded = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            decoded = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
             return _problem(422, "Malformed JSON", str(exc))
         items = decoded if isinstance(decoded, list) else [decoded]
         if not items:
@@ -142,11 +144,13 @@ def events_router(
                 headers={"Retry-After": str(settings.retry_after_s)},
             )
         seen.add([e.event_id for e in outcome.accepted], now)
+        tally: Counter[tuple[str, str]] = Counter()
         for r in outcome.results:
             item = items[r.index]
             etype = item.get("type") if isinstance(item, dict) else None
-            label = etype if etype in EVENT_TYPES else "unknown"
-            items_total.labels(label, r.status).inc()
+            tally[(etype if etype in EVENT_TYPES else "unknown", r.status)] += 1
+        for (etype, item_status), n in tally.items():
+            items_total.labels(etype, item_status).inc(n)
         forbidden = sum(
             1
             for r in outcome.results

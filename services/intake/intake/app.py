@@ -15,7 +15,7 @@ from intake.publisher import EventPublisher
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
 from kinerja_shared.auth import JwtVerifier
-from kinerja_shared.service import Runtime, create_service_app, new_runtime
+from kinerja_shared.service import Runtime, create_service_app, new_runtime, retry_until_up
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -23,17 +23,22 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = new_runtime(settings, with_mongo=True)
     store = IntakeStore(runtime.db)
     publisher = EventPublisher(
-        runtime.broker, settings.topics, runtime.registry, settings.publish_timeout_s
+        settings.kafka_bootstrap, settings.topics, runtime.registry, settings.publish_timeout_s
     )
     keyring = Keyring(store, settings.key_cache_s)
     window = TimeWindow(
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
     )
 
-    async def prepare_store(_: Runtime) -> None:
+    async def start(_: Runtime) -> None:
         await store.prepare()
+        await retry_until_up(f"Kafka at {settings.kafka_bootstrap}", settings, publisher.start)
 
-    runtime.on_start.append(prepare_store)
+    async def stop(_: Runtime) -> None:
+        await publisher.stop()
+
+    runtime.on_start.append(start)
+    runtime.on_stop.append(stop)
     app = create_service_app(
         runtime,
         title="Kinerja intake",

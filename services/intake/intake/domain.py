@@ -99,7 +99,10 @@ def triage(
         raw_id = item.get("event_id")
         event_id = raw_id if isinstance(raw_id, str) else None
         try:
-            event = EVENT_ADAPTER.validate_python(item)
+            # Intake's stamps replace whatever the sender put there (cheaper than a model copy).
+            event = EVENT_ADAPTER.validate_python(
+                {**item, "received_at": received_at, "trace_id": trace_id}
+            )
         except ValidationError as exc:
             results.append(ItemResult(index, "rejected", event_id, _errors(exc)))
             continue
@@ -117,8 +120,7 @@ def triage(
             results.append(ItemResult(index, "duplicate", event.event_id))
             continue
         seen.add(event.event_id)
-        stamped = event.model_copy(update={"received_at": received_at, "trace_id": trace_id})
-        accepted.append(stamped)
+        accepted.append(event)
         results.append(ItemResult(index, "accepted", event.event_id))
     return Triage(results, accepted)
 

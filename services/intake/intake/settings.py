@@ -20,7 +20,7 @@ class IntakeSettings(ServiceSettings):
     mongodb_database: str = "kinerja_intake"
     require_api_key: bool = Field(True, description="POST /v1/events needs X-Api-Key")
     dedup_horizon_s: int = Field(24 * 3600, ge=0, description="Resends within it are duplicates")
-    dedup_capacity: int = Field(500_000, ge=0, description="Most event_ids remembered")
+    dedup_capacity: int = Field(300_000, ge=0, description="Most event_ids remembered (~60 MB)")
     max_future_s: int = Field(600, ge=0, description="Event times further ahead are refused")
     scoring_grace_days: int = Field(35, ge=1, description="Older event times are refused")
     key_cache_s: float = Field(30.0, ge=0, description="API keys are re-read after this")
