@@ -138,3 +138,13 @@ async def test_malformed_requests_get_clear_errors(
     r = await client.post("/v1/events", content=content, headers=headers)
     assert r.status_code == status
     assert r.json()["title"] == title
+
+
+async def test_openapi_documents_the_event_contract_with_examples(intake: Any) -> None:
+    client, _ = intake
+    spec = (await client.get("/openapi.json")).json()
+    body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(body["examples"]) == {"one check-in", "a batch"}
+    assert "discriminator" in spec["components"]["schemas"]["Event"]
+    for name in ("AttendanceRecordedEvent", "ServiceRatedEvent", "TargetProgressedEvent"):
+        assert name in spec["components"]["schemas"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -303,3 +304,31 @@ async def test_unknown_devices_get_an_error(intake: Any) -> None:
     assert r.status_code == 403
     metrics = (await client.get("/metrics")).text
     assert "kinerja_intake_unknown_device_requests_total 2.0" in metrics
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "deploy" / "local" / "samples" / "tanjungbalai"
+
+
+async def test_the_tanjungbalai_sample_files_load_cleanly(intake: Any) -> None:
+    client, _ = intake
+    for name, path in (
+        ("units", "units.json"),
+        ("devices", "devices.json"),
+        ("holidays", "holidays.json"),
+    ):
+        r = await client.post(
+            f"/v1/admin/{name}",
+            content=(SAMPLES / path).read_bytes(),
+            headers={**admin_headers(), "content-type": "application/json"},
+        )
+        assert r.status_code == 200, (name, r.text)
+    # The heads and heads of division come first; 300 rows keep the test quick on FerretDB.
+    lines = (SAMPLES / "employees.csv").read_text().splitlines()
+    assert len(lines) > 4000
+    r = await client.post(
+        "/v1/admin/employees",
+        content="\n".join(lines[:301]).encode(),
+        headers={**admin_headers(), "content-type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 300

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kinerja_local.city import generate_city
-from kinerja_local.provision import provision_city
+from kinerja_local.provision import provision_city, write_city_files
 from kinerja_local.sender import send_events
 from kinerja_local.services import default_services, start_services, stop_services
 from kinerja_local.simulator import attendance_events, working_days
@@ -219,6 +219,18 @@ def simulate(
         seed,
         speed or None,
     )
+
+
+@app.command()
+def city(
+    out: Annotated[Path, typer.Option(help="Folder to write the files into")],
+    employees: Annotated[int, typer.Option(min=3)] = 4500,
+    seed: Annotated[int, typer.Option()] = 1956,
+) -> None:
+    """Write a simulated city's reference data as the admin API takes it (CSV and JSON)."""
+    written = write_city_files(generate_city(seed, employees), out)
+    for path in written:
+        console.print(f"wrote {path}")
 
 
 @app.command()

@@ -3,7 +3,10 @@ simulator's API key: what a city's administrator does once before the machines s
 
 from __future__ import annotations
 
+import csv
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,21 +40,7 @@ def provision_city(
             "/v1/admin/devices",
             [{"serial": d.serial, "unit_code": d.unit_code} for u in city.units for d in u.devices],
         )
-        rows = [
-            {
-                "nip": e.nip,
-                "name": e.name,
-                "unit_code": e.unit_code,
-                "position": e.position,
-                "supervisor_nip": e.supervisor_nip,
-                "schedule": e.schedule,
-                "email": e.email,
-                "device_pins": [e.device_pin],
-            }
-            for e in city.employees
-        ]
-        # Heads first, so every chunk's supervisors are already registered.
-        rows.sort(key=lambda r: (r["supervisor_nip"] is not None, r["position"] == "Pelaksana"))
+        rows = city_rows(city)
         for start in range(0, len(rows), chunk):
             _post(client, "/v1/admin/employees", rows[start : start + chunk])
             if on_progress:
@@ -73,3 +62,87 @@ def provision_city(
             },
         )
     return str(key["api_key"])
+
+
+#: Holidays whose date is fixed by law. Moving ones (Idul Fitri, Idul Adha, Nyepi, Waisak, ...)
+#: and cuti bersama follow each year's joint ministerial decree (SKB 3 Menteri) and are loaded by
+#: the administrator from it.
+FIXED_HOLIDAYS = (
+    ("01-01", "Tahun Baru Masehi"),
+    ("05-01", "Hari Buruh Internasional"),
+    ("06-01", "Hari Lahir Pancasila"),
+    ("08-17", "Hari Kemerdekaan Republik Indonesia"),
+    ("12-25", "Hari Raya Natal"),
+)
+
+
+def city_rows(city: City) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "nip": e.nip,
+            "name": e.name,
+            "unit_code": e.unit_code,
+            "position": e.position,
+            "supervisor_nip": e.supervisor_nip,
+            "schedule": e.schedule,
+            "email": e.email,
+            "device_pins": [e.device_pin],
+        }
+        for e in city.employees
+    ]
+    # Heads first, so every chunk's supervisors are already registered.
+    rows.sort(key=lambda r: (r["supervisor_nip"] is not None, r["position"] == "Pelaksana"))
+    return rows
+
+
+def write_city_files(city: City, folder: Path, year: int = 2026) -> list[Path]:
+    """units.json, devices.json, employees.csv and holidays.json for the admin API."""
+    folder.mkdir(parents=True, exist_ok=True)
+    units = folder / "units.json"
+    units.write_text(
+        json.dumps([{"code": u.code, "name": u.name} for u in city.units], indent=1) + "\n"
+    )
+    devices = folder / "devices.json"
+    devices.write_text(
+        json.dumps(
+            [{"serial": d.serial, "unit_code": d.unit_code} for u in city.units for d in u.devices],
+            indent=1,
+        )
+        + "\n"
+    )
+    employees = folder / "employees.csv"
+    with employees.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [
+                "nip",
+                "name",
+                "unit_code",
+                "position",
+                "supervisor_nip",
+                "schedule",
+                "email",
+                "device_pins",
+            ]
+        )
+        for r in city_rows(city):
+            writer.writerow(
+                [
+                    r["nip"],
+                    r["name"],
+                    r["unit_code"],
+                    r["position"],
+                    r["supervisor_nip"] or "",
+                    r["schedule"],
+                    r["email"],
+                    ";".join(r["device_pins"]),
+                ]
+            )
+    holidays = folder / "holidays.json"
+    holidays.write_text(
+        json.dumps(
+            [{"date": f"{year}-{md}", "name": name} for md, name in FIXED_HOLIDAYS], indent=1
+        )
+        + "\n"
+    )
+    return [units, devices, employees, holidays]

@@ -41,6 +41,62 @@ def _problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse
     )
 
 
+_EXAMPLE_EVENT: dict[str, Any] = {
+    "event_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "type": "attendance.recorded",
+    "schema_version": 1,
+    "occurred_at": "2026-11-02T07:21:05+07:00",
+    "nip": "198609262015051001",
+    "source": {"kind": "device", "id": "CJDE204660045"},
+    "payload": {"direction": "in", "method": "fingerprint", "device_sn": "CJDE204660045"},
+}
+_EXAMPLE_RATING: dict[str, Any] = {
+    **_EXAMPLE_EVENT,
+    "event_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    "type": "service.rated",
+    "occurred_at": "2026-11-02T09:40:00+07:00",
+    "source": {"kind": "desk", "id": "DUKCAPIL-LOKET-2"},
+    "payload": {
+        "unit_code": "DUKCAPIL",
+        "desk_id": "LOKET-2",
+        "service": "KTP-el",
+        "ratings": {"U1": 4, "U2": 3, "U3": 4, "U7": 4},
+    },
+}
+_EVENTS_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "X-Api-Key",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The device's or desk's key",
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Event"},
+                        {
+                            "type": "array",
+                            "maxItems": 1000,
+                            "items": {"$ref": "#/components/schemas/Event"},
+                        },
+                    ]
+                },
+                "examples": {
+                    "one check-in": {"value": _EXAMPLE_EVENT},
+                    "a batch": {"value": [_EXAMPLE_EVENT, _EXAMPLE_RATING]},
+                },
+            }
+        },
+    },
+}
+
+
 def events_router(
     settings: IntakeSettings,
     publisher: EventPublisher,
@@ -81,8 +137,12 @@ def events_router(
             413: {"description": "Body or batch too large"},
             415: {"description": "Not application/json"},
             422: {"description": "No item is valid, or the body is not JSON"},
+            401: {"description": "Missing, unknown or revoked X-Api-Key"},
+            403: {"description": "Every item is outside what the key may send"},
+            429: {"description": "The key's rate limit; see Retry-After"},
             503: {"description": "Kafka did not acknowledge; resend the same batch later"},
         },
+        openapi_extra=_EVENTS_OPENAPI,
     )
     async def post_events(request: Request) -> JSONResponse:
         response = await _handle(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -15,6 +16,7 @@ from intake.publisher import EventPublisher
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
 from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.events import EVENT_ADAPTER
 from kinerja_shared.service import Runtime, create_service_app, new_runtime, retry_until_up
 
 
@@ -50,4 +52,22 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(
         admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
     )
+    _document_event_schema(app)
     return app
+
+
+def _document_event_schema(app: FastAPI) -> None:
+    """POST /v1/events reads its body itself (per-item errors); publish the contract's schema."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = original()
+            defs = EVENT_ADAPTER.json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(defs.pop("$defs", {}))
+            components["Event"] = defs
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
