@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 PY_PACKAGES := -p kinerja_shared -p intake -p scoring -p feedback -p notifier -p kinerja_local
 TEST_DIRS := shared/tests services/intake/tests services/scoring/tests deploy/local/tests tests
 
-.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration clean
+.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration bench-intake clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,6 +63,10 @@ test-integration: install ## the tests over real Kafka and a MongoDB-wire server
 
 test: lint install ## lint, type checks and every test
 	$(RUN) pytest
+
+bench-intake: setup ## intake throughput beside Kafka's ProducerPerformance (needs wrk)
+	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)
+	$(RUN) python -m bench.intake_throughput
 
 clean: down ## remove local data and logs (keeps the install cache)
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

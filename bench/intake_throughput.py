@@ -83,6 +83,13 @@ def main() -> None:
     parser.add_argument("--batch-connections", type=int, default=2)
     parser.add_argument("--single-connections", type=int, default=32)
     parser.add_argument("--pp-records", type=int, default=500_000)
+    parser.add_argument(
+        "--intake-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for intake, e.g. KINERJA_INTAKE_DEDUP_CAPACITY=0",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -108,7 +115,10 @@ def main() -> None:
         )
     )
 
-    with local_stack() as stack, service(stack, "intake") as (url, proc):
+    with (
+        local_stack() as stack,
+        service(stack, "intake", dict(e.split("=", 1) for e in args.intake_env)) as (url, proc),
+    ):
         key = issue_key(url)
         pid = proc.pid()
         assert pid is not None

@@ -4,6 +4,7 @@ Kafka broker and (optionally) a MongoDB client, with /healthz, /readyz and /metr
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -111,6 +112,9 @@ def create_service_app(
         for hook in runtime.on_start:
             await hook(runtime)
         await retry_until_up(f"Kafka at {settings.kafka_bootstrap}", settings, runtime.broker.start)
+        # Everything built so far (modules, schemas, the app) lives as long as the process: keep
+        # it out of the collector's full passes, which otherwise show up as tail latency.
+        gc.freeze()
         log.info("started", extra={"port": settings.http_port})
         try:
             yield
