@@ -148,3 +148,68 @@ async def test_openapi_documents_the_event_contract_with_examples(intake: Any) -
     assert "discriminator" in spec["components"]["schemas"]["Event"]
     for name in ("AttendanceRecordedEvent", "ServiceRatedEvent", "TargetProgressedEvent"):
         assert name in spec["components"]["schemas"]
+
+
+async def test_every_type_lands_on_its_topic_keyed_by_nip(intake: Any, infra: Infra) -> None:
+    client, settings = intake
+    other = "199001152015032002"
+    events = [
+        event(),
+        event(
+            type="attendance.excused",
+            nip=other,
+            payload={
+                "date_from": "2026-11-03",
+                "date_to": "2026-11-04",
+                "reason": "sakit",
+                "reference": "SKT/12/2026",
+            },
+        ),
+        event(
+            type="service.rated",
+            source={"kind": "desk", "id": "LOKET-2"},
+            payload={
+                "unit_code": "DUKCAPIL",
+                "desk_id": "LOKET-2",
+                "service": "KTP-el",
+                "ratings": {"U1": 4, "U9": 3},
+            },
+        ),
+        event(
+            type="target.progressed",
+            nip=other,
+            source={"kind": "system", "id": "e-kinerja"},
+            payload={
+                "skp_id": "SKP-1",
+                "indicator_id": "IKI-1",
+                "indicator": "Dokumen terbit",
+                "period": 2026,
+                "target": 100,
+                "realized": 40,
+                "unit": "dokumen",
+            },
+        ),
+    ]
+    r = await client.post("/v1/events", json=events)
+    assert r.status_code == 202
+    assert r.json()["accepted"] == 4
+    topics = settings.topics
+    got = {}
+    for topic in (topics.attendance, topics.service_quality, topics.target_progress):
+        for rec in await read_topic(infra.kafka_bootstrap, topic, idle_s=1):
+            got[json.loads(rec.value)["event_id"]] = (topic, rec.key.decode())
+    assert got == {
+        events[0]["event_id"]: (topics.attendance, NIP),
+        events[1]["event_id"]: (topics.attendance, other),
+        events[2]["event_id"]: (topics.service_quality, NIP),
+        events[3]["event_id"]: (topics.target_progress, other),
+    }
+    metrics = (await client.get("/metrics")).text
+    assert 'kinerja_intake_events_total{outcome="accepted",type="service.rated"} 1.0' in metrics
+
+
+async def test_rejections_are_counted_by_type_and_field(intake: Any) -> None:
+    client, _ = intake
+    await client.post("/v1/events", json=[event(nip="1"), event(nip="2")])
+    metrics = (await client.get("/metrics")).text
+    assert 'kinerja_intake_rejections_total{field="nip",type="attendance.recorded"} 2.0' in metrics

@@ -121,6 +121,17 @@ def events_router(
         buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000),
         registry=registry,
     )
+    rejections_total = Metric(
+        "kinerja_intake_rejections_total",
+        "Rejected items by event type and the field that was wrong",
+        ["type", "field"],
+        registry=registry,
+    )
+    kafka_errors_total = Metric(
+        "kinerja_intake_kafka_errors_total",
+        "Submissions Kafka did not acknowledge in time (answered 503)",
+        registry=registry,
+    )
     requests_total = Metric(
         "kinerja_intake_requests_total",
         "POST /v1/events by HTTP status",
@@ -197,6 +208,7 @@ def events_router(
         try:
             await publisher.publish(outcome.accepted)
         except PublishFailed as exc:
+            kafka_errors_total.inc()
             return _problem(
                 503,
                 "Kafka unavailable",
@@ -208,7 +220,11 @@ def events_router(
         for r in outcome.results:
             item = items[r.index]
             etype = item.get("type") if isinstance(item, dict) else None
-            tally[(etype if etype in EVENT_TYPES else "unknown", r.status)] += 1
+            label = etype if etype in EVENT_TYPES else "unknown"
+            tally[(label, r.status)] += 1
+            for error in r.errors:
+                # Field paths come from the contract (bounded); dict keys inside it are cut off.
+                rejections_total.labels(label, error.field.split(".")[0][:32]).inc()
         for (etype, item_status), n in tally.items():
             items_total.labels(etype, item_status).inc(n)
         forbidden = sum(
