@@ -194,7 +194,8 @@ def test_band_edges(minutes: int, band: str | None) -> None:
 
 def absent(n: int, start: date = date(2026, 1, 5), gap_every: int = 2) -> list[DayStanding]:
     """n unexcused days, never two in a row (so the consecutive rule stays out of the way)."""
-    days, d = [], start
+    days: list[date] = []
+    d = start
     while len(days) < n * gap_every:
         if d.weekday() < 5:
             days.append(d)
