@@ -1,0 +1,240 @@
+"""One employee's evaluation for a period, composed from per-day facts (pure), with its evidence:
+every rule's inputs, result, rule name and the policy version, so a supervisor, the employee or an
+auditor can trace each figure back.
+
+Absence is the lack of records, so a day counts as "tanpa keterangan" only once it is closed
+(``closed_through``); before that a day without a record is simply not judged yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scoring.domain.calendar import DayStanding, DayStatus, day_standing
+from scoring.domain.discipline import DisciplineOutcome, TppDeduction, discipline, tpp_deduction
+from scoring.domain.ikm import IkmResult
+from scoring.domain.performance import Predikat, Rating, perilaku_proposal, predikat
+from scoring.domain.policy import Policy, Schedule
+
+
+@dataclass(frozen=True, slots=True)
+class DayFacts:
+    """What the records say of one local day (earliest check-in, latest check-out, excuse)."""
+
+    first_in: datetime | None = None
+    last_out: datetime | None = None
+    excused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    rule: str
+    inputs: dict[str, Any]
+    result: Any
+
+
+def standings(
+    start: date,
+    end: date,
+    facts: Mapping[date, DayFacts],
+    closed_through: date | None,
+    schedule: Schedule,
+    holidays: frozenset[date],
+    tz: ZoneInfo,
+    policy: Policy,
+) -> list[DayStanding]:
+    """Each day of [start, end] that can be judged: closed days, and open days with a record."""
+    out: list[DayStanding] = []
+    day = start
+    while day <= end:
+        f = facts.get(day)
+        closed = closed_through is not None and day <= closed_through
+        has_record = f is not None and (f.first_in or f.last_out or f.excused)
+        if closed or has_record:
+            s = day_standing(
+                day,
+                policy,
+                schedule,
+                holidays,
+                tz,
+                f.first_in if f else None,
+                f.last_out if f else None,
+                bool(f and f.excused),
+            )
+            if s.status is not DayStatus.LIBUR:
+                out.append(s)
+        day += timedelta(days=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    period: str
+    start: date
+    end: date
+    working_days_judged: int
+    hadir: int
+    izin: int
+    tanpa_keterangan: int
+    tl_psw_days: int
+    late_minutes: int
+    early_minutes: int
+    categories: dict[str, int]
+    tpp: TppDeduction | None
+    discipline: DisciplineOutcome
+    ikm: IkmResult | None
+    hasil_kerja: Rating | None
+    perilaku_kerja: Rating
+    perilaku_is_proposal: bool
+    predikat: Predikat | None
+    policy_version: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def evaluate(
+    period: str,
+    start: date,
+    end: date,
+    period_days: Sequence[DayStanding],
+    year_to_date: Sequence[DayStanding],
+    ikm_result: IkmResult | None,
+    hasil_kerja: Rating | None,
+    supervisor_rating: Rating | None,
+    schedule: Schedule,
+    policy: Policy,
+    monthly: bool,
+) -> Evaluation:
+    categories: dict[str, int] = {}
+    for s in period_days:
+        for cat in (s.tl, s.psw):
+            if cat:
+                categories[cat] = categories.get(cat, 0) + 1
+    count = {status: sum(1 for s in period_days if s.status is status) for status in DayStatus}
+    tl_psw_days = sum(1 for s in period_days if s.tl or s.psw)
+    disc = discipline(year_to_date, policy)
+    tpp = tpp_deduction(period_days, policy) if monthly else None
+    ikm_category = ikm_result.category if ikm_result and ikm_result.final else None
+    if supervisor_rating is not None:
+        perilaku, proposal = supervisor_rating, False
+    else:
+        perilaku = perilaku_proposal(
+            disc.level, ikm_category, count[DayStatus.TANPA_KETERANGAN], tl_psw_days, policy
+        )
+        proposal = True
+    pred = predikat(hasil_kerja, perilaku) if hasil_kerja is not None else None
+
+    v = policy.version
+    evidence = [
+        Evidence(
+            "calendar.day_standing",
+            {
+                "schedule_hours": {
+                    str(k): [t.isoformat() for t in h]
+                    for k, h in sorted(next(iter(policy.schedules.values())).hours.items())
+                },
+                "tl_bands": policy.attendance.tl_bands,
+                "psw_bands": policy.attendance.psw_bands,
+                "days_judged": len(period_days),
+            },
+            {
+                "hadir": count[DayStatus.HADIR],
+                "izin": count[DayStatus.IZIN],
+                "tanpa_keterangan": count[DayStatus.TANPA_KETERANGAN],
+                "categories": categories,
+            },
+        ),
+        Evidence(
+            "discipline.pp94_2021",
+            {
+                "year_to_date_unexcused_days": disc.unexcused_days,
+                "minutes_late_or_early": disc.minutes_late_or_early,
+                "convert_minutes_to_days": policy.discipline.convert_minutes_to_days,
+                "minutes_per_day": policy.discipline.minutes_per_day,
+                "longest_run": disc.longest_run,
+            },
+            {
+                "counted_days": disc.counted_days,
+                "level": disc.level,
+                "sanction": disc.sanction,
+                "reason": disc.reason,
+            },
+        ),
+    ]
+    if tpp is not None:
+        evidence.append(
+            Evidence(
+                "tpp.disiplin_deduction",
+                {
+                    "by_category": tpp.by_category,
+                    "unexcused_days": tpp.unexcused_days,
+                    "percent_table": policy.tpp.deduction_percent,
+                    "cap": policy.tpp.cap_percent,
+                },
+                {"percent": tpp.percent, "capped": tpp.capped},
+            )
+        )
+    if ikm_result is not None:
+        evidence.append(
+            Evidence(
+                "ikm.permenpanrb_14_2017",
+                {
+                    "responses": ikm_result.responses,
+                    "nrr": ikm_result.nrr,
+                    "min_responses_final": policy.ikm.min_responses_final,
+                },
+                {
+                    "index": ikm_result.index,
+                    "converted": ikm_result.converted,
+                    "category": ikm_result.category,
+                    "final": ikm_result.final,
+                },
+            )
+        )
+    evidence.append(
+        Evidence(
+            "perilaku_kerja.supervisor" if not proposal else "perilaku_kerja.proposal",
+            {
+                "discipline_level": disc.level,
+                "ikm_category": ikm_category,
+                "unexcused_days": count[DayStatus.TANPA_KETERANGAN],
+                "tl_psw_days": tl_psw_days,
+            },
+            perilaku.value,
+        )
+    )
+    evidence.append(
+        Evidence(
+            "predikat.permenpanrb_6_2022",
+            {
+                "hasil_kerja": hasil_kerja.value if hasil_kerja else None,
+                "perilaku_kerja": perilaku.value,
+            },
+            pred.value if pred else "no SKP indicators for this period yet",
+        )
+    )
+    return Evaluation(
+        period=period,
+        start=start,
+        end=end,
+        working_days_judged=len(period_days),
+        hadir=count[DayStatus.HADIR],
+        izin=count[DayStatus.IZIN],
+        tanpa_keterangan=count[DayStatus.TANPA_KETERANGAN],
+        tl_psw_days=tl_psw_days,
+        late_minutes=sum(s.late_minutes for s in period_days),
+        early_minutes=sum(s.early_minutes for s in period_days),
+        categories=categories,
+        tpp=tpp,
+        discipline=disc,
+        ikm=ikm_result,
+        hasil_kerja=hasil_kerja,
+        perilaku_kerja=perilaku,
+        perilaku_is_proposal=proposal,
+        predikat=pred,
+        policy_version=v,
+        evidence=evidence,
+    )
