@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from kinerja_shared.events import Code, Nip, ShortText
 
@@ -67,13 +67,21 @@ class Device(_Strict):
     active: bool = True
 
 
+class DayClosed(_Strict):
+    """A calendar day is over: from now on a scheduled employee with no record and no excuse on
+    it is absent without a valid reason. Published once per date on a schedule (idempotent: the
+    same key); absence is the lack of events, so this record is what lets a replay reproduce it."""
+
+    kind: Literal["day_closed"] = "day_closed"
+    date: date
+
+
 ReferenceRecord: TypeAlias = Annotated[
-    Unit | Employee | Holiday | Device, Field(discriminator="kind")
+    Unit | Employee | Holiday | Device | DayClosed, Field(discriminator="kind")
 ]
-REFERENCE_ADAPTER: TypeAdapter[ReferenceRecord] = TypeAdapter(ReferenceRecord)
 
 
-def reference_key(record: Unit | Employee | Holiday | Device) -> str:
+def reference_key(record: Unit | Employee | Holiday | Device | DayClosed) -> str:
     match record:
         case Unit():
             return f"unit:{record.code}"
@@ -83,3 +91,5 @@ def reference_key(record: Unit | Employee | Holiday | Device) -> str:
             return f"holiday:{record.date.isoformat()}"
         case Device():
             return f"device:{record.serial}"
+        case DayClosed():
+            return f"day_closed:{record.date.isoformat()}"

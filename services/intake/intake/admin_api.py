@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -18,15 +19,19 @@ from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, Validatio
 
 from intake.keyring import Keyring
 from intake.keys import WILDCARD, new_key
-from intake.publisher import EventPublisher, PublishFailed, ReferenceRecordT
+from intake.publisher import EventPublisher, PublishFailed
 from intake.reference_import import RowError, read_employee_csv, validate_employees
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
 from kinerja_shared.events import EVENT_TYPES, Code
-from kinerja_shared.reference import Device, Holiday, Unit
+from kinerja_shared.reference import DayClosed, Device, Employee, Holiday, Unit
 
 UnitOrAll = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:/-]{0,63})$")]
+
+
+class CloseDays(BaseModel):
+    dates: list[date] = Field(min_length=1, max_length=400)
 
 
 class KeyRequest(BaseModel):
@@ -87,7 +92,9 @@ def admin_router(
     admin = Depends(require_roles(verifier, Role.ADMIN))
     router = APIRouter(prefix="/v1/admin", tags=["reference data"], dependencies=[admin])
 
-    async def store_and_publish(records: Sequence[ReferenceRecordT]) -> dict[str, Any]:
+    async def store_and_publish(
+        records: Sequence[Unit | Employee | Holiday | Device],
+    ) -> dict[str, Any]:
         await store.upsert_reference(records)
         try:
             await publisher.publish_reference(records)
@@ -147,6 +154,20 @@ def admin_router(
     @router.post("/devices", summary="Register attendance machines, JSON")
     async def post_devices(request: Request) -> Any:
         return await upload(request, Device)
+
+    @router.post("/days/close", summary="Close past days now (backfill, after an outage)")
+    async def close_days(req: CloseDays) -> dict[str, Any]:
+        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        future = [d for d in req.dates if d > today]
+        if future:
+            raise HTTPException(422, f"cannot close days that have not happened: {future}")
+        try:
+            await publisher.publish_reference([DayClosed(date=d) for d in sorted(set(req.dates))])
+        except PublishFailed as exc:
+            raise HTTPException(
+                503, f"not published ({exc}); send again", headers={"Retry-After": "5"}
+            ) from None
+        return {"closed": sorted({d.isoformat() for d in req.dates})}
 
     @router.post("/keys", status_code=201, summary="Issue an API key (shown once)")
     async def issue_key(req: KeyRequest, who: Principal = admin) -> dict[str, Any]:

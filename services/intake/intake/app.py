@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from intake.admin_api import admin_router
 from intake.adms_api import adms_router
 from intake.api import events_router
+from intake.day_closer import DayCloser
 from intake.domain import TimeWindow
 from intake.keyring import Keyring
 from intake.publisher import EventPublisher
@@ -32,11 +34,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
     )
 
+    closer = DayCloser(publisher, ZoneInfo(settings.timezone), settings.close_day_at)
+
     async def start(_: Runtime) -> None:
         await store.prepare()
         await retry_until_up(f"Kafka at {settings.kafka_bootstrap}", settings, publisher.start)
+        if settings.close_days:
+            closer.start()
 
     async def stop(_: Runtime) -> None:
+        await closer.stop()
         await publisher.stop()
 
     runtime.on_start.append(start)

@@ -14,10 +14,17 @@ from prometheus_client import CollectorRegistry, Histogram
 from kinerja_shared.events import TOPIC_OF_TYPE, Event, encode_event
 from kinerja_shared.kafka import make_producer
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.reference import Device, Employee, Holiday, Unit, reference_key
+from kinerja_shared.reference import (
+    DayClosed,
+    Device,
+    Employee,
+    Holiday,
+    Unit,
+    reference_key,
+)
 from kinerja_shared.topics import Topics
 
-ReferenceRecordT = Unit | Employee | Holiday | Device
+ReferenceRecordT = Unit | Employee | Holiday | Device | DayClosed
 
 
 class PublishFailed(Exception):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import time
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -24,4 +26,7 @@ class IntakeSettings(ServiceSettings):
     max_future_s: int = Field(600, ge=0, description="Event times further ahead are refused")
     scoring_grace_days: int = Field(35, ge=1, description="Older event times are refused")
     key_cache_s: float = Field(30.0, ge=0, description="API keys are re-read after this")
+    close_days: bool = Field(True, description="Publish day_closed for each day on a schedule")
+    close_day_at: time = Field(time(23, 30), description="Local time (timezone) a day closes")
+    timezone: str = Field("Asia/Jakarta", description="The city's time zone (WIB)")
     default_rate_per_minute: int = Field(1200, ge=1, description="Requests per key per minute")
