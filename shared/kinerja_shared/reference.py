@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
 
 from kinerja_shared.events import Code, Nip, ShortText
 
@@ -79,6 +79,7 @@ class DayClosed(_Strict):
 ReferenceRecord: TypeAlias = Annotated[
     Unit | Employee | Holiday | Device | DayClosed, Field(discriminator="kind")
 ]
+REFERENCE_ADAPTER: TypeAdapter[ReferenceRecord] = TypeAdapter(ReferenceRecord)
 
 
 def reference_key(record: Unit | Employee | Holiday | Device | DayClosed) -> str:

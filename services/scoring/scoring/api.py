@@ -1,82 +1,171 @@
-"""HTTP adapter: ``GET /v1/employees/{nip}/evaluation``."""
+"""HTTP adapter: ``GET /v1/employees/{nip}/evaluation?period=`` (month, quarter, year) or
+``?window=30d``: the figures, ratings, predicate and the evidence behind each."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel
 
 from kinerja_shared.nip import parse_nip
-from scoring.domain import month_attendance, parse_month
-from scoring.store import ScoringStore
+from scoring.domain import month_attendance
+from scoring.domain.evaluation import DayFacts, evaluate, standings
+from scoring.domain.periods import Period, resolve
+from scoring.domain.policy import Policy
+from scoring.store import ReferenceStore, ScoringStore
 
 
-class DayOut(BaseModel):
-    date: date
-    first_check_in: str | None
-    last_check_out: str | None
+def _facts(docs: list[dict[str, Any]]) -> dict[date, DayFacts]:
+    facts: dict[date, DayFacts] = {}
+    for doc in docs:
+        year, month = (int(x) for x in doc["period"].split("-"))
+        for dd, day in doc.get("days", {}).items():
+            facts[date(year, month, int(dd))] = DayFacts(
+                day.get("first_in"), day.get("last_out"), bool(day.get("excused"))
+            )
+    return facts
 
 
-class EvaluationOut(BaseModel):
-    nip: str
-    period: str
-    days_with_check_in: int
-    events_counted: int
-    days: list[DayOut]
-    rule: str = "attendance.month_days.v1"
+def _first_path(
+    nip: str, period: Period, docs: list[dict[str, Any]], tz: ZoneInfo
+) -> dict[str, Any]:
+    """The month figures of the first path (days with a check-in, first check-in per day)."""
+    doc = next((d for d in docs if d["period"] == period.name), None)
+    if doc is None:
+        return {"days_with_check_in": 0, "events_counted": 0, "days": []}
+    days = doc.get("days", {})
+    month = month_attendance(
+        nip,
+        period.name,
+        {dd: v["first_in"] for dd, v in days.items() if "first_in" in v},
+        {dd: v["last_out"] for dd, v in days.items() if "last_out" in v},
+        len(doc.get("event_ids", [])),
+        tz,
+    )
+    return {
+        "days_with_check_in": month.days_with_check_in,
+        "events_counted": month.events_counted,
+        "days": [
+            {
+                "date": d.date.isoformat(),
+                "first_check_in": d.first_check_in.isoformat() if d.first_check_in else None,
+                "last_check_out": d.last_check_out.isoformat() if d.last_check_out else None,
+            }
+            for d in month.days
+        ],
+    }
 
 
-def evaluation_router(store: ScoringStore, tz: ZoneInfo) -> APIRouter:
+def evaluation_router(
+    store: ScoringStore, reference: ReferenceStore, policy: Policy, tz: ZoneInfo
+) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["evaluations"])
 
     @router.get(
         "/employees/{nip}/evaluation",
-        summary="An employee's evaluation for a period",
+        summary="An employee's evaluation for a period, with its evidence",
         responses={
-            404: {"description": "No events for this NIP and period"},
-            422: {"description": "Malformed NIP or period"},
+            404: {"description": "Neither events nor reference data for this NIP"},
+            422: {"description": "Malformed NIP, period or window"},
         },
     )
     async def get_evaluation(
         nip: Annotated[str, Path(description="18-digit NIP")],
-        period: Annotated[str, Query(description="Month, e.g. 2026-11")],
-    ) -> EvaluationOut:
+        period: Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026")] = None,
+        window: Annotated[str | None, Query(description="30d: the rolling 30 days")] = None,
+    ) -> dict[str, Any]:
+        today = datetime.now(tz).date()
         try:
-            parse_nip(nip, date.today())  # noqa: DTZ011
+            parse_nip(nip, today)
         except ValueError as exc:
             raise HTTPException(422, f"nip: {exc}") from None
         try:
-            parse_month(period)
+            p = resolve(period, window, today)
         except ValueError as exc:
-            raise HTTPException(422, f"period: {exc}") from None
-        doc = await store.month(nip, period)
-        if doc is None:
-            raise HTTPException(404, f"no attendance events for NIP {nip} in {period}")
-        days = doc.get("days", {})
-        month = month_attendance(
-            nip,
-            period,
-            {dd: v["first_in"] for dd, v in days.items() if "first_in" in v},
-            {dd: v["last_out"] for dd, v in days.items() if "last_out" in v},
-            len(doc.get("event_ids", [])),
-            tz,
+            raise HTTPException(422, str(exc)) from None
+        # Discipline counts the calendar year up to the period's end.
+        ytd = Period("ytd", date(p.end.year, 1, 1), p.end, monthly=False)
+        months = sorted(set(ytd.months()) | set(p.months()))
+        docs = await store.months(nip, months)
+        employee = await reference.employee(nip)
+        if not docs and employee is None:
+            raise HTTPException(404, f"no events and no reference data for NIP {nip}")
+        calendar = await reference.calendar(min(p.start, ytd.start).isoformat(), p.end.isoformat())
+        holidays = frozenset(date.fromisoformat(c["_id"]) for c in calendar if c.get("holiday"))
+        closed = frozenset(date.fromisoformat(c["_id"]) for c in calendar if c.get("closed"))
+        schedule_name = (employee or {}).get("schedule", "standar")
+        schedule = policy.schedules.get(schedule_name, policy.schedules["standar"])
+        facts = _facts(docs)
+        period_days = standings(p.start, p.end, facts, closed, schedule, holidays, tz, policy)
+        ytd_days = standings(ytd.start, ytd.end, facts, closed, schedule, holidays, tz, policy)
+        ev = evaluate(
+            p.name,
+            p.start,
+            p.end,
+            period_days,
+            ytd_days,
+            None,
+            None,
+            None,
+            schedule,
+            policy,
+            p.monthly,
         )
-        return EvaluationOut(
-            nip=nip,
-            period=period,
-            days_with_check_in=month.days_with_check_in,
-            events_counted=month.events_counted,
-            days=[
-                DayOut(
-                    date=d.date,
-                    first_check_in=d.first_check_in.isoformat() if d.first_check_in else None,
-                    last_check_out=d.last_check_out.isoformat() if d.last_check_out else None,
-                )
-                for d in month.days
-            ],
-        )
+        out: dict[str, Any] = {
+            "nip": nip,
+            "period": p.name,
+            "start": p.start.isoformat(),
+            "end": p.end.isoformat(),
+            "employee": {
+                "known": employee is not None,
+                "unit_code": (employee or {}).get("unit_code"),
+                "schedule": schedule_name,
+            },
+            "attendance": {
+                "working_days_judged": ev.working_days_judged,
+                "hadir": ev.hadir,
+                "izin": ev.izin,
+                "tanpa_keterangan": ev.tanpa_keterangan,
+                "tl_psw_days": ev.tl_psw_days,
+                "late_minutes": ev.late_minutes,
+                "early_minutes": ev.early_minutes,
+                "categories": ev.categories,
+            },
+            "tpp_disiplin_deduction_percent": ev.tpp.percent if ev.tpp else None,
+            "discipline": {
+                "level": ev.discipline.level,
+                "sanction": ev.discipline.sanction,
+                "counted_days": ev.discipline.counted_days,
+                "reason": ev.discipline.reason,
+            },
+            "ikm": None,
+            "hasil_kerja": ev.hasil_kerja.value if ev.hasil_kerja else None,
+            "perilaku_kerja": {
+                "rating": ev.perilaku_kerja.value,
+                "proposal": ev.perilaku_is_proposal,
+            },
+            "predikat": ev.predikat.value if ev.predikat else None,
+            "policy_version": ev.policy_version,
+            "evidence": [{**asdict(e), "policy_version": ev.policy_version} for e in ev.evidence],
+            "standings": [
+                {
+                    "date": s.date.isoformat(),
+                    "status": s.status.value,
+                    "late_minutes": s.late_minutes,
+                    "tl": s.tl,
+                    "early_minutes": s.early_minutes,
+                    "psw": s.psw,
+                }
+                for s in period_days
+            ]
+            if p.monthly or p.name == "30d"
+            else None,
+        }
+        if p.monthly:
+            out.update(_first_path(nip, p, docs, tz))
+        return out
 
     return router

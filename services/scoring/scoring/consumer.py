@@ -20,11 +20,17 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 
 from kinerja_shared.dlq import DlqReason, dead_letter
-from kinerja_shared.events import SUPPORTED_SCHEMA_VERSIONS, AttendanceRecordedEvent, parse_event
+from kinerja_shared.events import (
+    SUPPORTED_SCHEMA_VERSIONS,
+    AttendanceExcusedEvent,
+    AttendanceRecordedEvent,
+    parse_event,
+)
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from scoring.domain import Punch, combine, punch_of
+from kinerja_shared.reference import REFERENCE_ADAPTER, DayClosed, Employee, Holiday
+from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, punch_of
 from scoring.settings import ScoringSettings
-from scoring.store import ScoringStore
+from scoring.store import ReferenceStore, ScoringStore
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +109,7 @@ class AttendanceConsumer:
         started = time.perf_counter()
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         punches: list[Punch] = []
+        excuses: list[ExcuseMark] = []
         received: list[datetime] = []
         dead: list[tuple[Any, DlqReason, str]] = []
         for record in records:
@@ -115,10 +122,12 @@ class AttendanceConsumer:
                 if event.received_at is not None:
                     received.append(event.received_at)
                 self._events.labels(event.type, "applied").inc()
+            elif isinstance(event, AttendanceExcusedEvent):
+                excuses.extend(excuse_marks(event))
+                self._events.labels(event.type, "applied").inc()
             else:
-                # Other attendance types (excuses) are scored from the scoring issue on.
                 self._events.labels(event.type, "ignored").inc()
-        await self._store.apply_months(combine(punches))
+        await self._store.apply_months(combine(punches, excuses))
         for record, reason, detail in dead:
             log.warning(
                 "dead-lettered a record",
@@ -138,3 +147,78 @@ class AttendanceConsumer:
         for at in received:
             self._e2e_seconds.observe(max(0.0, (now - at).total_seconds()))
         self._batch_seconds.observe(time.perf_counter() - started)
+
+
+class ReferenceConsumer:
+    """Keeps scoring's view of employees and the calendar from the compacted reference topic."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        store: ReferenceStore,
+        settings: ScoringSettings,
+        registry: CollectorRegistry,
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._settings = settings
+        self._records = Counter(
+            "kinerja_scoring_reference_records_total",
+            "Reference records consumed by kind and outcome",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+
+    def register(self) -> None:
+        self._broker.subscriber(
+            self._settings.topics.reference,
+            group_id=self._settings.consumer_group,
+            batch=True,
+            max_records=self._settings.batch_max_records,
+            batch_timeout_ms=self._settings.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title="scoring.reference",
+        )(self.handle)
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        employees: dict[str, dict[str, Any]] = {}
+        calendar: dict[str, dict[str, Any]] = {}
+        for record in records:
+            if record.value is None:  # a tombstone: the record was withdrawn
+                self._records.labels("unknown", "tombstone").inc()
+                continue
+            try:
+                ref = REFERENCE_ADAPTER.validate_json(record.value)
+            except ValidationError as exc:
+                await dead_letter(
+                    self._broker,
+                    self._settings.topics.dlq,
+                    record,
+                    DlqReason.INVALID,
+                    str(exc.errors(include_url=False))[:1000],
+                    "scoring",
+                )
+                self._records.labels("unknown", "dead_lettered").inc()
+                continue
+            if isinstance(ref, Employee):
+                employees[ref.nip] = {
+                    "nip": ref.nip,
+                    "unit_code": ref.unit_code,
+                    "schedule": ref.schedule,
+                    "supervisor_nip": ref.supervisor_nip,
+                }
+            elif isinstance(ref, Holiday):
+                day = calendar.setdefault(ref.date.isoformat(), {"date": ref.date.isoformat()})
+                day.update(holiday=True, holiday_name=ref.name, holiday_kind=ref.holiday_kind.value)
+            elif isinstance(ref, DayClosed):
+                calendar.setdefault(ref.date.isoformat(), {"date": ref.date.isoformat()})[
+                    "closed"
+                ] = True
+            else:
+                self._records.labels(ref.kind, "ignored").inc()
+                continue
+            self._records.labels(ref.kind, "applied").inc()
+        # Within a batch the latest record per key wins, as compaction would keep it.
+        await self._store.apply(list(employees.values()), list(calendar.values()))

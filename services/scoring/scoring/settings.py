@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -18,3 +20,4 @@ class ScoringSettings(ServiceSettings):
     batch_max_records: int = Field(500, ge=1, le=10_000)
     batch_timeout_ms: int = Field(200, ge=1, le=60_000)
     timezone: str = Field("Asia/Jakarta", description="Default local time of employees (WIB)")
+    policy_file: Path | None = Field(None, description="Policy TOML (default: Tanjungbalai's)")

@@ -35,6 +35,8 @@ def _update_of(delta: MonthDelta, now: datetime) -> UpdateOne:
     mins = {f"days.{dd}.first_in": at for dd, at in delta.first_in.items()}
     maxs: dict[str, Any] = {f"days.{dd}.last_out": at for dd, at in delta.last_out.items()}
     maxs["updated_at"] = now
+    # An excused day stays excused whatever else arrives: setting True is idempotent.
+    sets = {f"days.{dd}.excused": True for dd in delta.excused}
     update: dict[str, Any] = {
         "$setOnInsert": {"nip": delta.nip, "period": delta.period},
         "$max": maxs,
@@ -42,6 +44,8 @@ def _update_of(delta: MonthDelta, now: datetime) -> UpdateOne:
     }
     if mins:
         update["$min"] = mins
+    if sets:
+        update["$set"] = sets
     return UpdateOne({"_id": month_id(delta.nip, delta.period)}, update, upsert=True)
 
 
@@ -78,6 +82,59 @@ class ScoringStore:
         finally:
             self._write_seconds.labels(MONTHS).observe(time.perf_counter() - started)
 
+    async def months(self, nip: str, periods: list[str]) -> list[dict[str, Any]]:
+        return await months_of(self._db, nip, periods)
+
     async def month(self, nip: str, period: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self._db[MONTHS].find_one({"_id": month_id(nip, period)})
         return doc
+
+
+EMPLOYEES = "employees"
+CALENDAR = "calendar_days"
+
+
+class ReferenceStore:
+    """Scoring's own view of the reference data it needs: employees' schedules and units, and
+    the calendar (holidays, cuti bersama, closed days)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def apply(self, employees: list[dict[str, Any]], calendar: list[dict[str, Any]]) -> None:
+        now = datetime.now(UTC)
+        if employees:
+            await bulk_write_chunked(
+                self._db[EMPLOYEES],
+                [
+                    UpdateOne({"_id": e["nip"]}, {"$set": {**e, "updated_at": now}}, upsert=True)
+                    for e in employees
+                ],
+            )
+        if calendar:
+            await bulk_write_chunked(
+                self._db[CALENDAR],
+                [
+                    UpdateOne(
+                        {"_id": c["date"]},
+                        {"$set": {k: v for k, v in c.items() if k != "date"}},
+                        upsert=True,
+                    )
+                    for c in calendar
+                ],
+            )
+
+    async def employee(self, nip: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self._db[EMPLOYEES].find_one({"_id": nip})
+        return doc
+
+    async def calendar(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Calendar days between two ISO dates (inclusive)."""
+        return [d async for d in self._db[CALENDAR].find({"_id": {"$gte": start, "$lte": end}})]
+
+
+async def months_of(
+    db: AsyncDatabase[dict[str, Any]], nip: str, periods: list[str]
+) -> list[dict[str, Any]]:
+    ids = [month_id(nip, p) for p in periods]
+    return [d async for d in db[MONTHS].find({"_id": {"$in": ids}})]

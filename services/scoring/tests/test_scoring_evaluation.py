@@ -18,6 +18,7 @@ def t(day: int, hh: int, mm: int) -> datetime:
     return datetime(2026, 11, day, hh, mm, tzinfo=WIB)
 
 
+CLOSED = frozenset(date(2026, 11, d) for d in range(1, 7))  # closed through Friday 6 November
 FACTS = {
     date(2026, 11, 2): DayFacts(t(2, 7, 20), t(2, 16, 10)),  # on time
     date(2026, 11, 3): DayFacts(t(3, 8, 5), t(3, 16, 0)),  # 35 min late: TL2
@@ -30,9 +31,9 @@ FACTS = {
 
 
 def test_only_closed_days_without_records_count_as_absence() -> None:
-    open_only = standings(*NOV, FACTS, None, STANDAR, frozenset(), WIB, POLICY)
+    open_only = standings(*NOV, FACTS, frozenset(), STANDAR, frozenset(), WIB, POLICY)
     assert [s.date.day for s in open_only] == [2, 3, 4, 6, 9]
-    closed = standings(*NOV, FACTS, date(2026, 11, 6), STANDAR, frozenset(), WIB, POLICY)
+    closed = standings(*NOV, FACTS, CLOSED, STANDAR, frozenset(), WIB, POLICY)
     assert [(s.date.day, s.status.value) for s in closed] == [
         (2, "hadir"),
         (3, "hadir"),
@@ -42,13 +43,13 @@ def test_only_closed_days_without_records_count_as_absence() -> None:
         (9, "hadir"),
     ]
     holiday = standings(
-        *NOV, FACTS, date(2026, 11, 6), STANDAR, frozenset({date(2026, 11, 5)}), WIB, POLICY
+        *NOV, FACTS, CLOSED, STANDAR, frozenset({date(2026, 11, 5)}), WIB, POLICY
     )
     assert [s.date.day for s in holiday] == [2, 3, 4, 6, 9]
 
 
 def test_month_evaluation_with_evidence_and_a_proposed_behaviour_rating() -> None:
-    days = standings(*NOV, FACTS, date(2026, 11, 6), STANDAR, frozenset(), WIB, POLICY)
+    days = standings(*NOV, FACTS, CLOSED, STANDAR, frozenset(), WIB, POLICY)
     ev = evaluate(
         "2026-11", *NOV, days, days, None, Rating.SESUAI, None, STANDAR, POLICY, monthly=True
     )
@@ -73,7 +74,7 @@ def test_month_evaluation_with_evidence_and_a_proposed_behaviour_rating() -> Non
 
 
 def test_supervisor_rating_wins_and_no_targets_means_no_predicate_yet() -> None:
-    days = standings(*NOV, FACTS, None, STANDAR, frozenset(), WIB, POLICY)
+    days = standings(*NOV, FACTS, frozenset(), STANDAR, frozenset(), WIB, POLICY)
     ikm = ikm_of([{"overall": 4}] * 30, POLICY)
     ev = evaluate(
         "2026-11", *NOV, days, days, ikm, None, Rating.DI_ATAS, STANDAR, POLICY, monthly=False

@@ -12,10 +12,12 @@
 
 from scoring.domain.attendance import (
     DayAttendance,
+    ExcuseMark,
     MonthAttendance,
     MonthDelta,
     Punch,
     combine,
+    excuse_marks,
     month_attendance,
     month_of,
     parse_month,
@@ -24,10 +26,12 @@ from scoring.domain.attendance import (
 
 __all__ = [
     "DayAttendance",
+    "ExcuseMark",
     "MonthAttendance",
     "MonthDelta",
     "Punch",
     "combine",
+    "excuse_marks",
     "month_attendance",
     "month_of",
     "parse_month",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kinerja_shared.events import AttendanceRecordedEvent, Direction
+from kinerja_shared.events import AttendanceExcusedEvent, AttendanceRecordedEvent, Direction
 
 _MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
@@ -68,11 +68,37 @@ class MonthDelta:
     first_in: dict[str, datetime] = field(default_factory=dict)  # day → earliest check-in
     last_out: dict[str, datetime] = field(default_factory=dict)  # day → latest check-out
     event_ids: set[str] = field(default_factory=set)
+    excused: set[str] = field(default_factory=set)  # days with a valid reason
 
 
-def combine(punches: Iterable[Punch]) -> list[MonthDelta]:
-    """Fold punches into one delta per (nip, month) with min/max/union: order does not matter."""
+@dataclass(frozen=True, slots=True)
+class ExcuseMark:
+    """One day covered by an ``attendance.excused`` event (cuti, sakit, izin, dinas luar...)."""
+
+    nip: str
+    period: str
+    day: str
+    event_id: str
+
+
+def excuse_marks(event: AttendanceExcusedEvent) -> list[ExcuseMark]:
+    """Every calendar day of the excuse; days off among them simply stay days off."""
+    marks = []
+    day = event.payload.date_from
+    while day <= event.payload.date_to:
+        marks.append(ExcuseMark(event.nip, month_of(day), f"{day.day:02d}", event.event_id))
+        day += timedelta(days=1)
+    return marks
+
+
+def combine(punches: Iterable[Punch], excuses: Iterable[ExcuseMark] = ()) -> list[MonthDelta]:
+    """Fold punches and excuse days into one delta per (nip, month) with min/max/union: order
+    and repetition do not matter."""
     deltas: dict[tuple[str, str], MonthDelta] = {}
+    for e in excuses:
+        d = deltas.setdefault((e.nip, e.period), MonthDelta(e.nip, e.period))
+        d.event_ids.add(e.event_id)
+        d.excused.add(e.day)
     for p in punches:
         d = deltas.setdefault((p.nip, p.period), MonthDelta(p.nip, p.period))
         d.event_ids.add(p.event_id)

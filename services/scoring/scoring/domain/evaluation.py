@@ -3,7 +3,7 @@ every rule's inputs, result, rule name and the policy version, so a supervisor, 
 auditor can trace each figure back.
 
 Absence is the lack of records, so a day counts as "tanpa keterangan" only once it is closed
-(``closed_through``); before that a day without a record is simply not judged yet.
+(a ``day_closed`` record); before that a day without a record is simply not judged yet.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def standings(
     start: date,
     end: date,
     facts: Mapping[date, DayFacts],
-    closed_through: date | None,
+    closed: frozenset[date],
     schedule: Schedule,
     holidays: frozenset[date],
     tz: ZoneInfo,
@@ -52,9 +52,8 @@ def standings(
     day = start
     while day <= end:
         f = facts.get(day)
-        closed = closed_through is not None and day <= closed_through
         has_record = f is not None and (f.first_in or f.last_out or f.excused)
-        if closed or has_record:
+        if day in closed or has_record:
             s = day_standing(
                 day,
                 policy,

@@ -1,0 +1,54 @@
+"""Evaluation periods by event time in local time: month (``2026-11``), quarter/triwulan
+(``2026-Q4``), year (``2026``) and the rolling 30 days (``window=30d``) — pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_PERIOD = re.compile(r"^(?P<y>[0-9]{4})(?:-(?P<m>0[1-9]|1[0-2])|-Q(?P<q>[1-4]))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    name: str
+    start: date
+    end: date
+    monthly: bool
+
+    def months(self) -> list[str]:
+        """YYYY-MM of every month the period touches."""
+        out, y, m = [], self.start.year, self.start.month
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+
+def _month_end(y: int, m: int) -> date:
+    return (date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)) - timedelta(days=1)
+
+
+def resolve(period: str | None, window: str | None, today: date) -> Period:
+    """``ValueError`` with a reason for anything else."""
+    if (period is None) == (window is None):
+        raise ValueError("give either period (2026-11, 2026-Q4, 2026) or window=30d")
+    if window is not None:
+        if window != "30d":
+            raise ValueError(f"window {window!r}: only 30d is kept")
+        return Period("30d", today - timedelta(days=29), today, monthly=False)
+    assert period is not None
+    m = _PERIOD.match(period)
+    if not m:
+        raise ValueError(f"period {period!r} is not YYYY-MM, YYYY-Qn or YYYY")
+    y = int(m["y"])
+    if not 2000 <= y <= 2100:
+        raise ValueError(f"period {period!r}: year out of range")
+    if m["m"]:
+        mm = int(m["m"])
+        return Period(period, date(y, mm, 1), _month_end(y, mm), monthly=True)
+    if m["q"]:
+        q = int(m["q"])
+        return Period(period, date(y, 3 * q - 2, 1), _month_end(y, 3 * q), monthly=False)
+    return Period(period, date(y, 1, 1), date(y, 12, 31), monthly=False)
