@@ -385,8 +385,8 @@ class LocalKafka:
                     classpath,
                     "kafka.tools.StorageTool",
                     "format",
-                    "-t",
-                    cluster_id,
+                    # One argument with "=": a base64url id may start with "-" (1 in 64).
+                    f"--cluster-id={cluster_id}",
                     "-c",
                     str(props),
                 ],

@@ -124,6 +124,10 @@ def evaluation_router(
                 "unit_code": (employee or {}).get("unit_code"),
                 "schedule": schedule_name,
             },
+            "calendar": {
+                "closed_days": sorted(d.isoformat() for d in closed if p.start <= d <= p.end),
+                "holidays": sorted(d.isoformat() for d in holidays if p.start <= d <= p.end),
+            },
             "attendance": {
                 "working_days_judged": ev.working_days_judged,
                 "hadir": ev.hadir,

@@ -42,9 +42,7 @@ def test_only_closed_days_without_records_count_as_absence() -> None:
         (6, "hadir"),
         (9, "hadir"),
     ]
-    holiday = standings(
-        *NOV, FACTS, CLOSED, STANDAR, frozenset({date(2026, 11, 5)}), WIB, POLICY
-    )
+    holiday = standings(*NOV, FACTS, CLOSED, STANDAR, frozenset({date(2026, 11, 5)}), WIB, POLICY)
     assert [s.date.day for s in holiday] == [2, 3, 4, 6, 9]
 
 

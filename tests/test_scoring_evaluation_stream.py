@@ -1,0 +1,179 @@
+"""A simulated month of a small unit, through intake and Kafka into scoring, gives the same
+evaluations as the pure domain computed directly from the same events — with the events shuffled,
+10 % of them sent twice and scoring restarted midway."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from intake.app import create_app as create_intake
+from intake.settings import IntakeSettings
+from kinerja_local.city import generate_city
+from kinerja_local.provision import city_rows
+from kinerja_local.simulator import attendance_events
+from scoring.app import create_app as create_scoring
+from scoring.domain.evaluation import DayFacts, evaluate, standings
+from scoring.policy_file import load_policy
+from scoring.settings import ScoringSettings
+from tests.conftest import Namespace
+from tests.infra import Infra
+from tests.support import admin_headers, issue_key, serving
+
+pytestmark = pytest.mark.integration
+WIB = ZoneInfo("Asia/Jakarta")
+POLICY = load_policy()
+START, END = date(2026, 11, 1), date(2026, 11, 30)
+CLOSED = [date(2026, 11, d) for d in range(1, 14)]  # closed through Friday 13 November
+HOLIDAY = date(2026, 11, 10)
+
+
+def expected(events: list[dict[str, Any]], nip: str, excused: set[date]) -> Any:
+    first_in: dict[date, datetime] = {}
+    last_out: dict[date, datetime] = {}
+    for e in events:
+        if e["nip"] != nip:
+            continue
+        at = datetime.fromisoformat(e["occurred_at"]).astimezone(WIB)
+        d = at.date()
+        if e["payload"]["direction"] == "in" and (d not in first_in or at < first_in[d]):
+            first_in[d] = at
+        if e["payload"]["direction"] == "out" and (d not in last_out or at > last_out[d]):
+            last_out[d] = at
+    days = set(first_in) | set(last_out) | excused
+    facts = {d: DayFacts(first_in.get(d), last_out.get(d), d in excused) for d in days}
+    schedule = POLICY.schedules["standar"]
+    judged = standings(
+        START, END, facts, frozenset(CLOSED), schedule, frozenset({HOLIDAY}), WIB, POLICY
+    )
+    return evaluate(
+        "2026-11", START, END, judged, judged, None, None, None, schedule, POLICY, monthly=True
+    )
+
+
+async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Namespace) -> None:
+    city = generate_city(seed=21, employees=120, units=2)
+    events = list(attendance_events(city, date(2026, 11, 2), date(2026, 11, 13)))
+    sick = city.employees[5].nip
+    excuse = {
+        "event_id": str(uuid.uuid4()),
+        "type": "attendance.excused",
+        "occurred_at": "2026-11-03T08:00:00+07:00",
+        "nip": sick,
+        "source": {"kind": "system", "id": "simpeg"},
+        "payload": {
+            "date_from": "2026-11-04",
+            "date_to": "2026-11-05",
+            "reason": "sakit",
+            "reference": "SKD/44/2026",
+        },
+    }
+    intake_settings = ns.settings(IntakeSettings, infra, scoring_grace_days=36500, close_days=False)
+    scoring_settings = ns.settings(ScoringSettings, infra, batch_timeout_ms=50)
+    rng = random.Random(5)
+    shuffled = events + rng.sample(events, len(events) // 10)
+    rng.shuffle(shuffled)
+    half = len(shuffled) // 2
+    async with (
+        serving(create_intake(intake_settings)) as intake_url,
+        httpx.AsyncClient(timeout=60) as client,
+    ):
+        admin = admin_headers()
+        r = await client.post(
+            f"{intake_url}/v1/admin/units",
+            headers=admin,
+            json=[{"code": u.code, "name": u.name} for u in city.units],
+        )
+        assert r.status_code == 200, r.text
+        r = await client.post(
+            f"{intake_url}/v1/admin/employees", headers=admin, json=city_rows(city)
+        )
+        assert r.status_code == 200, r.text
+        r = await client.post(
+            f"{intake_url}/v1/admin/holidays",
+            headers=admin,
+            json=[{"date": HOLIDAY.isoformat(), "name": "Libur uji"}],
+        )
+        assert r.status_code == 200, r.text
+        key = await issue_key(client, base_url=intake_url)
+
+        async def send(batch: list[dict[str, Any]]) -> None:
+            for i in range(0, len(batch), 500):
+                r = await client.post(
+                    f"{intake_url}/v1/events", json=batch[i : i + 500], headers={"X-Api-Key": key}
+                )
+                assert r.status_code == 202
+
+        async with serving(create_scoring(scoring_settings)):
+            await send(shuffled[:half])
+            await asyncio.sleep(2)  # it consumes and commits part of it, then stops midway
+        await send(shuffled[half:])
+        r = await client.post(f"{intake_url}/v1/events", json=excuse, headers={"X-Api-Key": key})
+        assert r.status_code == 202
+        r = await client.post(
+            f"{intake_url}/v1/admin/days/close",
+            headers=admin,
+            json={"dates": [d.isoformat() for d in CLOSED]},
+        )
+        assert r.status_code == 200
+
+        scoring = serving(create_scoring(scoring_settings))
+        scoring_url = await scoring.__aenter__()
+        ids_by_nip: dict[str, int] = defaultdict(int)
+        for e in events:
+            ids_by_nip[e["nip"]] += 1
+        ids_by_nip[sick] += 1
+        got: dict[str, Any] = {}
+        deadline = asyncio.get_running_loop().time() + 120
+        while asyncio.get_running_loop().time() < deadline:
+            pending = [
+                e.nip
+                for e in city.employees
+                if got.get(e.nip, {}).get("events_counted") != ids_by_nip[e.nip]
+                or not got[e.nip]["employee"]["known"]
+                # the whole calendar must have reached scoring, not just the events
+                or len(got[e.nip]["calendar"]["closed_days"]) < len(CLOSED)
+                or got[e.nip]["calendar"]["holidays"] != [HOLIDAY.isoformat()]
+            ]
+            if not pending:
+                break
+            for nip in pending:
+                r = await client.get(
+                    f"{scoring_url}/v1/employees/{nip}/evaluation", params={"period": "2026-11"}
+                )
+                if r.status_code == 200:
+                    got[nip] = r.json()
+            await asyncio.sleep(0.5)
+        await scoring.__aexit__(None, None, None)
+
+    absent_somewhere = 0
+    for emp in city.employees:
+        want = expected(
+            events, emp.nip, {date(2026, 11, 4), date(2026, 11, 5)} if emp.nip == sick else set()
+        )
+        doc = got[emp.nip]
+        assert doc["attendance"] == {
+            "working_days_judged": want.working_days_judged,
+            "hadir": want.hadir,
+            "izin": want.izin,
+            "tanpa_keterangan": want.tanpa_keterangan,
+            "tl_psw_days": want.tl_psw_days,
+            "late_minutes": want.late_minutes,
+            "early_minutes": want.early_minutes,
+            "categories": want.categories,
+        }, emp.nip
+        assert doc["tpp_disiplin_deduction_percent"] == want.tpp.percent
+        assert doc["discipline"]["level"] == want.discipline.level
+        assert doc["perilaku_kerja"] == {"rating": want.perilaku_kerja.value, "proposal": True}
+        absent_somewhere += want.tanpa_keterangan > 0
+    assert got[sick]["attendance"]["izin"] == 2
+    assert absent_somewhere > 0  # the simulated month has absences, judged on closed days
+    assert all(d["working_days_judged"] == 9 for d in (g["attendance"] for g in got.values()))
