@@ -122,3 +122,112 @@ async def test_restart_and_redelivery_count_nothing_twice(infra: Infra, ns: Name
         "07:26",
     ]
     assert all(d["last_check_out"][11:16] == "16:30" for d in body["days"])
+
+
+def envelope(
+    etype: str, occurred: str, payload: dict[str, Any], received: str | None = None
+) -> dict[str, Any]:
+    e = {
+        "event_id": str(uuid.uuid4()),
+        "type": etype,
+        "schema_version": 1,
+        "occurred_at": occurred,
+        "nip": NIP,
+        "source": {"kind": "system", "id": "test"},
+        "payload": payload,
+    }
+    if received:
+        e["received_at"] = received
+    return e
+
+
+def progress(occurred: str, realized: float) -> dict[str, Any]:
+    return envelope(
+        "target.progressed",
+        occurred,
+        {
+            "skp_id": "SKP-1",
+            "indicator_id": "IKI-1",
+            "indicator": "Dokumen terbit",
+            "period": 2026,
+            "target": 100,
+            "realized": realized,
+            "unit": "dokumen",
+        },
+    )
+
+
+async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) -> None:
+    s = settings(infra, ns)
+    await ensure_topics(infra.kafka_bootstrap, s.topics, partitions=2)
+    rating = {"unit_code": "DUKCAPIL", "desk_id": "LOKET-2", "service": "KTP-el"}
+    values = [
+        envelope(
+            "service.rated",
+            f"2026-11-{d:02d}T09:00:00+07:00",
+            {**rating, "ratings": {"overall": 4}},
+        )
+        for d in [2, 3, 4, 5, 6] * 6
+    ]
+    # The latest figure by event time wins, whatever order the figures arrive in.
+    values += [
+        progress("2026-11-20T10:00:00+07:00", 115),
+        progress("2026-10-01T10:00:00+07:00", 5),
+        progress("2026-12-20T10:00:00+07:00", 1),
+    ]  # after the period: not used for it
+    values.append(punch(2, 7, 15))
+    late = envelope(
+        "attendance.recorded",
+        "2026-09-01T07:00:00+07:00",
+        {"direction": "in", "method": "card", "device_sn": "TBL1"},
+        received="2026-11-20T07:00:00+07:00",
+    )
+    values.append(late)
+    await produce(
+        infra.kafka_bootstrap,
+        s.topics.service_quality,
+        [json.dumps(v).encode() for v in values if v["type"] == "service.rated"],
+    )
+    await produce(
+        infra.kafka_bootstrap,
+        s.topics.target_progress,
+        [json.dumps(v).encode() for v in values if v["type"] == "target.progressed"],
+    )
+    await produce(
+        infra.kafka_bootstrap,
+        s.topics.attendance,
+        [json.dumps(v).encode() for v in values if v["type"].startswith("attendance")],
+    )
+    async with serving(create_app(s)) as url, httpx.AsyncClient(base_url=url) as client:
+        body: Any = None
+        for _ in range(120):
+            r = await client.get(f"/v1/employees/{NIP}/evaluation", params={"period": "2026-11"})
+            body = r.json() if r.status_code == 200 else None
+            if (
+                body
+                and body["ikm"]
+                and body["ikm"]["responses"] == 30
+                and body["hasil_kerja"]["indicators"]
+                and body["events_counted"] == 1
+            ):
+                break
+            await asyncio.sleep(0.5)
+    assert body["ikm"] == {
+        "responses": 30,
+        "index": 4.0,
+        "converted": 100.0,
+        "category": "A",
+        "label": "Sangat Baik",
+        "final": True,
+    }
+    (indicator,) = body["hasil_kerja"]["indicators"]
+    assert indicator["realized"] == 115  # 20 November's figure, not October's nor December's
+    assert indicator["status"] == "above"  # above 110% of the target, whatever the date
+    assert body["hasil_kerja"]["rating"] == "Di Atas Ekspektasi"
+    assert body["perilaku_kerja"] == {"rating": "Di Atas Ekspektasi", "proposal": True}
+    assert body["predikat"] == "Sangat Baik"
+    rules = [e["rule"] for e in body["evidence"]]
+    assert "ikm.permenpanrb_14_2017" in rules
+    dead = await read_topic(infra.kafka_bootstrap, s.topics.dlq)
+    assert [dict(d.headers)[H_REASON] for d in dead] == [b"period_closed"]
+    assert json.loads(dead[0].value)["event_id"] == late["event_id"]

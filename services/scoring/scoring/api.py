@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -13,9 +13,17 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from kinerja_shared.nip import parse_nip
 from scoring.domain import month_attendance
 from scoring.domain.evaluation import DayFacts, evaluate, standings
+from scoring.domain.ikm import ikm_of
+from scoring.domain.performance import (
+    IndicatorStatus,
+    achievement_percent,
+    display_percent,
+    hasil_kerja,
+    indicator_status,
+)
 from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
-from scoring.store import ReferenceStore, ScoringStore
+from scoring.store import FiguresStore, ReferenceStore, ScoringStore
 
 
 def _facts(docs: list[dict[str, Any]]) -> dict[date, DayFacts]:
@@ -60,7 +68,11 @@ def _first_path(
 
 
 def evaluation_router(
-    store: ScoringStore, reference: ReferenceStore, policy: Policy, tz: ZoneInfo
+    store: ScoringStore,
+    reference: ReferenceStore,
+    figures: FiguresStore,
+    policy: Policy,
+    tz: ZoneInfo,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["evaluations"])
 
@@ -101,14 +113,38 @@ def evaluation_router(
         facts = _facts(docs)
         period_days = standings(p.start, p.end, facts, closed, schedule, holidays, tz, policy)
         ytd_days = standings(ytd.start, ytd.end, facts, closed, schedule, holidays, tz, policy)
+        responses = await figures.ratings([f"emp:{nip}:{m}" for m in p.months()])
+        ikm_result = ikm_of(responses, policy)
+        as_of = min(p.end, today)
+        year_days = (date(p.end.year, 12, 31) - date(p.end.year, 1, 1)).days + 1
+        elapsed = ((as_of - date(p.end.year, 1, 1)).days + 1) / year_days
+        indicators = []
+        until = datetime.combine(p.end, time.max, tz)
+        for t in await figures.targets(nip, p.end.year, until):
+            higher = t["polarity"] == "higher_is_better"
+            achievement = achievement_percent(t["target"], t["realized"], higher)
+            status = indicator_status(achievement, elapsed, higher, policy)
+            shown = {
+                k: t[k]
+                for k in ("skp_id", "indicator_id", "indicator", "target", "realized", "polarity")
+            }
+            indicators.append(
+                {
+                    **shown,
+                    "status": status.value,
+                    "achievement_percent": display_percent(achievement, policy),
+                }
+            )
+        # The contract does not mark main (utama) indicators yet: all count as additional.
+        rating = hasil_kerja([(IndicatorStatus(i["status"]), False) for i in indicators])
         ev = evaluate(
             p.name,
             p.start,
             p.end,
             period_days,
             ytd_days,
-            None,
-            None,
+            ikm_result,
+            rating,
             None,
             schedule,
             policy,
@@ -145,8 +181,21 @@ def evaluation_router(
                 "counted_days": ev.discipline.counted_days,
                 "reason": ev.discipline.reason,
             },
-            "ikm": None,
-            "hasil_kerja": ev.hasil_kerja.value if ev.hasil_kerja else None,
+            "ikm": None
+            if ikm_result is None
+            else {
+                "responses": ikm_result.responses,
+                "index": ikm_result.index,
+                "converted": ikm_result.converted,
+                "category": ikm_result.category,
+                "label": ikm_result.label,
+                "final": ikm_result.final,
+            },
+            "hasil_kerja": {
+                "rating": ev.hasil_kerja.value if ev.hasil_kerja else None,
+                "year_elapsed": round(elapsed, 4),
+                "indicators": indicators,
+            },
             "perilaku_kerja": {
                 "rating": ev.perilaku_kerja.value,
                 "proposal": ev.perilaku_is_proposal,

@@ -11,7 +11,7 @@ from scoring.api import evaluation_router
 from scoring.consumer import AttendanceConsumer, ReferenceConsumer
 from scoring.policy_file import load_policy
 from scoring.settings import ScoringSettings
-from scoring.store import ReferenceStore, ScoringStore
+from scoring.store import FiguresStore, ReferenceStore, ScoringStore
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
@@ -20,7 +20,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     policy = load_policy(settings.policy_file)  # a bad file stops the start, saying why
     store = ScoringStore(runtime.db, runtime.registry)
     reference = ReferenceStore(runtime.db)
-    AttendanceConsumer(runtime.broker, store, settings, runtime.registry).register()
+    figures = FiguresStore(runtime.db)
+    AttendanceConsumer(runtime.broker, store, figures, settings, runtime.registry).register()
     ReferenceConsumer(runtime.broker, reference, settings, runtime.registry).register()
 
     async def prepare_store(_: Runtime) -> None:
@@ -32,5 +33,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         title="Kinerja scoring",
         description="Keeps explainable evaluations per employee from the event streams.",
     )
-    app.include_router(evaluation_router(store, reference, policy, ZoneInfo(settings.timezone)))
+    app.include_router(
+        evaluation_router(store, reference, figures, policy, ZoneInfo(settings.timezone))
+    )
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,13 +24,15 @@ from kinerja_shared.events import (
     SUPPORTED_SCHEMA_VERSIONS,
     AttendanceExcusedEvent,
     AttendanceRecordedEvent,
+    ServiceRatedEvent,
+    TargetProgressedEvent,
     parse_event,
 )
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import REFERENCE_ADAPTER, DayClosed, Employee, Holiday
 from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, punch_of
 from scoring.settings import ScoringSettings
-from scoring.store import ReferenceStore, ScoringStore
+from scoring.store import FiguresStore, ReferenceStore, ScoringStore
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +62,16 @@ class AttendanceConsumer:
         self,
         broker: KafkaBroker,
         store: ScoringStore,
+        figures: FiguresStore,
         settings: ScoringSettings,
         registry: CollectorRegistry,
     ) -> None:
         self._broker = broker
         self._store = store
+        self._figures = figures
         self._settings = settings
         self._tz = ZoneInfo(settings.timezone)
+        self._grace = timedelta(days=settings.grace_days)
         self._events = Counter(
             "kinerja_scoring_events_total",
             "Consumed events by type and outcome (applied, ignored, dead_lettered)",
@@ -96,13 +101,15 @@ class AttendanceConsumer:
         topics = self._settings.topics
         self._broker.subscriber(
             topics.attendance,
+            topics.service_quality,
+            topics.target_progress,
             group_id=self._settings.consumer_group,
             batch=True,
             max_records=self._settings.batch_max_records,
             batch_timeout_ms=self._settings.batch_timeout_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            title="scoring.attendance",
+            title="scoring.events",
         )(self.handle)
 
     async def handle(self, msg: KafkaMessage) -> None:
@@ -110,6 +117,8 @@ class AttendanceConsumer:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         punches: list[Punch] = []
         excuses: list[ExcuseMark] = []
+        ratings: list[ServiceRatedEvent] = []
+        progress: list[TargetProgressedEvent] = []
         received: list[datetime] = []
         dead: list[tuple[Any, DlqReason, str]] = []
         for record in records:
@@ -117,17 +126,40 @@ class AttendanceConsumer:
             if reason is not None:
                 dead.append((record, reason, detail))
                 continue
+            if (
+                event.received_at is not None
+                and event.occurred_at < event.received_at - self._grace
+            ):
+                # Judged against intake's own stamp, not the clock: a replay decides the same.
+                dead.append(
+                    (
+                        record,
+                        DlqReason.PERIOD_CLOSED,
+                        f"occurred {event.occurred_at.isoformat()}, received "
+                        f"{event.received_at.isoformat()}: past the "
+                        f"{self._grace.days}-day grace",
+                    )
+                )
+                continue
+            if event.received_at is not None:
+                received.append(event.received_at)
             if isinstance(event, AttendanceRecordedEvent):
                 punches.append(punch_of(event, self._tz))
-                if event.received_at is not None:
-                    received.append(event.received_at)
                 self._events.labels(event.type, "applied").inc()
             elif isinstance(event, AttendanceExcusedEvent):
                 excuses.extend(excuse_marks(event))
                 self._events.labels(event.type, "applied").inc()
+            elif isinstance(event, ServiceRatedEvent):
+                ratings.append(event)
+                self._events.labels(event.type, "applied").inc()
+            elif isinstance(event, TargetProgressedEvent):
+                progress.append(event)
+                self._events.labels(event.type, "applied").inc()
             else:
                 self._events.labels(event.type, "ignored").inc()
         await self._store.apply_months(combine(punches, excuses))
+        await self._figures.apply_ratings(ratings, self._tz)
+        await self._figures.apply_progress(progress)
         for record, reason, detail in dead:
             log.warning(
                 "dead-lettered a record",

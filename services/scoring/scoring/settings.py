@@ -20,4 +20,7 @@ class ScoringSettings(ServiceSettings):
     batch_max_records: int = Field(500, ge=1, le=10_000)
     batch_timeout_ms: int = Field(200, ge=1, le=60_000)
     timezone: str = Field("Asia/Jakarta", description="Default local time of employees (WIB)")
+    grace_days: int = Field(
+        35, ge=1, description="Events received later than this after they occurred: DLQ"
+    )
     policy_file: Path | None = Field(None, description="Policy TOML (default: Tanjungbalai's)")

@@ -15,11 +15,13 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kinerja_shared.events import ServiceRatedEvent, TargetProgressedEvent
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.mongo import bulk_write_chunked
 from scoring.domain import MonthDelta
@@ -138,3 +140,96 @@ async def months_of(
 ) -> list[dict[str, Any]]:
     ids = [month_id(nip, p) for p in periods]
     return [d async for d in db[MONTHS].find({"_id": {"$in": ids}})]
+
+
+RATINGS = "ratings_months"
+TARGETS = "targets"
+
+
+def _ts_key(at: datetime, event_id: str) -> str:
+    """A field name that sorts by time (no dots: they would split the path)."""
+    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}_{event_id}"
+
+
+class FiguresStore:
+    """Citizen ratings (IKM) per employee, desk and unit and month, and SKP target figures.
+
+    Each response and each figure is stored under its own key ($set of ``responses.<event_id>``,
+    ``figures.<time>_<event_id>``): repeats change nothing and order does not matter; sums and
+    "the latest figure by event time" are derived when read.
+    """
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def apply_ratings(self, events: Sequence[ServiceRatedEvent], tz: ZoneInfo) -> None:
+        if not events:
+            return
+        by_doc: dict[str, dict[str, Any]] = {}
+        for e in events:
+            local = e.occurred_at.astimezone(tz)
+            month = f"{local.year:04d}-{local.month:02d}"
+            answers = {k.value: v for k, v in e.payload.ratings.items()}
+            for key in (
+                f"emp:{e.nip}:{month}",
+                f"desk:{e.payload.unit_code}:{e.payload.desk_id}:{month}",
+                f"unit:{e.payload.unit_code}:{month}",
+            ):
+                by_doc.setdefault(key, {})[f"responses.{e.event_id}"] = answers
+        await bulk_write_chunked(
+            self._db[RATINGS],
+            [UpdateOne({"_id": key}, {"$set": sets}, upsert=True) for key, sets in by_doc.items()],
+        )
+
+    async def ratings(self, keys: list[str]) -> list[dict[str, int]]:
+        out: list[dict[str, int]] = []
+        async for doc in self._db[RATINGS].find({"_id": {"$in": keys}}):
+            out.extend(doc.get("responses", {}).values())
+        return out
+
+    async def apply_progress(self, events: Sequence[TargetProgressedEvent]) -> None:
+        if not events:
+            return
+        ops = []
+        for e in events:
+            p = e.payload
+            key = f"{e.nip}:{p.period}:{p.skp_id}:{p.indicator_id}"
+            ops.append(
+                UpdateOne(
+                    {"_id": key},
+                    {
+                        "$set": {
+                            "nip": e.nip,
+                            "period": p.period,
+                            "skp_id": p.skp_id,
+                            "indicator_id": p.indicator_id,
+                            "indicator": p.indicator,
+                            "unit": p.unit,
+                            "polarity": p.polarity.value,
+                            f"figures.{_ts_key(e.occurred_at, e.event_id)}": {
+                                "target": p.target,
+                                "realized": p.realized,
+                                "event_id": e.event_id,
+                                "occurred_at": e.occurred_at,
+                            },
+                        }
+                    },
+                    upsert=True,
+                )
+            )
+        await bulk_write_chunked(self._db[TARGETS], ops)
+
+    async def targets(self, nip: str, year: int, until: datetime) -> list[dict[str, Any]]:
+        """Each indicator's latest figure by event time up to ``until``."""
+        out = []
+        async for doc in self._db[TARGETS].find({"nip": nip, "period": year}):
+            cutoff = _ts_key(until, "~")
+            keys = sorted(k for k in doc.get("figures", {}) if k <= cutoff)
+            if keys:
+                out.append(
+                    {
+                        **{k: doc[k] for k in ("skp_id", "indicator_id", "indicator", "polarity")},
+                        **doc["figures"][keys[-1]],
+                    }
+                )
+        return out
