@@ -22,7 +22,7 @@ from scoring.app import create_app as create_scoring
 from scoring.settings import ScoringSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
-from tests.support import issue_key, serving
+from tests.support import admin_headers, issue_key, serving
 
 pytestmark = pytest.mark.integration
 WIB = ZoneInfo("Asia/Jakarta")
@@ -102,7 +102,7 @@ async def test_thousand_events_with_duplicates_give_the_right_month_figures(
     async with (
         serving(create_intake(intake_settings)) as intake_url,
         serving(create_scoring(scoring_settings)) as scoring_url,
-        httpx.AsyncClient(timeout=30) as client,
+        httpx.AsyncClient(timeout=30, headers=admin_headers()) as client,
     ):
         client.headers["X-Api-Key"] = await issue_key(client, base_url=intake_url)
         statuses = []

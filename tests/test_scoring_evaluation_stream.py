@@ -20,6 +20,8 @@ from intake.settings import IntakeSettings
 from kinerja_local.city import generate_city
 from kinerja_local.provision import city_rows
 from kinerja_local.simulator import attendance_events
+from kinerja_shared.auth import mint_dev_token
+from kinerja_shared.settings import DEV_JWT_SECRET
 from scoring.app import create_app as create_scoring
 from scoring.domain.evaluation import DayFacts, evaluate, standings
 from scoring.policy_file import load_policy
@@ -147,12 +149,47 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
                 break
             for nip in pending:
                 r = await client.get(
-                    f"{scoring_url}/v1/employees/{nip}/evaluation", params={"period": "2026-11"}
+                    f"{scoring_url}/v1/employees/{nip}/evaluation",
+                    params={"period": "2026-11"},
+                    headers=admin,
                 )
                 if r.status_code == 200:
                     got[nip] = r.json()
             await asyncio.sleep(0.5)
+        # Who may read: the employee, their supervisor up the chain; not a colleague, not anonymous.
+        staff = next(e for e in city.employees if e.position == "Pelaksana")
+        colleague = next(
+            e
+            for e in city.employees
+            if e.position == "Pelaksana" and e.unit_code == staff.unit_code and e.nip != staff.nip
+        )
+        url = f"{scoring_url}/v1/employees/{staff.nip}/evaluation"
+
+        def bearer(sub: str, *roles: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {mint_dev_token(DEV_JWT_SECRET, sub, list(roles))}"}
+
+        access = {
+            "anonymous": (await client.get(url, params={"period": "2026-11"})).status_code,
+            "self": (
+                await client.get(
+                    url, params={"period": "2026-11"}, headers=bearer(staff.nip, "employee")
+                )
+            ).status_code,
+            "colleague": (
+                await client.get(
+                    url, params={"period": "2026-11"}, headers=bearer(colleague.nip, "employee")
+                )
+            ).status_code,
+            "supervisor": (
+                await client.get(
+                    url,
+                    params={"period": "2026-11"},
+                    headers=bearer(str(staff.supervisor_nip), "supervisor"),
+                )
+            ).status_code,
+        }
         await scoring.__aexit__(None, None, None)
+        assert access == {"anonymous": 401, "self": 200, "colleague": 403, "supervisor": 200}
 
     absent_somewhere = 0
     for emp in city.employees:

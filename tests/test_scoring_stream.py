@@ -18,7 +18,7 @@ from scoring.app import create_app
 from scoring.settings import ScoringSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
-from tests.support import read_topic, serving
+from tests.support import admin_headers, read_topic, serving
 
 pytestmark = pytest.mark.integration
 NIP = "199001152015032002"
@@ -69,7 +69,10 @@ async def test_poison_records_go_to_the_dlq_and_the_rest_flows(infra: Infra, ns:
     good = [punch(2, 7, 40), punch(2, 7, 10), punch(3, 8, 0)]
     v2 = {**punch(4, 7, 0), "schema_version": 2}
     invalid = {**punch(4, 7, 0), "nip": "000"}
-    async with serving(create_app(s)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serving(create_app(s)) as url,
+        httpx.AsyncClient(base_url=url, headers=admin_headers()) as client,
+    ):
         await produce(
             infra.kafka_bootstrap,
             s.topics.attendance,
@@ -104,13 +107,19 @@ async def test_restart_and_redelivery_count_nothing_twice(infra: Infra, ns: Name
     await produce(
         infra.kafka_bootstrap, s.topics.attendance, [json.dumps(e).encode() for e in first]
     )
-    async with serving(create_app(s)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serving(create_app(s)) as url,
+        httpx.AsyncClient(base_url=url, headers=admin_headers()) as client,
+    ):
         assert (await month(client, 5))["events_counted"] == 5
     # While scoring is down, the same records arrive again (a device re-upload) plus new ones.
     await produce(
         infra.kafka_bootstrap, s.topics.attendance, [json.dumps(e).encode() for e in first + second]
     )
-    async with serving(create_app(s)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serving(create_app(s)) as url,
+        httpx.AsyncClient(base_url=url, headers=admin_headers()) as client,
+    ):
         body = await month(client, 10)
     assert body["events_counted"] == 10
     assert body["days_with_check_in"] == 5
@@ -198,7 +207,10 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
         s.topics.attendance,
         [json.dumps(v).encode() for v in values if v["type"].startswith("attendance")],
     )
-    async with serving(create_app(s)) as url, httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serving(create_app(s)) as url,
+        httpx.AsyncClient(base_url=url, headers=admin_headers()) as client,
+    ):
         body: Any = None
         for _ in range(120):
             r = await client.get(f"/v1/employees/{NIP}/evaluation", params={"period": "2026-11"})

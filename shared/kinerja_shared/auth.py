@@ -9,35 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kinerja_shared.identity import Principal, Role
 from kinerja_shared.settings import DEV_JWT_SECRET, ServiceSettings
 
+__all__ = ["JwtVerifier", "Principal", "Role", "TokenError", "mint_dev_token", "require_roles"]
+
 log = logging.getLogger(__name__)
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"  # atasan langsung and heads of units
-    EMPLOYEE = "employee"
-    OPS = "ops"
-
-
-@dataclass(frozen=True)
-class Principal:
-    sub: str
-    roles: frozenset[str]
-    claims: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles & set(roles))
 
 
 class TokenError(Exception):

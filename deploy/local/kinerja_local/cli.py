@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kinerja_local.city import generate_city
-from kinerja_local.provision import provision_city, write_city_files
+from kinerja_local.provision import admin_headers, provision_city, write_city_files
 from kinerja_local.sender import send_events
 from kinerja_local.services import default_services, start_services, stop_services
 from kinerja_local.simulator import attendance_events, working_days
@@ -274,8 +274,9 @@ def run(
             f"http://127.0.0.1:{s.base_port}", employees, _month_start(today), today, seed, None
         )
         sample = generate_city(seed, employees).employees[7]
+        auth = admin_headers()["Authorization"]
         console.print(
-            "\nTry: [bold]curl "
+            f"\nTry: [bold]curl -H '{auth}' "
             f"'http://127.0.0.1:{s.base_port + 1}/v1/employees/{sample.nip}/evaluation"
             f"?period={today:%Y-%m}'[/]\n"
             "Kinerja runs; press Ctrl-C to stop everything."

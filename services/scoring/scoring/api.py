@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from kinerja_shared.auth import JwtVerifier, Principal, require_roles
 from kinerja_shared.nip import parse_nip
 from scoring.domain import month_attendance
+from scoring.domain.access import may_see
 from scoring.domain.evaluation import DayFacts, evaluate, standings
 from scoring.domain.ikm import ikm_of
 from scoring.domain.performance import (
@@ -24,6 +27,8 @@ from scoring.domain.performance import (
 from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
 from scoring.store import FiguresStore, ReferenceStore, ScoringStore
+
+log = logging.getLogger(__name__)
 
 
 def _facts(docs: list[dict[str, Any]]) -> dict[date, DayFacts]:
@@ -73,13 +78,17 @@ def evaluation_router(
     figures: FiguresStore,
     policy: Policy,
     tz: ZoneInfo,
+    verifier: JwtVerifier,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["evaluations"])
+    signed_in = Depends(require_roles(verifier))
 
     @router.get(
         "/employees/{nip}/evaluation",
         summary="An employee's evaluation for a period, with its evidence",
         responses={
+            401: {"description": "No valid bearer token"},
+            403: {"description": "Neither your own nor in your chain"},
             404: {"description": "Neither events nor reference data for this NIP"},
             422: {"description": "Malformed NIP, period or window"},
         },
@@ -88,7 +97,11 @@ def evaluation_router(
         nip: Annotated[str, Path(description="18-digit NIP")],
         period: Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026")] = None,
         window: Annotated[str | None, Query(description="30d: the rolling 30 days")] = None,
+        who: Principal = signed_in,
     ) -> dict[str, Any]:
+        if not may_see(who, nip, await reference.chain_above(nip)):
+            log.warning("refused an evaluation", extra={"sub": who.sub, "nip": nip})
+            raise HTTPException(403, "this evaluation is neither yours nor in your chain")
         today = datetime.now(tz).date()
         try:
             parse_nip(nip, today)

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from kinerja_shared.auth import JwtVerifier
 from kinerja_shared.service import Runtime, create_service_app, new_runtime
 from scoring.api import evaluation_router
 from scoring.consumer import AttendanceConsumer, ReferenceConsumer
@@ -34,6 +35,13 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         description="Keeps explainable evaluations per employee from the event streams.",
     )
     app.include_router(
-        evaluation_router(store, reference, figures, policy, ZoneInfo(settings.timezone))
+        evaluation_router(
+            store,
+            reference,
+            figures,
+            policy,
+            ZoneInfo(settings.timezone),
+            JwtVerifier.from_settings(settings),
+        )
     )
     return app

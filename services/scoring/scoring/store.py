@@ -130,6 +130,19 @@ class ReferenceStore:
         doc: dict[str, Any] | None = await self._db[EMPLOYEES].find_one({"_id": nip})
         return doc
 
+    async def chain_above(self, nip: str, limit: int = 30) -> list[str]:
+        """The supervisors above ``nip``, nearest first (stops at a loop or after ``limit``)."""
+        chain: list[str] = []
+        current = nip
+        while len(chain) < limit:
+            doc = await self._db[EMPLOYEES].find_one({"_id": current}, {"supervisor_nip": 1})
+            above = doc.get("supervisor_nip") if doc else None
+            if not above or above in chain or above == nip:
+                break
+            chain.append(above)
+            current = above
+        return chain
+
     async def calendar(self, start: str, end: str) -> list[dict[str, Any]]:
         """Calendar days between two ISO dates (inclusive)."""
         return [d async for d in self._db[CALENDAR].find({"_id": {"$gte": start, "$lte": end}})]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from kinerja_shared.identity import Principal
+from scoring.domain.access import may_see
+
+STAFF, KABID, KEPALA, PEER = (
+    "198609262015051001",
+    "197501012000031001",
+    "196805121990031002",
+    "199001152015032002",
+)
+CHAIN = [KABID, KEPALA]  # above STAFF, nearest first
+
+
+@pytest.mark.parametrize(
+    ("sub", "roles", "allowed"),
+    [
+        (STAFF, {"employee"}, True),  # their own
+        (PEER, {"employee"}, False),
+        (PEER, {"supervisor"}, False),  # a supervisor, but of others
+        (KABID, {"supervisor"}, True),  # direct supervisor
+        (KEPALA, {"supervisor"}, True),  # through the chain
+        (KEPALA, {"employee"}, False),  # in the chain, but not signed in as a supervisor
+        (PEER, {"admin"}, True),
+        (PEER, {"ops"}, True),
+    ],
+)
+def test_who_may_see_an_evaluation(sub: str, roles: set[str], allowed: bool) -> None:
+    assert may_see(Principal(sub, frozenset(roles)), STAFF, CHAIN) is allowed
