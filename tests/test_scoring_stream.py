@@ -243,3 +243,75 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
     dead = await read_topic(infra.kafka_bootstrap, s.topics.dlq)
     assert [dict(d.headers)[H_REASON] for d in dead] == [b"period_closed"]
     assert json.loads(dead[0].value)["event_id"] == late["event_id"]
+
+
+async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
+    infra: Infra, ns: Namespace
+) -> None:
+    s = ns.settings(
+        ScoringSettings, infra, batch_timeout_ms=50, alert_check_interval_s=0.3, alert_settle_s=2
+    )
+    await ensure_topics(infra.kafka_bootstrap, s.topics, partitions=2)
+    employee = {
+        "kind": "employee",
+        "nip": NIP,
+        "name": "Siti",
+        "unit_code": "DUKCAPIL",
+        "position": "Pelaksana",
+        "supervisor_nip": "197501012000031001",
+        "schedule": "standar",
+        "device_pins": [],
+    }
+    closed = [{"kind": "day_closed", "date": f"2026-11-{d:02d}"} for d in range(2, 7)]
+    reference = [json.dumps(employee).encode()] + [json.dumps(c).encode() for c in closed]
+    # Present Monday and Tuesday, late both days and on Thursday (3 TL days in week 45);
+    # no record on Wednesday 4th nor Friday 6th.
+    punches_ = [
+        punch(2, 7, 50),
+        punch(2, 16, 10, "out"),
+        punch(3, 8, 5),
+        punch(3, 16, 0, "out"),
+        punch(5, 7, 45),
+        punch(5, 16, 2, "out"),
+    ]
+    await produce(
+        infra.kafka_bootstrap, s.topics.attendance, [json.dumps(p).encode() for p in punches_]
+    )
+    await produce(infra.kafka_bootstrap, s.topics.reference, reference)
+    async with serving(create_app(s)):
+        await asyncio.sleep(6)
+    # The same days closed again and a restart: nothing new crosses, nothing fires again.
+    await produce(infra.kafka_bootstrap, s.topics.reference, reference)
+    async with serving(create_app(s)):
+        await asyncio.sleep(5)
+    alerts = [json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.alert)]
+    ids = sorted(a["alert_id"] for a in alerts)
+    assert ids == [f"coaching:tl_psw:{NIP}:2026-W45"]  # 2 absences (4, 6 Nov): no level yet
+    coaching = alerts[0]
+    assert coaching["supervisor_nip"] == "197501012000031001"
+    assert coaching["unit_code"] == "DUKCAPIL"
+    assert coaching["policy_version"] == "2026.1"
+
+    # A third absence (Monday 9th closed) crosses into the first discipline level: one alert.
+    await produce(
+        infra.kafka_bootstrap,
+        s.topics.reference,
+        [json.dumps({"kind": "day_closed", "date": "2026-11-09"}).encode()],
+    )
+    async with serving(create_app(s)):
+        await asyncio.sleep(5)
+    alerts = [json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.alert)]
+    assert sorted(a["alert_id"] for a in alerts) == [
+        f"coaching:tl_psw:{NIP}:2026-W45",
+        f"discipline:{NIP}:2026:1",
+    ]
+    discipline_alert = next(a for a in alerts if a["type"] == "discipline.threshold_crossed")
+    assert discipline_alert["level"] == "ringan"
+    assert discipline_alert["title"] == "Disiplin: Teguran lisan"
+
+    updates = [
+        json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.evaluation)
+    ]
+    assert updates
+    assert all(u["nip"] == NIP and u["periods"] == ["2026-11"] for u in updates)
+    assert len(updates) <= len(punches_)  # one per employee per batch, not one per event

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -109,3 +109,51 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+class LagProbe:
+    """A consumer group's lag per partition: the broker's end offsets minus the group's committed
+    offsets. Committed offsets move only after a service stored its results, so zero lag means
+    "everything in Kafka is in the store"."""
+
+    def __init__(self, bootstrap: str, group_id: str) -> None:
+        self._bootstrap = bootstrap
+        self._group_id = group_id
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def start(self) -> None:
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, client_id=f"{self._group_id}-lag"
+        )
+        await self._admin.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
+        )
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._admin is not None:
+            await self._admin.close()
+
+    async def lag(self, topics: Iterable[str]) -> dict[tuple[str, int], int]:
+        if self._admin is None or self._consumer is None:
+            raise RuntimeError("LagProbe is not started")
+        described = await self._admin.describe_topics(list(topics))
+        partitions = [
+            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
+        ]
+        if not partitions:
+            return {}
+        end = await self._consumer.end_offsets(partitions)
+        committed = await self._admin.list_consumer_group_offsets(
+            self._group_id, partitions=partitions
+        )
+        out = {}
+        for tp in partitions:
+            done = committed.get(tp)
+            position = done.offset if done is not None and done.offset >= 0 else 0
+            out[(tp.topic, tp.partition)] = max(0, end[tp] - position)
+        return out

@@ -36,7 +36,8 @@ class Runtime:
     registry: CollectorRegistry
     broker: KafkaBroker
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
-    on_start: list[Hook] = field(default_factory=list)
+    on_start: list[Hook] = field(default_factory=list)  # before the broker starts consuming
+    on_started: list[Hook] = field(default_factory=list)  # once it does
     on_stop: list[Hook] = field(default_factory=list)
 
     @property
@@ -112,6 +113,8 @@ def create_service_app(
         for hook in runtime.on_start:
             await hook(runtime)
         await retry_until_up(f"Kafka at {settings.kafka_bootstrap}", settings, runtime.broker.start)
+        for hook in runtime.on_started:
+            await hook(runtime)
         # Everything built so far (modules, schemas, the app) lives as long as the process: keep
         # it out of the collector's full passes, which otherwise show up as tail latency.
         gc.freeze()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,31 +15,11 @@ from kinerja_shared.auth import JwtVerifier, Principal, require_roles
 from kinerja_shared.nip import parse_nip
 from scoring.domain import month_attendance
 from scoring.domain.access import may_see
-from scoring.domain.evaluation import DayFacts, evaluate, standings
-from scoring.domain.ikm import ikm_of
-from scoring.domain.performance import (
-    IndicatorStatus,
-    achievement_percent,
-    display_percent,
-    hasil_kerja,
-    indicator_status,
-)
 from scoring.domain.periods import Period, resolve
-from scoring.domain.policy import Policy
-from scoring.store import FiguresStore, ReferenceStore, ScoringStore
+from scoring.evaluations import Evaluator
+from scoring.store import ReferenceStore
 
 log = logging.getLogger(__name__)
-
-
-def _facts(docs: list[dict[str, Any]]) -> dict[date, DayFacts]:
-    facts: dict[date, DayFacts] = {}
-    for doc in docs:
-        year, month = (int(x) for x in doc["period"].split("-"))
-        for dd, day in doc.get("days", {}).items():
-            facts[date(year, month, int(dd))] = DayFacts(
-                day.get("first_in"), day.get("last_out"), bool(day.get("excused"))
-            )
-    return facts
 
 
 def _first_path(
@@ -73,10 +53,8 @@ def _first_path(
 
 
 def evaluation_router(
-    store: ScoringStore,
+    evaluator: Evaluator,
     reference: ReferenceStore,
-    figures: FiguresStore,
-    policy: Policy,
     tz: ZoneInfo,
     verifier: JwtVerifier,
 ) -> APIRouter:
@@ -111,58 +89,13 @@ def evaluation_router(
             p = resolve(period, window, today)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        # Discipline counts the calendar year up to the period's end.
-        ytd = Period("ytd", date(p.end.year, 1, 1), p.end, monthly=False)
-        months = sorted(set(ytd.months()) | set(p.months()))
-        docs = await store.months(nip, months)
-        employee = await reference.employee(nip)
-        if not docs and employee is None:
+        view = await evaluator.evaluate(nip, p, today)
+        if view is None:
             raise HTTPException(404, f"no events and no reference data for NIP {nip}")
-        calendar = await reference.calendar(min(p.start, ytd.start).isoformat(), p.end.isoformat())
-        holidays = frozenset(date.fromisoformat(c["_id"]) for c in calendar if c.get("holiday"))
-        closed = frozenset(date.fromisoformat(c["_id"]) for c in calendar if c.get("closed"))
-        schedule_name = (employee or {}).get("schedule", "standar")
-        schedule = policy.schedules.get(schedule_name, policy.schedules["standar"])
-        facts = _facts(docs)
-        period_days = standings(p.start, p.end, facts, closed, schedule, holidays, tz, policy)
-        ytd_days = standings(ytd.start, ytd.end, facts, closed, schedule, holidays, tz, policy)
-        responses = await figures.ratings([f"emp:{nip}:{m}" for m in p.months()])
-        ikm_result = ikm_of(responses, policy)
-        as_of = min(p.end, today)
-        year_days = (date(p.end.year, 12, 31) - date(p.end.year, 1, 1)).days + 1
-        elapsed = ((as_of - date(p.end.year, 1, 1)).days + 1) / year_days
-        indicators = []
-        until = datetime.combine(p.end, time.max, tz)
-        for t in await figures.targets(nip, p.end.year, until):
-            higher = t["polarity"] == "higher_is_better"
-            achievement = achievement_percent(t["target"], t["realized"], higher)
-            status = indicator_status(achievement, elapsed, higher, policy)
-            shown = {
-                k: t[k]
-                for k in ("skp_id", "indicator_id", "indicator", "target", "realized", "polarity")
-            }
-            indicators.append(
-                {
-                    **shown,
-                    "status": status.value,
-                    "achievement_percent": display_percent(achievement, policy),
-                }
-            )
-        # The contract does not mark main (utama) indicators yet: all count as additional.
-        rating = hasil_kerja([(IndicatorStatus(i["status"]), False) for i in indicators])
-        ev = evaluate(
-            p.name,
-            p.start,
-            p.end,
-            period_days,
-            ytd_days,
-            ikm_result,
-            rating,
-            None,
-            schedule,
-            policy,
-            p.monthly,
-        )
+        ev, docs, employee = view.evaluation, view.docs, view.employee
+        schedule_name, closed, holidays = view.schedule_name, view.closed, view.holidays
+        period_days, ikm_result = view.period_days, view.ikm
+        indicators, elapsed = view.indicators, view.year_elapsed
         out: dict[str, Any] = {
             "nip": nip,
             "period": p.name,

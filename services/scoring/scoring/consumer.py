@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,7 @@ from kinerja_shared.events import (
 )
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import REFERENCE_ADAPTER, DayClosed, Employee, Holiday
-from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, punch_of
+from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, month_of, punch_of
 from scoring.settings import ScoringSettings
 from scoring.store import FiguresStore, ReferenceStore, ScoringStore
 
@@ -57,6 +58,12 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
         return None, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]
 
 
+#: Called after a batch is stored with the months that changed per NIP (alerts, updates).
+Changed = Callable[[dict[str, set[str]]], Awaitable[None]]
+#: Called with the days a batch of reference data closed.
+DaysClosed = Callable[[list[date]], Awaitable[None]]
+
+
 class AttendanceConsumer:
     def __init__(
         self,
@@ -65,10 +72,12 @@ class AttendanceConsumer:
         figures: FiguresStore,
         settings: ScoringSettings,
         registry: CollectorRegistry,
+        on_changed: Changed,
     ) -> None:
         self._broker = broker
         self._store = store
         self._figures = figures
+        self._on_changed = on_changed
         self._settings = settings
         self._tz = ZoneInfo(settings.timezone)
         self._grace = timedelta(days=settings.grace_days)
@@ -157,9 +166,17 @@ class AttendanceConsumer:
                 self._events.labels(event.type, "applied").inc()
             else:
                 self._events.labels(event.type, "ignored").inc()
-        await self._store.apply_months(combine(punches, excuses))
+        deltas = combine(punches, excuses)
+        await self._store.apply_months(deltas)
         await self._figures.apply_ratings(ratings, self._tz)
         await self._figures.apply_progress(progress)
+        changed: dict[str, set[str]] = {}
+        for d in deltas:
+            changed.setdefault(d.nip, set()).add(d.period)
+        for figure in [*ratings, *progress]:
+            local = figure.occurred_at.astimezone(self._tz)
+            changed.setdefault(figure.nip, set()).add(month_of(local))
+        await self._on_changed(changed)
         for record, reason, detail in dead:
             log.warning(
                 "dead-lettered a record",
@@ -190,10 +207,12 @@ class ReferenceConsumer:
         store: ReferenceStore,
         settings: ScoringSettings,
         registry: CollectorRegistry,
+        on_days_closed: DaysClosed,
     ) -> None:
         self._broker = broker
         self._store = store
         self._settings = settings
+        self._on_days_closed = on_days_closed
         self._records = Counter(
             "kinerja_scoring_reference_records_total",
             "Reference records consumed by kind and outcome",
@@ -254,3 +273,6 @@ class ReferenceConsumer:
             self._records.labels(ref.kind, "applied").inc()
         # Within a batch the latest record per key wins, as compaction would keep it.
         await self._store.apply(list(employees.values()), list(calendar.values()))
+        closed = [date.fromisoformat(c["date"]) for c in calendar.values() if c.get("closed")]
+        if closed:
+            await self._on_days_closed(sorted(closed))

@@ -23,4 +23,10 @@ class ScoringSettings(ServiceSettings):
     grace_days: int = Field(
         35, ge=1, description="Events received later than this after they occurred: DLQ"
     )
+    publish_alerts: bool = Field(True, description="Raise alerts (off for a replay)")
+    publish_updates: bool = Field(True, description="Publish evaluation.updated (off: replay)")
+    alert_settle_s: float = Field(
+        30.0, ge=0, description="Changes rest this long before alerts are checked"
+    )
+    alert_check_interval_s: float = Field(2.0, gt=0, description="How often dirty are checked")
     policy_file: Path | None = Field(None, description="Policy TOML (default: Tanjungbalai's)")

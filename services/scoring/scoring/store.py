@@ -130,6 +130,9 @@ class ReferenceStore:
         doc: dict[str, Any] | None = await self._db[EMPLOYEES].find_one({"_id": nip})
         return doc
 
+    async def nips(self) -> list[str]:
+        return [str(d["_id"]) async for d in self._db[EMPLOYEES].find({}, {"_id": 1})]
+
     async def chain_above(self, nip: str, limit: int = 30) -> list[str]:
         """The supervisors above ``nip``, nearest first (stops at a loop or after ``limit``)."""
         chain: list[str] = []

@@ -1,0 +1,198 @@
+"""Raises alerts exactly once per crossing, apart from the consumption path.
+
+The consumers mark employees "dirty" in MongoDB in the same step as their write (durable: a crash
+loses no check); this loop re-evaluates dirty employees, publishes the alerts whose deterministic
+id was never published (``alert_state``), then records them. A crash between the publish and the
+record republishes the same id, which the notifier recognises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, Counter
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kinerja_shared.alerts import AlertRaised, EvaluationUpdated
+from kinerja_shared.mongo import bulk_write_chunked
+from kinerja_shared.topics import Topics
+from scoring.domain.alerts import AlertDraft, discipline_alerts, tl_psw_week_alerts
+from scoring.domain.periods import resolve
+from scoring.domain.policy import Policy
+from scoring.evaluations import Evaluator
+
+log = logging.getLogger(__name__)
+DIRTY = "alert_dirty"
+STATE = "alert_state"
+
+
+async def mark_dirty(
+    db: AsyncDatabase[dict[str, Any]], months_by_nip: Mapping[str, Iterable[str]]
+) -> None:
+    now = datetime.now(UTC)
+    ops = [
+        UpdateOne(
+            {"_id": nip},
+            {"$addToSet": {"months": {"$each": sorted(set(months))}}, "$set": {"dirty_at": now}},
+            upsert=True,
+        )
+        for nip, months in months_by_nip.items()
+        if months
+    ]
+    await bulk_write_chunked(db[DIRTY], ops)
+
+
+class EvaluationUpdates:
+    """``evaluation.updated``, coalesced: one per employee per consumed batch."""
+
+    def __init__(self, broker: KafkaBroker, topics: Topics) -> None:
+        self._broker = broker
+        self._topics = topics
+
+    async def publish(self, changed: Mapping[str, Iterable[str]]) -> None:
+        now = datetime.now(UTC)
+        futures = [
+            await self._broker.publish(
+                EvaluationUpdated(nip=nip, periods=sorted(set(months)), as_of=now)
+                .model_dump_json()
+                .encode(),
+                self._topics.evaluation,
+                key=nip.encode(),
+                no_confirm=True,
+            )
+            for nip, months in changed.items()
+        ]
+        await asyncio.gather(*futures)
+
+
+class AlertChecker:
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        evaluator: Evaluator,
+        broker: KafkaBroker,
+        topics: Topics,
+        policy: Policy,
+        registry: CollectorRegistry,
+        interval_s: float = 2.0,
+        chunk: int = 200,
+        settle_s: float = 30.0,
+        caught_up: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        self._caught_up = caught_up
+        self._db = db
+        self._settle = timedelta(seconds=settle_s)
+        self._evaluator = evaluator
+        self._broker = broker
+        self._topics = topics
+        self._policy = policy
+        self._interval_s = interval_s
+        self._chunk = chunk
+        self._task: asyncio.Task[None] | None = None
+        self._raised = Counter(
+            "kinerja_scoring_alerts_total", "Alerts published by type", ["type"], registry=registry
+        )
+
+    async def _drafts(
+        self, nip: str, months: list[str], today: date
+    ) -> tuple[list[AlertDraft], dict[str, Any] | None]:
+        drafts: dict[str, AlertDraft] = {}
+        employee = None
+        for month in months:
+            view = await self._evaluator.evaluate(nip, resolve(month, None, today), today)
+            if view is None:
+                continue
+            employee = view.employee
+            ev = view.evaluation
+            for d in discipline_alerts(nip, ev.end.year, ev.discipline):
+                drafts[d.alert_id] = d
+            for d in tl_psw_week_alerts(
+                nip, view.period_days, self._policy.early_warning.tl_psw_days_in_a_week
+            ):
+                drafts[d.alert_id] = d
+        return list(drafts.values()), employee
+
+    async def run_once(self, today: date) -> int:
+        """Check up to ``chunk`` dirty employees; returns how many alerts were published.
+
+        Nothing is checked while the consumers have a backlog: records of one day travel on
+        several topics (attendance, the closing of the day), and judging a closed day before its
+        attendance is stored would raise an alert that cannot be taken back."""
+        if self._caught_up is not None and not await self._caught_up():
+            return 0
+        # Marks settle first: records of one day travel on several topics (attendance, the
+        # closing of the day) and an alert is a side effect that cannot be taken back.
+        ripe = datetime.now(UTC) - self._settle
+        dirty = [
+            d async for d in self._db[DIRTY].find({"dirty_at": {"$lte": ripe}}).limit(self._chunk)
+        ]
+        published = 0
+        for mark in dirty:
+            drafts, employee = await self._drafts(
+                mark["_id"], sorted(mark.get("months", [])), today
+            )
+            ids = [d.alert_id for d in drafts]
+            known = {s["_id"] async for s in self._db[STATE].find({"_id": {"$in": ids}})}
+            for draft in drafts:
+                if draft.alert_id in known:
+                    continue
+                alert = AlertRaised(
+                    type=draft.type,
+                    alert_id=draft.alert_id,
+                    nip=mark["_id"],
+                    unit_code=(employee or {}).get("unit_code"),
+                    supervisor_nip=(employee or {}).get("supervisor_nip"),
+                    period=draft.period,
+                    level=draft.level,
+                    title=draft.title,
+                    reasons=draft.reasons,
+                    evidence=draft.evidence,
+                    policy_version=self._policy.version,
+                    raised_at=datetime.now(UTC),
+                )
+                await self._broker.publish(
+                    alert.model_dump_json().encode(),
+                    self._topics.alert,
+                    key=mark["_id"].encode(),
+                    headers={"event-type": draft.type},
+                )
+                await self._db[STATE].update_one(
+                    {"_id": draft.alert_id},
+                    {
+                        "$setOnInsert": {
+                            "nip": mark["_id"],
+                            "type": draft.type,
+                            "published_at": datetime.now(UTC),
+                        }
+                    },
+                    upsert=True,
+                )
+                self._raised.labels(draft.type).inc()
+                published += 1
+            # Only if nothing new arrived meanwhile; otherwise the next round checks again.
+            await self._db[DIRTY].delete_one({"_id": mark["_id"], "dirty_at": mark["dirty_at"]})
+        return published
+
+    async def _run(self, tz: Any) -> None:
+        while True:
+            try:
+                await self.run_once(datetime.now(tz).date())
+            except Exception:
+                log.exception("alert check failed; retrying")
+            await asyncio.sleep(self._interval_s)
+
+    def start(self, tz: Any) -> None:
+        self._task = asyncio.create_task(self._run(tz), name="alert-checker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

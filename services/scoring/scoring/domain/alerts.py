@@ -1,0 +1,73 @@
+"""When scoring raises an alert, and with which deterministic id (pure): once per crossing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scoring.domain.calendar import DayStanding
+from scoring.domain.discipline import DisciplineOutcome
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    alert_id: str
+    type: str
+    period: str
+    title: str
+    reasons: list[str]
+    level: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def discipline_alerts(nip: str, year: int, outcome: DisciplineOutcome) -> list[AlertDraft]:
+    """One alert per level reached: the id names the level, so each crossing fires once."""
+    if outcome.level_index == 0:
+        return []
+    return [
+        AlertDraft(
+            alert_id=f"discipline:{nip}:{year}:{outcome.level_index}",
+            type="discipline.threshold_crossed",
+            period=str(year),
+            title=f"Disiplin: {outcome.sanction}",
+            reasons=[outcome.reason],
+            level=outcome.level,
+            evidence={
+                "rule": "discipline.pp94_2021",
+                "counted_days": outcome.counted_days,
+                "unexcused_days": outcome.unexcused_days,
+                "converted_days": outcome.converted_days,
+                "longest_run": outcome.longest_run,
+            },
+        )
+    ]
+
+
+def tl_psw_week_alerts(nip: str, days: Sequence[DayStanding], threshold: int) -> list[AlertDraft]:
+    """Early warning: ``threshold`` or more days late or leaving early in one ISO week."""
+    weeks: dict[tuple[int, int], list[DayStanding]] = {}
+    for s in days:
+        if s.tl or s.psw:
+            iso = s.date.isocalendar()
+            weeks.setdefault((iso.year, iso.week), []).append(s)
+    alerts = []
+    for (year, week), hits in sorted(weeks.items()):
+        if len(hits) >= threshold:
+            alerts.append(
+                AlertDraft(
+                    alert_id=f"coaching:tl_psw:{nip}:{year}-W{week:02d}",
+                    type="coaching.needed",
+                    period=f"{year}-W{week:02d}",
+                    title="Perlu pembinaan: sering terlambat atau pulang cepat",
+                    reasons=[f"{len(hits)} days late or leaving early in week {week} of {year}"],
+                    evidence={
+                        "rule": "early_warning.tl_psw_week",
+                        "threshold": threshold,
+                        "days": [
+                            {"date": h.date.isoformat(), "tl": h.tl, "psw": h.psw} for h in hits
+                        ],
+                    },
+                )
+            )
+    return alerts
