@@ -188,7 +188,31 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
                 )
             ).status_code,
         }
+        unit = city.units[0].code
+        summary = (
+            await client.get(
+                f"{scoring_url}/v1/units/{unit}/summary",
+                params={"period": "2026-11", "org_predicate": "Baik"},
+                headers=admin,
+            )
+        ).json()
+        outcomes = await client.get(
+            f"{scoring_url}/v1/outcomes", params={"year": 2026}, headers=admin
+        )
+        not_admin = await client.get(
+            f"{scoring_url}/v1/outcomes",
+            params={"year": 2026},
+            headers=bearer(staff.nip, "employee"),
+        )
         await scoring.__aexit__(None, None, None)
+        in_unit = [e for e in city.employees if e.unit_code == unit]
+        assert summary["employees"] == len(in_unit)
+        assert summary["predicates"] == {"belum ada (no targets yet)": len(in_unit)}
+        assert sum(summary["discipline_levels"].values()) == len(in_unit)
+        assert summary["distribution_check"]["org_predicate"] == "Baik"
+        assert outcomes.status_code == 200
+        assert not outcomes.json()["recognition"]  # no targets yet, so no Sangat Baik
+        assert not_admin.status_code == 403
         assert access == {"anonymous": 401, "self": 200, "colleague": 403, "supervisor": 200}
 
     absent_somewhere = 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
@@ -11,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from kinerja_shared.auth import JwtVerifier, Principal, require_roles
+from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
 from kinerja_shared.nip import parse_nip
 from scoring.domain import month_attendance
 from scoring.domain.access import may_see
+from scoring.domain.ikm import ikm_of
+from scoring.domain.performance import OrgPredikat, Predikat, annual_outcome, distribution_check
 from scoring.domain.periods import Period, resolve
 from scoring.evaluations import Evaluator
 from scoring.store import ReferenceStore
@@ -166,5 +169,101 @@ def evaluation_router(
         if p.monthly:
             out.update(_first_path(nip, p, docs, tz))
         return out
+
+    @router.get(
+        "/units/{unit_code}/summary",
+        summary="A unit's picture for a period: predicates, IKM, discipline, distribution check",
+        responses={403: {"description": "Only admin, ops, or a supervisor of this unit"}},
+    )
+    async def unit_summary(
+        unit_code: Annotated[str, Path(max_length=64)],
+        period: Annotated[str, Query(description="2026-11, 2026-Q4 or 2026")],
+        org_predicate: Annotated[
+            OrgPredikat | None,
+            Query(description="The unit's organisational predicate, for the distribution check"),
+        ] = None,
+        who: Principal = signed_in,
+    ) -> dict[str, Any]:
+        mine = await reference.employee(who.sub)
+        if not who.has(Role.ADMIN, Role.OPS) and not (
+            who.has(Role.SUPERVISOR) and mine and mine.get("unit_code") == unit_code
+        ):
+            raise HTTPException(403, "only admin, ops or a supervisor of this unit")
+        today = datetime.now(tz).date()
+        try:
+            p = resolve(period, None, today)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        nips = await reference.nips(unit_code)
+        if not nips:
+            raise HTTPException(404, f"no employees registered in unit {unit_code}")
+        predicates: Counter[str] = Counter()
+        levels: Counter[str] = Counter()
+        counts: Counter[Predikat] = Counter()
+        for nip in nips:
+            view = await evaluator.evaluate(nip, p, today)
+            if view is None:
+                continue
+            ev = view.evaluation
+            predicates[ev.predikat.value if ev.predikat else "belum ada (no targets yet)"] += 1
+            levels[ev.discipline.level or "none"] += 1
+            if ev.predikat:
+                counts[ev.predikat] += 1
+        unit_ikm = ikm_of(await evaluator.unit_ratings(unit_code, p), evaluator.policy)
+        return {
+            "unit_code": unit_code,
+            "period": p.name,
+            "employees": len(nips),
+            "predicates": dict(predicates),
+            "discipline_levels": dict(levels),
+            "ikm": None
+            if unit_ikm is None
+            else {
+                "responses": unit_ikm.responses,
+                "converted": unit_ikm.converted,
+                "category": unit_ikm.category,
+                "final": unit_ikm.final,
+            },
+            "distribution_check": None
+            if org_predicate is None
+            else {
+                "org_predicate": org_predicate.value,
+                "problems": distribution_check(org_predicate, counts),
+            },
+            "policy_version": evaluator.policy.version,
+        }
+
+    @router.get("/outcomes", summary="The year's recognition candidates and coaching list")
+    async def outcomes(
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        who: Principal = signed_in,
+    ) -> dict[str, Any]:
+        if not who.has(Role.ADMIN, Role.OPS):
+            raise HTTPException(403, "the outcome lists are for admin and ops (BKD)")
+        today = datetime.now(tz).date()
+        p = resolve(str(year), None, today)
+        recognition, coaching = [], []
+        for nip in await reference.nips():
+            view = await evaluator.evaluate(nip, p, today)
+            if view is None:
+                continue
+            ev = view.evaluation
+            out = annual_outcome(ev.predikat, ev.discipline.level, ev.discipline.reason)
+            entry = {
+                "nip": nip,
+                "unit_code": (view.employee or {}).get("unit_code"),
+                "predikat": ev.predikat.value if ev.predikat else None,
+                "reasons": list(out.reasons),
+            }
+            if out.recognition:
+                recognition.append(entry)
+            if out.coaching:
+                coaching.append(entry)
+        return {
+            "year": year,
+            "recognition": recognition,
+            "coaching": coaching,
+            "policy_version": evaluator.policy.version,
+        }
 
     return router

@@ -64,6 +64,13 @@ class Evaluator:
         self._policy = policy
         self._tz = tz
 
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    async def unit_ratings(self, unit_code: str, p: Period) -> list[dict[str, int]]:
+        return await self._figures.ratings([f"unit:{unit_code}:{m}" for m in p.months()])
+
     async def evaluate(self, nip: str, p: Period, today: date) -> EvaluationView | None:
         """None when scoring knows nothing of ``nip`` (no events, no reference data)."""
         store, reference, figures, policy, tz = (

@@ -130,8 +130,9 @@ class ReferenceStore:
         doc: dict[str, Any] | None = await self._db[EMPLOYEES].find_one({"_id": nip})
         return doc
 
-    async def nips(self) -> list[str]:
-        return [str(d["_id"]) async for d in self._db[EMPLOYEES].find({}, {"_id": 1})]
+    async def nips(self, unit_code: str | None = None) -> list[str]:
+        query = {} if unit_code is None else {"unit_code": unit_code}
+        return [str(d["_id"]) async for d in self._db[EMPLOYEES].find(query, {"_id": 1})]
 
     async def chain_above(self, nip: str, limit: int = 30) -> list[str]:
         """The supervisors above ``nip``, nearest first (stops at a loop or after ``limit``)."""
