@@ -132,7 +132,7 @@ def consumer_performance(stack: Stack, topic: str, messages: int, libs: Any) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
     tools = install_kafka(lambda m: console.print(f"[dim]{m}"), tools=True)
