@@ -315,3 +315,52 @@ async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
     assert updates
     assert all(u["nip"] == NIP and u["periods"] == ["2026-11"] for u in updates)
     assert len(updates) <= len(punches_)  # one per employee per batch, not one per event
+
+
+async def test_the_supervisors_rating_replaces_the_proposal(infra: Infra, ns: Namespace) -> None:
+    s = ns.settings(ScoringSettings, infra, batch_timeout_ms=50, publish_alerts=False)
+    await ensure_topics(infra.kafka_bootstrap, s.topics, partitions=2)
+    supervisor = "197501012000031001"
+
+    def rated(rating: str, occurred: str) -> bytes:
+        return json.dumps(
+            envelope(
+                "behaviour.rated",
+                occurred,
+                {
+                    "period": "2026-11",
+                    "rating": rating,
+                    "rated_by": supervisor,
+                    "justification": "Tanggap pada warga, laporan selalu tepat waktu.",
+                },
+            )
+        ).encode()
+
+    notice = json.dumps({"type": "feedback.posted", "nip": NIP}).encode()  # not scoring's
+    await produce(
+        infra.kafka_bootstrap,
+        s.topics.feedback,
+        [
+            rated("Di Atas Ekspektasi", "2026-11-25T10:00:00+07:00"),
+            notice,
+            rated("Sesuai Ekspektasi", "2026-11-20T10:00:00+07:00"),  # older: replaced
+        ],
+    )
+    await produce(
+        infra.kafka_bootstrap, s.topics.attendance, [json.dumps(punch(2, 7, 10)).encode()]
+    )
+    async with (
+        serving(create_app(s)) as url,
+        httpx.AsyncClient(base_url=url, headers=admin_headers()) as c,
+    ):
+        body: Any = None
+        for _ in range(60):
+            r = await c.get(f"/v1/employees/{NIP}/evaluation", params={"period": "2026-11"})
+            body = r.json() if r.status_code == 200 else None
+            if body and not body["perilaku_kerja"]["proposal"]:
+                break
+            await asyncio.sleep(0.5)
+    assert body["perilaku_kerja"]["rating"] == "Di Atas Ekspektasi"
+    assert body["perilaku_kerja"]["rated_by"] == supervisor
+    assert "perilaku_kerja.supervisor" in [e["rule"] for e in body["evidence"]]
+    assert await read_topic(infra.kafka_bootstrap, s.topics.dlq, idle_s=1) == []

@@ -238,3 +238,31 @@ def parse_event(data: bytes | str | dict[str, Any]) -> Event:
 def encode_event(event: _Envelope) -> bytes:
     """The event's wire form: compact JSON, times in ISO 8601 with their offset."""
     return EVENT_ADAPTER.dump_json(event, exclude_none=True)  # type: ignore[arg-type]
+
+
+# --- events of the performance dialogue (kinerja.feedback.v1, produced by feedback) ----------
+
+
+class PerilakuRating(StrEnum):
+    """The supervisor's Perilaku Kerja rating (PermenPANRB 6/2022)."""
+
+    DI_ATAS = "Di Atas Ekspektasi"
+    SESUAI = "Sesuai Ekspektasi"
+    DI_BAWAH = "Di Bawah Ekspektasi"
+
+
+class BehaviourRated(_Strict):
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    rating: PerilakuRating
+    justification: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    rated_by: Nip
+
+
+class BehaviourRatedEvent(_Envelope):
+    """The supervisor rated an employee's work behaviour for a period; a later one replaces it."""
+
+    type: Literal["behaviour.rated"]
+    payload: BehaviourRated
+
+
+FEEDBACK_EVENT_ADAPTER: TypeAdapter[BehaviourRatedEvent] = TypeAdapter(BehaviourRatedEvent)

@@ -148,6 +148,11 @@ def evaluation_router(
             "perilaku_kerja": {
                 "rating": ev.perilaku_kerja.value,
                 "proposal": ev.perilaku_is_proposal,
+                **(
+                    {k: view.supervisor_rating[k] for k in ("rated_by", "justification")}
+                    if view.supervisor_rating
+                    else {}
+                ),
             },
             "predikat": ev.predikat.value if ev.predikat else None,
             "policy_version": ev.policy_version,

@@ -17,7 +17,7 @@ from scoring.domain import month_of
 from scoring.evaluations import Evaluator
 from scoring.policy_file import load_policy
 from scoring.settings import ScoringSettings
-from scoring.store import FiguresStore, ReferenceStore, ScoringStore
+from scoring.store import BehaviourStore, FiguresStore, ReferenceStore, ScoringStore
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
@@ -28,7 +28,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     store = ScoringStore(runtime.db, runtime.registry)
     reference = ReferenceStore(runtime.db)
     figures = FiguresStore(runtime.db)
-    evaluator = Evaluator(store, reference, figures, policy, tz)
+    behaviour = BehaviourStore(runtime.db)
+    evaluator = Evaluator(store, reference, figures, behaviour, policy, tz)
     updates = EvaluationUpdates(runtime.broker, settings.topics)
 
     async def on_changed(changed: dict[str, set[str]]) -> None:
@@ -45,7 +46,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             await mark_dirty(runtime.db, {nip: months for nip in await reference.nips()})
 
     AttendanceConsumer(
-        runtime.broker, store, figures, settings, runtime.registry, on_changed
+        runtime.broker, store, figures, behaviour, settings, runtime.registry, on_changed
     ).register()
     ReferenceConsumer(
         runtime.broker, reference, settings, runtime.registry, on_days_closed

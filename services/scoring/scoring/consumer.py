@@ -22,9 +22,11 @@ from pydantic import ValidationError
 
 from kinerja_shared.dlq import DlqReason, dead_letter
 from kinerja_shared.events import (
+    FEEDBACK_EVENT_ADAPTER,
     SUPPORTED_SCHEMA_VERSIONS,
     AttendanceExcusedEvent,
     AttendanceRecordedEvent,
+    BehaviourRatedEvent,
     ServiceRatedEvent,
     TargetProgressedEvent,
     parse_event,
@@ -32,8 +34,9 @@ from kinerja_shared.events import (
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import REFERENCE_ADAPTER, DayClosed, Employee, Holiday
 from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, month_of, punch_of
+from scoring.domain.periods import period_months
 from scoring.settings import ScoringSettings
-from scoring.store import FiguresStore, ReferenceStore, ScoringStore
+from scoring.store import BehaviourStore, FiguresStore, ReferenceStore, ScoringStore
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class AttendanceConsumer:
         broker: KafkaBroker,
         store: ScoringStore,
         figures: FiguresStore,
+        behaviour: BehaviourStore,
         settings: ScoringSettings,
         registry: CollectorRegistry,
         on_changed: Changed,
@@ -77,6 +81,7 @@ class AttendanceConsumer:
         self._broker = broker
         self._store = store
         self._figures = figures
+        self._behaviour = behaviour
         self._on_changed = on_changed
         self._settings = settings
         self._tz = ZoneInfo(settings.timezone)
@@ -112,6 +117,7 @@ class AttendanceConsumer:
             topics.attendance,
             topics.service_quality,
             topics.target_progress,
+            topics.feedback,
             group_id=self._settings.consumer_group,
             batch=True,
             max_records=self._settings.batch_max_records,
@@ -130,7 +136,15 @@ class AttendanceConsumer:
         progress: list[TargetProgressedEvent] = []
         received: list[datetime] = []
         dead: list[tuple[Any, DlqReason, str]] = []
+        behaviour: list[BehaviourRatedEvent] = []
         for record in records:
+            if record.topic == self._settings.topics.feedback:
+                # The dialogue's topic: scoring takes the supervisors' ratings; the rest is
+                # the notifier's.
+                rated = self._behaviour_of(record, dead)
+                if rated is not None:
+                    behaviour.append(rated)
+                continue
             event, reason, detail = classify(record.value)
             if reason is not None:
                 dead.append((record, reason, detail))
@@ -170,13 +184,17 @@ class AttendanceConsumer:
         await self._store.apply_months(deltas)
         await self._figures.apply_ratings(ratings, self._tz)
         await self._figures.apply_progress(progress)
+        await self._behaviour.apply(behaviour)
         changed: dict[str, set[str]] = {}
         for d in deltas:
             changed.setdefault(d.nip, set()).add(d.period)
         for figure in [*ratings, *progress]:
             local = figure.occurred_at.astimezone(self._tz)
             changed.setdefault(figure.nip, set()).add(month_of(local))
+        for rated in behaviour:
+            changed.setdefault(rated.nip, set()).update(period_months(rated.payload.period))
         await self._on_changed(changed)
+
         for record, reason, detail in dead:
             log.warning(
                 "dead-lettered a record",
@@ -196,6 +214,25 @@ class AttendanceConsumer:
         for at in received:
             self._e2e_seconds.observe(max(0.0, (now - at).total_seconds()))
         self._batch_seconds.observe(time.perf_counter() - started)
+
+    def _behaviour_of(
+        self, record: Any, dead: list[tuple[Any, DlqReason, str]]
+    ) -> BehaviourRatedEvent | None:
+        try:
+            raw = json.loads(record.value)
+        except (TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            dead.append((record, DlqReason.UNDECODABLE, str(exc)))
+            return None
+        if not isinstance(raw, dict) or raw.get("type") != "behaviour.rated":
+            self._events.labels("feedback", "ignored").inc()
+            return None
+        try:
+            event = FEEDBACK_EVENT_ADAPTER.validate_python(raw)
+        except ValidationError as exc:
+            dead.append((record, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]))
+            return None
+        self._events.labels(event.type, "applied").inc()
+        return event
 
 
 class ReferenceConsumer:

@@ -13,6 +13,7 @@ from scoring.domain.evaluation import DayFacts, Evaluation, evaluate, standings
 from scoring.domain.ikm import IkmResult, ikm_of
 from scoring.domain.performance import (
     IndicatorStatus,
+    Rating,
     achievement_percent,
     display_percent,
     hasil_kerja,
@@ -20,7 +21,7 @@ from scoring.domain.performance import (
 )
 from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
-from scoring.store import FiguresStore, ReferenceStore, ScoringStore
+from scoring.store import BehaviourStore, FiguresStore, ReferenceStore, ScoringStore
 
 
 def _facts(docs: list[dict[str, Any]]) -> dict[date, DayFacts]:
@@ -47,6 +48,7 @@ class EvaluationView:
     ikm: IkmResult | None
     indicators: list[dict[str, Any]]
     year_elapsed: float
+    supervisor_rating: dict[str, Any] | None
 
 
 class Evaluator:
@@ -55,9 +57,11 @@ class Evaluator:
         store: ScoringStore,
         reference: ReferenceStore,
         figures: FiguresStore,
+        behaviour: BehaviourStore,
         policy: Policy,
         tz: ZoneInfo,
     ) -> None:
+        self._behaviour = behaviour
         self._store = store
         self._reference = reference
         self._figures = figures
@@ -119,6 +123,7 @@ class Evaluator:
             )
         # The contract does not mark main (utama) indicators yet: all count as additional.
         rating = hasil_kerja([(IndicatorStatus(i["status"]), False) for i in indicators])
+        supervisor = await self._behaviour.latest(nip, p.name)
         ev = evaluate(
             p.name,
             p.start,
@@ -127,7 +132,7 @@ class Evaluator:
             ytd_days,
             ikm_result,
             rating,
-            None,
+            Rating(supervisor["rating"]) if supervisor else None,
             schedule,
             policy,
             p.monthly,
@@ -144,4 +149,5 @@ class Evaluator:
             ikm_result,
             indicators,
             elapsed,
+            supervisor,
         )

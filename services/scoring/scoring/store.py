@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kinerja_shared.events import ServiceRatedEvent, TargetProgressedEvent
+from kinerja_shared.events import BehaviourRatedEvent, ServiceRatedEvent, TargetProgressedEvent
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.mongo import bulk_write_chunked
 from scoring.domain import MonthDelta
@@ -250,3 +250,46 @@ class FiguresStore:
                     }
                 )
         return out
+
+
+BEHAVIOUR = "behaviour_ratings"
+
+
+class BehaviourStore:
+    """Supervisors' Perilaku Kerja ratings per employee and period; the latest by event time
+    counts (a supervisor may revise), every version is kept."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def apply(self, events: Sequence[BehaviourRatedEvent]) -> None:
+        await bulk_write_chunked(
+            self._db[BEHAVIOUR],
+            [
+                UpdateOne(
+                    {"_id": f"{e.nip}:{e.payload.period}"},
+                    {
+                        "$set": {
+                            "nip": e.nip,
+                            "period": e.payload.period,
+                            f"versions.{_ts_key(e.occurred_at, e.event_id)}": {
+                                "rating": e.payload.rating.value,
+                                "rated_by": e.payload.rated_by,
+                                "justification": e.payload.justification,
+                                "event_id": e.event_id,
+                                "occurred_at": e.occurred_at,
+                            },
+                        }
+                    },
+                    upsert=True,
+                )
+                for e in events
+            ],
+        )
+
+    async def latest(self, nip: str, period: str) -> dict[str, Any] | None:
+        doc = await self._db[BEHAVIOUR].find_one({"_id": f"{nip}:{period}"})
+        if not doc or not doc.get("versions"):
+            return None
+        latest: dict[str, Any] = doc["versions"][max(doc["versions"])]
+        return latest

@@ -52,3 +52,8 @@ def resolve(period: str | None, window: str | None, today: date) -> Period:
         q = int(m["q"])
         return Period(period, date(y, 3 * q - 2, 1), _month_end(y, 3 * q), monthly=False)
     return Period(period, date(y, 1, 1), date(y, 12, 31), monthly=False)
+
+
+def period_months(period: str) -> list[str]:
+    """The months a named period (month, quarter or year) covers."""
+    return resolve(period, None, date(2000, 1, 1)).months()
