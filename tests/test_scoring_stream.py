@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from tests.support import admin_headers, read_topic, serving
 
 pytestmark = pytest.mark.integration
 NIP = "199001152015032002"
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 def punch(day: int, hh: int, mm: int, direction: str = "in") -> dict[str, Any]:
@@ -309,12 +312,43 @@ async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
     assert discipline_alert["level"] == "ringan"
     assert discipline_alert["title"] == "Disiplin: Teguran lisan"
 
+    # Thirty low ratings (category D over the last responses): one coaching alert, today's.
+    today = datetime.now(WIB).date()
+    low = [
+        envelope(
+            "service.rated",
+            f"{today.isoformat()}T09:{i:02d}:00+07:00",
+            {
+                "unit_code": "DUKCAPIL",
+                "desk_id": "L1",
+                "service": "KTP-el",
+                "ratings": {"overall": 1},
+            },
+        )
+        for i in range(30)
+    ]
+    await produce(
+        infra.kafka_bootstrap, s.topics.service_quality, [json.dumps(e).encode() for e in low]
+    )
+    async with serving(create_app(s)):
+        await asyncio.sleep(5)
+    alerts = [json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.alert)]
+    assert sorted(a["alert_id"] for a in alerts) == sorted(
+        [
+            f"coaching:tl_psw:{NIP}:2026-W45",
+            f"discipline:{NIP}:2026:1",
+            f"coaching:ikm:{NIP}:{today.isoformat()}",
+        ]
+    )
+
     updates = [
         json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.evaluation)
     ]
     assert updates
-    assert all(u["nip"] == NIP and u["periods"] == ["2026-11"] for u in updates)
-    assert len(updates) <= len(punches_)  # one per employee per batch, not one per event
+    assert all(u["nip"] == NIP for u in updates)
+    assert {p for u in updates for p in u["periods"]} <= {"2026-11", f"{today:%Y-%m}"}
+    # One per employee per batch, not one per event.
+    assert len(updates) < len(punches_) + len(low)
 
 
 async def test_the_supervisors_rating_replaces_the_proposal(infra: Infra, ns: Namespace) -> None:

@@ -23,7 +23,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kinerja_shared.alerts import AlertRaised, EvaluationUpdated
 from kinerja_shared.mongo import bulk_write_chunked
 from kinerja_shared.topics import Topics
-from scoring.domain.alerts import AlertDraft, discipline_alerts, tl_psw_week_alerts
+from scoring.domain.alerts import (
+    AlertDraft,
+    Conditions,
+    discipline_alerts,
+    early_warnings,
+    tl_psw_week_alerts,
+)
+from scoring.domain.ikm import ikm_of
 from scoring.domain.periods import resolve
 from scoring.domain.policy import Policy
 from scoring.evaluations import Evaluator
@@ -31,6 +38,7 @@ from scoring.evaluations import Evaluator
 log = logging.getLogger(__name__)
 DIRTY = "alert_dirty"
 STATE = "alert_state"
+CONDITIONS = "alert_conditions"
 
 
 async def mark_dirty(
@@ -87,6 +95,7 @@ class AlertChecker:
         caught_up: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._caught_up = caught_up
+        self._pending_active: dict[str, set[str]] = {}
         self._db = db
         self._settle = timedelta(seconds=settle_s)
         self._evaluator = evaluator
@@ -117,7 +126,39 @@ class AlertChecker:
                 nip, view.period_days, self._policy.early_warning.tl_psw_days_in_a_week
             ):
                 drafts[d.alert_id] = d
+        fresh, active = await self._early_warnings(nip, today)
+        for d in fresh:
+            drafts[d.alert_id] = d
+        self._pending_active[nip] = active
         return list(drafts.values()), employee
+
+    async def _early_warnings(self, nip: str, today: date) -> tuple[list[AlertDraft], set[str]]:
+        """Rolling conditions: IKM over the last responses, and the pace of the year's targets."""
+        rules = self._policy.early_warning
+        months = resolve(None, "30d", today).months()
+        months = sorted(
+            set(months)
+            | {f"{today.year}-{m:02d}" for m in range(max(1, today.month - 2), today.month + 1)}
+        )
+        last = (await self._evaluator.employee_ratings(nip, months))[-rules.ikm_last_responses :]
+        ikm_low = None
+        result = ikm_of(last, self._policy)
+        if (
+            result is not None
+            and len(last) >= rules.ikm_last_responses
+            and result.category in ("C", "D")
+        ):
+            ikm_low = result.category
+        slow = []
+        view = await self._evaluator.evaluate(nip, resolve(str(today.year), None, today), today)
+        if view is not None:
+            for i in view.indicators:
+                pace = self._policy.targets.pace_warning_percent * view.year_elapsed
+                if i["polarity"] == "higher_is_better" and i["achievement_percent"] < pace:
+                    slow.append(i["indicator_id"])
+        state = await self._db[CONDITIONS].find_one({"_id": nip})
+        active = set(state.get("active", [])) if state else set()
+        return early_warnings(nip, today, Conditions(ikm_low, slow), active)
 
     async def run_once(self, today: date) -> int:
         """Check up to ``chunk`` dirty employees; returns how many alerts were published.
@@ -176,6 +217,11 @@ class AlertChecker:
                 )
                 self._raised.labels(draft.type).inc()
                 published += 1
+            await self._db[CONDITIONS].update_one(
+                {"_id": mark["_id"]},
+                {"$set": {"active": sorted(self._pending_active.pop(mark["_id"], set()))}},
+                upsert=True,
+            )
             # Only if nothing new arrived meanwhile; otherwise the next round checks again.
             await self._db[DIRTY].delete_one({"_id": mark["_id"], "dirty_at": mark["dirty_at"]})
         return published

@@ -72,6 +72,10 @@ class Evaluator:
     def policy(self) -> Policy:
         return self._policy
 
+    async def employee_ratings(self, nip: str, months: list[str]) -> list[dict[str, int]]:
+        """The responses about ``nip`` in ``months``, oldest first."""
+        return await self._figures.ratings([f"emp:{nip}:{m}" for m in months])
+
     async def unit_ratings(self, unit_code: str, p: Period) -> list[dict[str, int]]:
         return await self._figures.ratings([f"unit:{unit_code}:{m}" for m in p.months()])
 

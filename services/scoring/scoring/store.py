@@ -171,7 +171,7 @@ def _ts_key(at: datetime, event_id: str) -> str:
 class FiguresStore:
     """Citizen ratings (IKM) per employee, desk and unit and month, and SKP target figures.
 
-    Each response and each figure is stored under its own key ($set of ``responses.<event_id>``,
+    Each response and each figure is stored under its own time-ordered key (``$set``),
     ``figures.<time>_<event_id>``): repeats change nothing and order does not matter; sums and
     "the latest figure by event time" are derived when read.
     """
@@ -192,17 +192,20 @@ class FiguresStore:
                 f"desk:{e.payload.unit_code}:{e.payload.desk_id}:{month}",
                 f"unit:{e.payload.unit_code}:{month}",
             ):
-                by_doc.setdefault(key, {})[f"responses.{e.event_id}"] = answers
+                by_doc.setdefault(key, {})[f"responses.{_ts_key(e.occurred_at, e.event_id)}"] = (
+                    answers
+                )
         await bulk_write_chunked(
             self._db[RATINGS],
             [UpdateOne({"_id": key}, {"$set": sets}, upsert=True) for key, sets in by_doc.items()],
         )
 
     async def ratings(self, keys: list[str]) -> list[dict[str, int]]:
-        out: list[dict[str, int]] = []
+        """The responses of the given documents, oldest first."""
+        timed: list[tuple[str, dict[str, int]]] = []
         async for doc in self._db[RATINGS].find({"_id": {"$in": keys}}):
-            out.extend(doc.get("responses", {}).values())
-        return out
+            timed.extend(doc.get("responses", {}).items())
+        return [answers for _, answers in sorted(timed)]
 
     async def apply_progress(self, events: Sequence[TargetProgressedEvent]) -> None:
         if not events:

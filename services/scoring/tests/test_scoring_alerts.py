@@ -44,3 +44,21 @@ def test_three_late_days_in_one_week_raise_one_coaching_alert_for_that_week() ->
     assert [a.alert_id for a in alerts] == [f"coaching:tl_psw:{NIP}:2026-W45"]
     assert alerts[0].type == "coaching.needed"
     assert len(alerts[0].evidence["days"]) == 4  # Friday 6 November is in week 45 too
+
+
+def test_early_warnings_fire_when_a_condition_starts_and_again_only_after_it_ended() -> None:
+    from scoring.domain.alerts import Conditions, early_warnings
+
+    d1, d2, d3 = date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4)
+    low = Conditions(ikm_low="D", slow_targets=["IKI-1"])
+    fresh, active = early_warnings(NIP, d1, low, set())
+    assert [a.alert_id for a in fresh] == [
+        f"coaching:ikm:{NIP}:2026-11-02",
+        f"coaching:targets:{NIP}:2026-11-02",
+    ]
+    again, active = early_warnings(NIP, d2, low, active)
+    assert again == []  # still true: no new alert
+    _, active = early_warnings(NIP, d2, Conditions(None, ["IKI-1"]), active)
+    back, active = early_warnings(NIP, d3, low, active)
+    assert [a.alert_id for a in back] == [f"coaching:ikm:{NIP}:2026-11-04"]
+    assert active == {"ikm", "targets"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from scoring.domain.calendar import DayStanding
@@ -71,3 +72,39 @@ def tl_psw_week_alerts(nip: str, days: Sequence[DayStanding], threshold: int) ->
                 )
             )
     return alerts
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Early-warning conditions that come and go (rolling figures): an alert fires when one
+    becomes true, and again only after it was false in between."""
+
+    ikm_low: str | None  # the category of the last responses, when C or D
+    slow_targets: list[str]  # indicators below the pace threshold
+
+
+def early_warnings(
+    nip: str, today: date, conditions: Conditions, active: set[str]
+) -> tuple[list[AlertDraft], set[str]]:
+    """Alerts for conditions that became true since ``active`` was recorded; the new set."""
+    now: dict[str, AlertDraft] = {}
+    if conditions.ikm_low is not None:
+        now["ikm"] = AlertDraft(
+            alert_id=f"coaching:ikm:{nip}:{today.isoformat()}",
+            type="coaching.needed",
+            period=today.isoformat(),
+            title="Perlu pembinaan: kepuasan masyarakat rendah",
+            reasons=[f"IKM category {conditions.ikm_low} over the last responses"],
+            evidence={"rule": "early_warning.ikm_last_responses", "category": conditions.ikm_low},
+        )
+    if conditions.slow_targets:
+        now["targets"] = AlertDraft(
+            alert_id=f"coaching:targets:{nip}:{today.isoformat()}",
+            type="coaching.needed",
+            period=today.isoformat(),
+            title="Perlu pembinaan: capaian target tertinggal",
+            reasons=[f"{len(conditions.slow_targets)} indicator(s) below the expected pace"],
+            evidence={"rule": "early_warning.target_pace", "indicators": conditions.slow_targets},
+        )
+    fresh = [draft for key, draft in now.items() if key not in active]
+    return fresh, set(now)
