@@ -227,6 +227,33 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
             ):
                 break
             await asyncio.sleep(0.5)
+        await produce(
+            infra.kafka_bootstrap,
+            s.topics.reference,
+            [
+                json.dumps(
+                    {
+                        "kind": "employee",
+                        "nip": NIP,
+                        "name": "Siti",
+                        "unit_code": "DUKCAPIL",
+                        "position": "Pelaksana",
+                    }
+                ).encode()
+            ],
+        )
+        summary: Any = None
+        for _ in range(60):
+            r = await client.get("/v1/units/DUKCAPIL/summary", params={"period": "2026-11"})
+            if r.status_code == 200:
+                summary = r.json()
+                break
+            await asyncio.sleep(0.5)
+    assert summary["desks"] == {
+        "LOKET-2": {"responses": 30, "converted": 100.0, "category": "A", "final": True}
+    }
+    assert summary["ikm"]["responses"] == 30
+    assert summary["predicates"] == {"Sangat Baik": 1}
     assert body["ikm"] == {
         "responses": 30,
         "index": 4.0,

@@ -31,6 +31,7 @@ from scoring.domain.alerts import (
     tl_psw_week_alerts,
 )
 from scoring.domain.ikm import ikm_of
+from scoring.domain.performance import Predikat
 from scoring.domain.periods import resolve
 from scoring.domain.policy import Policy
 from scoring.evaluations import Evaluator
@@ -156,9 +157,17 @@ class AlertChecker:
                 pace = self._policy.targets.pace_warning_percent * view.year_elapsed
                 if i["polarity"] == "higher_is_better" and i["achievement_percent"] < pace:
                     slow.append(i["indicator_id"])
+        weak = None
+        rolling = await self._evaluator.evaluate(nip, resolve(None, "30d", today), today)
+        if rolling is not None and rolling.evaluation.predikat in (
+            Predikat.BUTUH_PERBAIKAN,
+            Predikat.KURANG,
+            Predikat.SANGAT_KURANG,
+        ):
+            weak = rolling.evaluation.predikat.value
         state = await self._db[CONDITIONS].find_one({"_id": nip})
         active = set(state.get("active", [])) if state else set()
-        return early_warnings(nip, today, Conditions(ikm_low, slow), active)
+        return early_warnings(nip, today, Conditions(ikm_low, slow, weak), active)
 
     async def run_once(self, today: date) -> int:
         """Check up to ``chunk`` dirty employees; returns how many alerts were published.

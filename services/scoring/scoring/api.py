@@ -229,6 +229,16 @@ def evaluation_router(
                 "category": unit_ikm.category,
                 "final": unit_ikm.final,
             },
+            "desks": {
+                desk: {
+                    "responses": r.responses,
+                    "converted": r.converted,
+                    "category": r.category,
+                    "final": r.final,
+                }
+                for desk, answers in (await evaluator.desk_ratings(unit_code, p)).items()
+                if (r := ikm_of(answers, evaluator.policy)) is not None
+            },
             "distribution_check": None
             if org_predicate is None
             else {

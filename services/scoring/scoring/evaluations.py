@@ -76,6 +76,9 @@ class Evaluator:
         """The responses about ``nip`` in ``months``, oldest first."""
         return await self._figures.ratings([f"emp:{nip}:{m}" for m in months])
 
+    async def desk_ratings(self, unit_code: str, p: Period) -> dict[str, list[dict[str, int]]]:
+        return await self._figures.desks(unit_code, p.months())
+
     async def unit_ratings(self, unit_code: str, p: Period) -> list[dict[str, int]]:
         return await self._figures.ratings([f"unit:{unit_code}:{m}" for m in p.months()])
 

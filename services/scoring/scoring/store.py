@@ -192,9 +192,11 @@ class FiguresStore:
                 f"desk:{e.payload.unit_code}:{e.payload.desk_id}:{month}",
                 f"unit:{e.payload.unit_code}:{month}",
             ):
-                by_doc.setdefault(key, {})[f"responses.{_ts_key(e.occurred_at, e.event_id)}"] = (
-                    answers
-                )
+                sets = by_doc.setdefault(key, {})
+                sets[f"responses.{_ts_key(e.occurred_at, e.event_id)}"] = answers
+                sets["month"] = month
+                if key.startswith("desk:"):  # so a unit's desks can be listed
+                    sets.update(unit_code=e.payload.unit_code, desk_id=e.payload.desk_id)
         await bulk_write_chunked(
             self._db[RATINGS],
             [UpdateOne({"_id": key}, {"$set": sets}, upsert=True) for key, sets in by_doc.items()],
@@ -206,6 +208,14 @@ class FiguresStore:
         async for doc in self._db[RATINGS].find({"_id": {"$in": keys}}):
             timed.extend(doc.get("responses", {}).items())
         return [answers for _, answers in sorted(timed)]
+
+    async def desks(self, unit_code: str, months: list[str]) -> dict[str, list[dict[str, int]]]:
+        """Each desk of a unit with its responses in ``months``, oldest first."""
+        timed: dict[str, list[tuple[str, dict[str, int]]]] = {}
+        query = {"unit_code": unit_code, "month": {"$in": months}}
+        async for doc in self._db[RATINGS].find(query):
+            timed.setdefault(doc["desk_id"], []).extend(doc.get("responses", {}).items())
+        return {desk: [a for _, a in sorted(items)] for desk, items in sorted(timed.items())}
 
     async def apply_progress(self, events: Sequence[TargetProgressedEvent]) -> None:
         if not events:

@@ -81,6 +81,7 @@ class Conditions:
 
     ikm_low: str | None  # the category of the last responses, when C or D
     slow_targets: list[str]  # indicators below the pace threshold
+    weak_predicate: str | None = None  # the rolling 30 days' predicate, Butuh Perbaikan or worse
 
 
 def early_warnings(
@@ -105,6 +106,18 @@ def early_warnings(
             title="Perlu pembinaan: capaian target tertinggal",
             reasons=[f"{len(conditions.slow_targets)} indicator(s) below the expected pace"],
             evidence={"rule": "early_warning.target_pace", "indicators": conditions.slow_targets},
+        )
+    if conditions.weak_predicate is not None:
+        now["predicate"] = AlertDraft(
+            alert_id=f"coaching:predicate:{nip}:{today.isoformat()}",
+            type="coaching.needed",
+            period=today.isoformat(),
+            title="Perlu pembinaan: predikat 30 hari terakhir",
+            reasons=[f"the last 30 days' predicate is {conditions.weak_predicate}"],
+            evidence={
+                "rule": "early_warning.rolling_predicate",
+                "predicate": conditions.weak_predicate,
+            },
         )
     fresh = [draft for key, draft in now.items() if key not in active]
     return fresh, set(now)
