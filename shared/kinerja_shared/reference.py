@@ -45,6 +45,19 @@ class Employee(_Strict):
     device_pins: tuple[Pin, ...] = ()
 
 
+#: The columns of the employees CSV the admin API takes (a header row names them).
+EMPLOYEE_CSV_COLUMNS = (
+    "nip",
+    "name",
+    "unit_code",
+    "position",
+    "supervisor_nip",
+    "schedule",
+    "email",
+    "device_pins",
+)
+
+
 class HolidayKind(StrEnum):
     LIBUR_NASIONAL = "libur_nasional"  # national holiday
     CUTI_BERSAMA = "cuti_bersama"  # collective leave day

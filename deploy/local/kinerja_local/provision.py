@@ -13,6 +13,7 @@ import httpx
 
 from kinerja_local.city import City
 from kinerja_shared.auth import mint_dev_token
+from kinerja_shared.reference import EMPLOYEE_CSV_COLUMNS
 from kinerja_shared.settings import DEV_JWT_SECRET
 
 ADMIN_NIP = "198001012005011001"
@@ -113,18 +114,7 @@ def write_city_files(city: City, folder: Path, year: int = 2026) -> list[Path]:
     employees = folder / "employees.csv"
     with employees.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "nip",
-                "name",
-                "unit_code",
-                "position",
-                "supervisor_nip",
-                "schedule",
-                "email",
-                "device_pins",
-            ]
-        )
+        writer.writerow(EMPLOYEE_CSV_COLUMNS)
         for r in city_rows(city):
             writer.writerow(
                 [

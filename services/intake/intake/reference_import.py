@@ -15,18 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kinerja_shared.reference import Employee
+from kinerja_shared.reference import EMPLOYEE_CSV_COLUMNS, Employee
 
-EMPLOYEE_COLUMNS = (
-    "nip",
-    "name",
-    "unit_code",
-    "position",
-    "supervisor_nip",
-    "schedule",
-    "email",
-    "device_pins",
-)
+EMPLOYEE_COLUMNS = EMPLOYEE_CSV_COLUMNS
 REQUIRED_COLUMNS = ("nip", "name", "unit_code", "position")
 
 

@@ -12,7 +12,7 @@ from kinerja_shared.kafka import LagProbe
 from kinerja_shared.service import Runtime, create_service_app, new_runtime
 from scoring.alerting import AlertChecker, EvaluationUpdates, mark_dirty
 from scoring.api import evaluation_router
-from scoring.consumer import AttendanceConsumer, ReferenceConsumer
+from scoring.consumer import EventConsumer, ReferenceConsumer
 from scoring.domain import month_of
 from scoring.evaluations import Evaluator
 from scoring.policy_file import load_policy
@@ -45,7 +45,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
             months = {month_of(d) for d in days}
             await mark_dirty(runtime.db, {nip: months for nip in await reference.nips()})
 
-    AttendanceConsumer(
+    EventConsumer(
         runtime.broker, store, figures, behaviour, settings, runtime.registry, on_changed
     ).register()
     ReferenceConsumer(

@@ -67,7 +67,30 @@ Changed = Callable[[dict[str, set[str]]], Awaitable[None]]
 DaysClosed = Callable[[list[date]], Awaitable[None]]
 
 
-class AttendanceConsumer:
+def subscribe_batches(
+    broker: KafkaBroker,
+    settings: ScoringSettings,
+    title: str,
+    handler: Callable[[KafkaMessage], Awaitable[None]],
+    *topics: str,
+) -> None:
+    """Batches from the earliest offset; a batch is committed only when ``handler`` returns,
+    and rewound for redelivery when it raises (a store error)."""
+    broker.subscriber(
+        *topics,
+        group_id=settings.consumer_group,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=title,
+    )(handler)
+
+
+class EventConsumer:
+    """Attendance, excuses, service ratings, target figures and supervisors' ratings."""
+
     def __init__(
         self,
         broker: KafkaBroker,
@@ -113,19 +136,16 @@ class AttendanceConsumer:
 
     def register(self) -> None:
         topics = self._settings.topics
-        self._broker.subscriber(
+        subscribe_batches(
+            self._broker,
+            self._settings,
+            "scoring.events",
+            self.handle,
             topics.attendance,
             topics.service_quality,
             topics.target_progress,
             topics.feedback,
-            group_id=self._settings.consumer_group,
-            batch=True,
-            max_records=self._settings.batch_max_records,
-            batch_timeout_ms=self._settings.batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            title="scoring.events",
-        )(self.handle)
+        )
 
     async def handle(self, msg: KafkaMessage) -> None:
         started = time.perf_counter()
@@ -258,16 +278,13 @@ class ReferenceConsumer:
         )
 
     def register(self) -> None:
-        self._broker.subscriber(
+        subscribe_batches(
+            self._broker,
+            self._settings,
+            "scoring.reference",
+            self.handle,
             self._settings.topics.reference,
-            group_id=self._settings.consumer_group,
-            batch=True,
-            max_records=self._settings.batch_max_records,
-            batch_timeout_ms=self._settings.batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            title="scoring.reference",
-        )(self.handle)
+        )
 
     async def handle(self, msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
