@@ -207,13 +207,9 @@ class Process:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):  # gone, or a zombie nobody reaped: it will not serve again
             self.pid_file.unlink(missing_ok=True)
             return None
-        except PermissionError:
-            pass
         return pid
 
     def running(self) -> bool:
@@ -271,6 +267,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        return True
     # A zombie still answers kill(0); /proc tells the truth on Linux.
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"

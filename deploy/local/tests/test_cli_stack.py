@@ -4,6 +4,7 @@ nothing is left running afterwards."""
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,12 @@ from kinerja_local.stack import Process, StackError, free_port
 
 @pytest.mark.integration
 def test_up_serves_four_ready_services_and_down_leaves_no_process(tmp_path: Path) -> None:
-    base = free_port()
-    while any(stack.port_open(base + i) for i in range(4)) or base > 65000:
-        base = free_port()
+    # Four consecutive ports below the kernel's ephemeral range, so no client socket takes one
+    # between this check and the services' start.
+    rng = random.Random()
+    base = rng.randrange(20000, 30000)
+    while any(stack.port_open(base + i) for i in range(4)):
+        base = rng.randrange(20000, 30000)
     env = {
         **os.environ,
         "KINERJA_LOCAL_STATE_DIR": str(tmp_path / "state"),
