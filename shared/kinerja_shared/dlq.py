@@ -17,6 +17,7 @@ class DlqReason(StrEnum):
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     PERIOD_CLOSED = "period_closed"  # older than the scoring grace
     UNMAPPED = "unmapped"  # a device line whose PIN maps to no NIP
+    DELIVERY_FAILED = "delivery_failed"  # a notification no retry could deliver
 
 
 #: Header names on a dead-lettered record.

@@ -266,3 +266,45 @@ class BehaviourRatedEvent(_Envelope):
 
 
 FEEDBACK_EVENT_ADAPTER: TypeAdapter[BehaviourRatedEvent] = TypeAdapter(BehaviourRatedEvent)
+
+
+class DialogueNotice(_Strict):
+    """One step of the written performance dialogue (dialog kinerja) on a feedback thread.
+    The envelope's ``nip`` is the employee the thread is about; the notifier tells the other
+    party: the employee when the supervisor wrote, the supervisor when the employee did."""
+
+    thread_id: Code
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    category: ShortText
+    author_nip: Nip
+    supervisor_nip: Nip
+    excerpt: Annotated[str, StringConstraints(max_length=280)] = ""
+
+
+class FeedbackPostedEvent(_Envelope):
+    """A supervisor wrote feedback (umpan balik) on an employee."""
+
+    type: Literal["feedback.posted"]
+    payload: DialogueNotice
+
+
+class FeedbackRepliedEvent(_Envelope):
+    """Either party replied on the thread."""
+
+    type: Literal["feedback.replied"]
+    payload: DialogueNotice
+
+
+class FeedbackAcknowledgedEvent(_Envelope):
+    """The employee acknowledged the feedback (read and understood)."""
+
+    type: Literal["feedback.acknowledged"]
+    payload: DialogueNotice
+
+
+DialogueEvent: TypeAlias = Annotated[
+    FeedbackPostedEvent | FeedbackRepliedEvent | FeedbackAcknowledgedEvent,
+    Field(discriminator="type"),
+]
+DIALOGUE_EVENT_ADAPTER: TypeAdapter[DialogueEvent] = TypeAdapter(DialogueEvent)
+DIALOGUE_EVENT_TYPES = ("feedback.posted", "feedback.replied", "feedback.acknowledged")

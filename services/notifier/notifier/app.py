@@ -1,19 +1,109 @@
-"""Notifier's composition root. Routing and channels arrive with their issue; today it runs,
-connects to Kafka and MongoDB, and reports health, readiness and metrics."""
+"""Notifier's composition root: settings → routing file, store, channels → consumer, dispatcher,
+live stream, HTTP routes."""
 
 from __future__ import annotations
 
+import os
+
+import httpx
 from fastapi import FastAPI
 
-from kinerja_shared.service import create_service_app, new_runtime
+from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.service import Runtime, create_service_app, new_runtime
+from notifier.api import notifier_router
+from notifier.channels import EmailSender, WebhookSender
+from notifier.clock import Clock, SystemClock
+from notifier.consumer import NoticeConsumer
+from notifier.dispatcher import Dispatcher, Senders
+from notifier.metrics import NotifierMetrics
+from notifier.routing_file import RoutingFileError, load_routing
 from notifier.settings import NotifierSettings
+from notifier.store import NotifierStore
+from notifier.stream import StreamHub
 
 
-def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+def create_app(settings: NotifierSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
+    clock = clock or SystemClock()
+    config = load_routing(settings.routing_file)  # a bad file stops the start, saying why
+    secrets: dict[str, str] = {}
+    for receiver in config.receivers:
+        if receiver.webhook and receiver.webhook.secret_env:
+            secret = os.environ.get(receiver.webhook.secret_env)
+            if not secret:
+                raise RoutingFileError(
+                    f"receiver {receiver.name!r}: set the signing secret in "
+                    f"${receiver.webhook.secret_env}"
+                )
+            secrets[receiver.name] = secret
     runtime = new_runtime(settings, with_mongo=True)
-    return create_service_app(
+    metrics = NotifierMetrics(runtime.registry)
+    store = NotifierStore(runtime.db)
+    http = httpx.AsyncClient(follow_redirects=False)
+    email = (
+        EmailSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            tls=settings.smtp_tls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout_s=settings.smtp_timeout_s,
+            console_url=settings.console_url,
+        )
+        if settings.smtp_host
+        else None
+    )
+    dispatcher = Dispatcher(
+        store,
+        config,
+        clock,
+        Senders(WebhookSender(http), email, secrets),
+        runtime.broker,
+        settings.topics.dlq,
+        metrics,
+        concurrency=settings.delivery_concurrency,
+    )
+    NoticeConsumer(
+        runtime.broker,
+        store,
+        config,
+        settings,
+        clock,
+        metrics,
+        email_enabled=email is not None,
+        holidays=lambda: dispatcher.holidays,
+    ).register()
+    hub = StreamHub(store, settings.stream_poll_s)
+
+    async def start(_: Runtime) -> None:
+        await store.prepare()
+        await dispatcher.load_holidays()
+
+    async def started(_: Runtime) -> None:
+        await hub.start()
+        dispatcher.start(settings.dispatch_interval_s)
+
+    async def stop(_: Runtime) -> None:
+        await dispatcher.stop()
+        await hub.stop()
+        await http.aclose()
+
+    runtime.on_start.append(start)
+    runtime.on_started.append(started)
+    runtime.on_stop.insert(0, stop)
+    app = create_service_app(
         runtime,
         title="Kinerja notifier",
         description="Coaching alerts and feedback notices to supervisors and employees.",
     )
+    app.include_router(
+        notifier_router(
+            store, hub, JwtVerifier.from_settings(settings), clock, settings.stream_ping_s
+        )
+    )
+    app.state.dispatcher = dispatcher
+    app.state.store = store
+    app.state.hub = hub
+    app.state.routing = config
+    return app

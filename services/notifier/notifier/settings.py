@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from kinerja_shared.settings import ServiceSettings
@@ -13,3 +17,24 @@ class NotifierSettings(ServiceSettings):
     service_name: str = "notifier"
     http_port: int = 8004
     mongodb_database: str = "kinerja_notifier"
+    consumer_group: str = "kinerja-notifier"
+    batch_max_records: int = Field(500, ge=1, le=10_000)
+    batch_timeout_ms: int = Field(200, ge=1, le=60_000)
+    routing_file: Path | None = Field(
+        None, description="Routing file (TOML); Tanjungbalai's bundled one when unset"
+    )
+    dispatch_interval_s: float = Field(
+        0.5, ge=0, le=60, description="Pause between dispatcher passes; 0 runs none (tests)"
+    )
+    delivery_concurrency: int = Field(32, ge=1, le=1000)
+    stream_poll_s: float = Field(0.5, gt=0, le=30, description="How often the live stream looks")
+    stream_ping_s: float = Field(15.0, gt=0, le=300)
+    console_url: str = Field("http://127.0.0.1:8003/", description="Link in e-mails")
+
+    smtp_host: str | None = Field(None, description="SMTP server; e-mail is off when unset")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Kinerja <kinerja@tanjungbalaikota.go.id>"
+    smtp_timeout_s: float = Field(30.0, gt=0, le=300)

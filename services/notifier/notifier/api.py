@@ -1,0 +1,226 @@
+"""HTTP adapter: the alert history with acknowledgement, silences, and the live stream.
+
+Bearer JWT: people see and acknowledge only the alerts addressed to them; ops and admin see all.
+Silences are for ops and admin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pymongo import DESCENDING
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from kinerja_shared.auth import JwtVerifier, Principal, Role, TokenError, require_roles
+from notifier.clock import Clock
+from notifier.domain.model import Status
+from notifier.domain.routing import Matcher
+from notifier.store import NotifierStore
+from notifier.stream import StreamHub
+
+log = logging.getLogger(__name__)
+
+_OVERSEERS = (Role.ADMIN, Role.OPS)
+StatusName = Literal["pending", "sent", "failed", "silenced", "inhibited", "acknowledged"]
+
+
+class AckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field("", max_length=2000, description="What was done or agreed")
+
+
+class SilenceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    matchers: list[Matcher] = Field(
+        min_length=1, description='e.g. ["nip=\\"1990...\\"", "type=\\"coaching.needed\\""]'
+    )
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k not in ("_id", "labels", "lease_owner", "lease_until")}
+    return {"id": doc["_id"], **out}
+
+
+def notifier_router(
+    store: NotifierStore, hub: StreamHub, verifier: JwtVerifier, clock: Clock, ping_s: float
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["notifier"])
+    # Dependencies as default values: the annotations are strings here and name no local.
+    anyone = Depends(require_roles(verifier))
+    overseer = Depends(require_roles(verifier, *_OVERSEERS))
+
+    def visible(principal: Principal, doc: dict[str, Any]) -> bool:
+        return principal.has(*_OVERSEERS) or principal.sub in doc.get("recipients", [])
+
+    @router.get("/alerts", summary="Alerts and dialogue notices with their delivery status")
+    async def list_alerts(
+        principal: Principal = anyone,
+        recipient: str | None = None,
+        status: StatusName | None = None,
+        type: str | None = None,
+        unit: str | None = None,
+        since: AwareDatetime | None = None,
+        until: AwareDatetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> dict[str, Any]:
+        if not principal.has(*_OVERSEERS):
+            if recipient not in (None, principal.sub):
+                log.warning("forbidden", extra={"sub": principal.sub, "asked_for": recipient})
+                raise HTTPException(403, "you can list only the alerts addressed to you")
+            recipient = principal.sub
+        query: dict[str, Any] = {}
+        if recipient:
+            query["recipients"] = recipient
+        if status:
+            query["status"] = status
+        if type:
+            query["type"] = type
+        if unit:
+            query["unit_code"] = unit
+        if since or until:
+            query["received_at"] = {
+                **({"$gte": since} if since else {}),
+                **({"$lt": until} if until else {}),
+            }
+        cursor = store.alerts.find(query).sort("received_at", DESCENDING).skip(offset).limit(limit)
+        return {"alerts": [_public(d) async for d in cursor], "limit": limit, "offset": offset}
+
+    @router.get("/alerts/{alert_id}", summary="One alert with every notification and attempt")
+    async def get_alert(alert_id: str, principal: Principal = anyone) -> dict[str, Any]:
+        doc = await store.alerts.find_one({"_id": alert_id})
+        if doc is None or not visible(principal, doc):
+            raise HTTPException(404, f"no alert {alert_id!r} addressed to you")
+        notifications = store.notifications.find({"notice_ids": alert_id}).sort("created_at", 1)
+        return {**_public(doc), "notifications": [_public(n) async for n in notifications]}
+
+    @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert with a comment")
+    async def acknowledge(
+        alert_id: str, body: AckRequest, principal: Principal = anyone
+    ) -> dict[str, Any]:
+        doc = await store.alerts.find_one({"_id": alert_id})
+        if doc is None or not visible(principal, doc):
+            raise HTTPException(404, f"no alert {alert_id!r} addressed to you")
+        if principal.sub not in doc["recipients"] and not principal.has(Role.ADMIN):
+            log.warning("forbidden ack", extra={"sub": principal.sub, "alert": alert_id})
+            raise HTTPException(403, "only a recipient or an admin acknowledges an alert")
+        ack = {"by": principal.sub, "at": clock.now(), "comment": body.comment}
+        result = await store.alerts.update_one(
+            {"_id": alert_id, "ack": None},
+            {"$set": {"ack": ack, "status": Status.ACKNOWLEDGED.value}},
+        )
+        if result.modified_count == 0:
+            current = await store.alerts.find_one({"_id": alert_id})
+            by = (current or {}).get("ack") or {}
+            raise HTTPException(409, f"already acknowledged by {by.get('by')} at {by.get('at')}")
+        log.info("alert acknowledged", extra={"alert": alert_id, "by": principal.sub})
+        return _public({**doc, "ack": ack, "status": Status.ACKNOWLEDGED.value})
+
+    @router.post("/silences", status_code=201, summary="Mute matching alerts for a while")
+    async def create_silence(
+        body: SilenceRequest, principal: Principal = overseer
+    ) -> dict[str, Any]:
+        now = clock.now()
+        starts = body.starts_at or now
+        if body.ends_at <= starts:
+            raise HTTPException(422, "ends_at must follow starts_at")
+        if body.ends_at - starts > timedelta(days=366):
+            raise HTTPException(422, "a silence lasts at most a year; make a new one after")
+        doc = {
+            "_id": str(uuid.uuid4()),
+            "matchers": [m.model_dump() for m in body.matchers],
+            "starts_at": starts,
+            "ends_at": body.ends_at,
+            "created_by": principal.sub,
+            "created_at": now,
+            "comment": body.comment,
+        }
+        await store.silences.insert_one(doc)
+        log.info("silence created", extra={"silence": doc["_id"], "by": principal.sub})
+        return _public(doc)
+
+    @router.get("/silences", summary="Silences, the active ones by default")
+    async def list_silences(
+        _: Principal = overseer, include_expired: bool = False
+    ) -> dict[str, Any]:
+        query = {} if include_expired else {"ends_at": {"$gt": clock.now()}}
+        cursor = store.silences.find(query).sort("starts_at", DESCENDING).limit(1000)
+        return {"silences": [_public(d) async for d in cursor]}
+
+    @router.delete("/silences/{silence_id}", summary="Expire a silence now (kept in history)")
+    async def expire_silence(silence_id: str, principal: Principal = overseer) -> dict[str, Any]:
+        now = clock.now()
+        result = await store.silences.update_one(
+            {"_id": silence_id, "ends_at": {"$gt": now}},
+            {"$set": {"ends_at": now, "expired_by": principal.sub}},
+        )
+        if result.matched_count == 0:
+            raise HTTPException(404, f"no active silence {silence_id!r}")
+        return {"id": silence_id, "ends_at": now}
+
+    bearer = Depends(HTTPBearer(auto_error=False))
+
+    def stream_principal(
+        credentials: HTTPAuthorizationCredentials | None = bearer,
+        access_token: Annotated[
+            str | None, Query(description="For EventSource, which cannot set headers")
+        ] = None,
+    ) -> Principal:
+        token = credentials.credentials if credentials else access_token
+        if not token:
+            raise HTTPException(401, "sign in: send Authorization: Bearer <token>")
+        try:
+            return verifier.verify(token)
+        except TokenError as exc:
+            raise HTTPException(401, f"invalid token: {exc}") from None
+
+    @router.get("/stream", summary="Your notifications as they arrive (server-sent events)")
+    async def stream(
+        request: Request,
+        principal: Principal = Depends(stream_principal),  # noqa: B008
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    ) -> EventSourceResponse:
+        resume = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+        async def events() -> AsyncIterator[ServerSentEvent]:
+            async with hub.subscribe(principal.sub) as queue:
+                sent: set[str] = set()
+                yield ServerSentEvent(event="ready", data=json.dumps({"sub": principal.sub}))
+                if resume is not None:
+                    for entry in await hub.backlog(principal.sub, resume):
+                        sent.add(entry["_id"])
+                        yield _event(entry)
+                while not await request.is_disconnected():
+                    entry = await queue.get()
+                    if entry["_id"] not in sent:
+                        sent.add(entry["_id"])
+                        yield _event(entry)
+
+        return EventSourceResponse(events(), ping=int(ping_s))
+
+    return router
+
+
+def _event(entry: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(
+        id=str(entry["seq"]),
+        event="notification",
+        data=json.dumps(entry["event"], ensure_ascii=False, default=_iso),
+    )
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,212 @@
+"""Kafka adapter: scoring's alerts and the dialogue's steps become stored notices and delivery
+items; the reference topic keeps the notifier's view of the org chart and holidays. Offsets are
+committed only after MongoDB has the result; what cannot be read goes to the DLQ."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from kinerja_shared.alerts import AlertRaised
+from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
+from kinerja_shared.reference import REFERENCE_ADAPTER, Employee, Holiday
+from notifier.clock import Clock
+from notifier.domain.model import Notice
+from notifier.domain.planning import plan
+from notifier.domain.policy import add_working_days
+from notifier.domain.routing import RoutingConfig
+from notifier.metrics import NotifierMetrics
+from notifier.notices import alert_doc, item_docs, notice_from_alert, notice_from_dialogue
+from notifier.settings import NotifierSettings
+from notifier.store import NotifierStore
+
+log = logging.getLogger(__name__)
+
+_BEHAVIOUR = "behaviour.rated"  # on the dialogue's topic too, but scoring's business
+
+
+def _records(msg: KafkaMessage) -> tuple[Any, ...]:
+    raw = msg.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+def _decode(value: bytes | None) -> tuple[dict[str, Any] | None, DlqReason | None, str]:
+    if not value:
+        return None, DlqReason.UNDECODABLE, "empty record"
+    try:
+        raw = json.loads(value)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, DlqReason.UNDECODABLE, str(exc)
+    if not isinstance(raw, dict):
+        return None, DlqReason.INVALID, "not a JSON object"
+    if raw.get("schema_version", 1) not in SUPPORTED_SCHEMA_VERSIONS:
+        return (
+            None,
+            DlqReason.UNSUPPORTED_SCHEMA_VERSION,
+            f"schema_version {raw['schema_version']!r}",
+        )
+    return raw, None, ""
+
+
+class NoticeConsumer:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        store: NotifierStore,
+        config: RoutingConfig,
+        settings: NotifierSettings,
+        clock: Clock,
+        metrics: NotifierMetrics,
+        *,
+        email_enabled: bool,
+        holidays: Callable[[], frozenset[date]],
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._config = config
+        self._settings = settings
+        self._clock = clock
+        self._metrics = metrics
+        self._email = email_enabled
+        self._holidays = holidays
+
+    def register(self) -> None:
+        topics = self._settings.topics
+        for title, handler, names in (
+            ("notifier.notices", self.handle, (topics.alert, topics.feedback)),
+            ("notifier.reference", self.handle_reference, (topics.reference,)),
+        ):
+            self._broker.subscriber(
+                *names,
+                group_id=self._settings.consumer_group,
+                batch=True,
+                max_records=self._settings.batch_max_records,
+                batch_timeout_ms=self._settings.batch_timeout_ms,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                title=title,
+            )(handler)
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        now = self._clock.now()
+        parsed: list[tuple[Any, Any]] = []  # (record, contract object)
+        dead: list[tuple[Any, DlqReason, str]] = []
+        for record in _records(msg):
+            raw, reason, detail = _decode(record.value)
+            if raw is None:
+                dead.append((record, reason or DlqReason.INVALID, detail))
+                continue
+            if raw.get("type") == _BEHAVIOUR:
+                self._metrics.notices.labels(_BEHAVIOUR, "ignored").inc()
+                continue
+            try:
+                if record.topic == self._settings.topics.alert:
+                    parsed.append((record, AlertRaised.model_validate(raw)))
+                else:
+                    parsed.append((record, DIALOGUE_EVENT_ADAPTER.validate_python(raw)))
+            except ValidationError as exc:
+                dead.append((record, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]))
+        wanted: set[str] = {nip for role in self._config.roles.values() for nip in role.nips}
+        for _, obj in parsed:
+            wanted.add(obj.nip)
+            if isinstance(obj, AlertRaised) and obj.supervisor_nip:
+                wanted.add(obj.supervisor_nip)
+            elif not isinstance(obj, AlertRaised):
+                wanted.update((obj.payload.supervisor_nip, obj.payload.author_nip))
+        chart = await self._store.org_chart(wanted)
+        alerts: dict[str, dict[str, Any]] = {}
+        items: list[dict[str, Any]] = []
+        for _, obj in parsed:
+            notice: Notice
+            if isinstance(obj, AlertRaised):
+                notice = notice_from_alert(obj)
+                evidence, raised = obj.evidence, obj.raised_at
+            else:
+                notice = notice_from_dialogue(obj, chart.get(obj.nip))
+                evidence, raised = {}, obj.occurred_at
+            if notice.id in alerts:
+                continue  # the same alert twice in one batch
+            deliveries, missing = plan(notice, self._config, chart.get, email_enabled=self._email)
+            escalation = self._config.escalation
+            due = (
+                add_working_days(now, escalation.after_working_days, self._holidays())
+                if notice.type in escalation.types and escalation.max_levels > 0
+                else None
+            )
+            items.extend(item_docs(notice, deliveries, now))
+            alerts[notice.id] = alert_doc(
+                notice,
+                deliveries,
+                missing,
+                now,
+                escalation_due=due,
+                evidence=evidence,
+                raised_at=raised,
+            )
+            if missing:
+                log.info(
+                    "some recipients cannot be reached",
+                    extra={"notice": notice.id, "undeliverable": [vars(m) for m in missing]},
+                )
+        # Items first: if the process dies between the two writes, the redelivered batch finds
+        # the alert missing and writes it; the items' own ids make their second insert a no-op.
+        await self._store.insert_items(items)
+        existing = await self._store.insert_alerts(list(alerts.values()))
+        for notice_id, doc in alerts.items():
+            outcome = "republished" if notice_id in existing else "new"
+            self._metrics.notices.labels(doc["type"], outcome).inc()
+        for record, reason, detail in dead:
+            log.warning(
+                "dead-lettered a record",
+                extra={"reason": reason.value, "topic": record.topic, "offset": record.offset},
+            )
+            await dead_letter(
+                self._broker, self._settings.topics.dlq, record, reason, detail, "notifier"
+            )
+            self._metrics.dlq.labels("notifier", reason.value).inc()
+            self._metrics.notices.labels("unknown", "invalid").inc()
+
+    async def handle_reference(self, msg: KafkaMessage) -> None:
+        people: dict[str, dict[str, Any]] = {}
+        removed: list[str] = []
+        holidays: list[date] = []
+        for record in _records(msg):
+            key = (record.key or b"").decode(errors="replace")
+            if record.value is None:
+                if key.startswith("employee:"):  # a tombstone withdraws the employee
+                    removed.append(key.removeprefix("employee:"))
+                    people.pop(removed[-1], None)
+                continue
+            try:
+                ref = REFERENCE_ADAPTER.validate_json(record.value)
+            except ValidationError as exc:
+                await dead_letter(
+                    self._broker,
+                    self._settings.topics.dlq,
+                    record,
+                    DlqReason.INVALID,
+                    str(exc.errors(include_url=False))[:1000],
+                    "notifier",
+                )
+                self._metrics.dlq.labels("notifier", DlqReason.INVALID.value).inc()
+                continue
+            if isinstance(ref, Employee):
+                people[ref.nip] = {
+                    "_id": ref.nip,
+                    "name": ref.name,
+                    "unit_code": ref.unit_code,
+                    "supervisor_nip": ref.supervisor_nip,
+                    "email": ref.email,
+                }
+            elif isinstance(ref, Holiday):
+                holidays.append(ref.date)
+        await self._store.apply_reference(people.values(), removed, holidays)
