@@ -5,6 +5,7 @@ reminders, quiet hours and escalation are tested without sleeping."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from notifier.app import create_app
 from notifier.channels import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
 from notifier.clock import ManualClock
 from notifier.dispatcher import Dispatcher
+from notifier.domain.model import STATUS_OF_RANK
 from notifier.settings import NotifierSettings
 from notifier.store import NotifierStore
 from tests.conftest import Namespace
@@ -87,7 +89,7 @@ class Running:
     async def status(self, alert_id: str) -> str:
         doc = await self.store.alerts.find_one({"_id": alert_id})
         assert doc is not None, alert_id
-        return str(doc["status"])
+        return STATUS_OF_RANK[doc["rank"]].value
 
 
 @asynccontextmanager
@@ -164,7 +166,7 @@ async def test_each_notice_reaches_the_people_the_org_chart_names(
         # Every web item lands in the inbox of the person it is for.
         inbox = {d["recipient"] async for d in n.store.inbox.find({})}
         assert inbox == {KABID, KEPALA, STAFF, STAFF3}
-        statuses = {d["_id"]: d["status"] async for d in n.store.alerts.find({})}
+        statuses = {d["_id"]: STATUS_OF_RANK[d["rank"]] async for d in n.store.alerts.find({})}
         assert set(statuses.values()) == {"sent"}
 
 
@@ -254,8 +256,14 @@ async def test_silences_and_inhibition_mute_without_losing_history(
         assert await n.status("coaching.needed:199001012015011001:2026-W47:") == "inhibited"
         assert subjects(box, EMAILS[KABID]) == ["Kinerja: Disiplin tingkat ringan"]
         assert box.to(EMAILS[STAFF3]) == []
-        items = {d["status"] async for d in n.store.items.find({"notice_id": {"$regex": "^recog"}})}
-        assert items == {"silenced"}
+        doc = await n.store.alerts.find_one({"_id": f"recognition.earned:{STAFF3}:2026:"})
+        assert doc is not None
+        assert {(m["reason"], m["by"]) for m in doc["muted"]} == {("silenced", silence_id)}
+        coaching = await n.store.alerts.find_one({"_id": f"coaching.needed:{STAFF}:2026-W47:"})
+        assert coaching is not None
+        assert {m["by"] for m in coaching["muted"]} == {
+            f"discipline.threshold_crossed:{STAFF}:2026:ringan"
+        }
         async with httpx.AsyncClient(base_url=n.url, headers=bearer(KEPALA, "ops")) as client:
             assert (await client.delete(f"/v1/silences/{silence_id}")).status_code == 200
             assert (await client.get("/v1/silences")).json()["silences"] == []
@@ -277,7 +285,7 @@ async def test_quiet_hours_queue_email_and_urgent_goes_at_once(infra: Infra, ns:
         assert subjects(box, BKD_MAILBOX) == ["Kinerja: Disiplin tingkat berat"]
         web = {d["event"]["notices"][0]["type"] async for d in n.store.inbox.find({})}
         assert web == {"coaching.needed", "discipline.threshold_crossed"}  # the web is not held
-        queued = await n.store.items.count_documents({"status": "pending", "channel": "email"})
+        queued = await n.store.queue.count_documents({"channel": "email"})
         assert queued == 1
         await n.at(hours=11)  # Tuesday 07:01, not yet
         assert len(box.to(EMAILS[KABID])) == 1
@@ -368,10 +376,12 @@ async def test_a_receiver_failing_three_times_gets_exactly_one_notification(
         body = hook.delivered()[-1]
         assert body["recipient"]["id"] == KABID
         assert body["notification_id"] == keys.pop()
-        doc = await n.store.notifications.find_one({})
-        assert doc is not None
-        assert doc["status"] == "sent"
-        assert [a["status"] for a in doc["attempts"]] == [503, 429, 500, 200]
+        async with httpx.AsyncClient(base_url=n.url, headers=bearer(KEPALA, "ops")) as client:
+            detail = (await client.get(f"/v1/alerts/coaching.needed:{STAFF2}:2026-W47:")).json()
+        [notification] = detail["notifications"]
+        assert notification["status"] == "sent"
+        assert [a["status"] for a in notification["attempts"]] == [503, 429, 500, 200]
+        assert [a["result"] for a in notification["attempts"]] == ["retry"] * 3 + ["sent"]
         assert await n.status("coaching.needed:199202022016012005:2026-W47:") == "sent"
 
 
@@ -462,3 +472,41 @@ async def test_people_see_and_acknowledge_only_their_own_alerts(
             detail = (await c.get(f"/v1/alerts/{coaching}", headers=bearer(KABID))).json()
             assert {x["channel"] for x in detail["notifications"]} == {"web"}  # no SMTP here
             assert detail["notifications"][0]["attempts"][0]["ok"] is True
+
+
+async def test_a_notice_about_someone_not_yet_known_waits_for_the_org_chart(
+    infra: Infra, ns: Namespace
+) -> None:
+    newcomer = "199404042018011007"
+    async with smtp_server() as (box, port), notifier(infra, ns, smtp_port=port) as n:
+        _, value = alert("recognition.earned", STAFF3, "2026")
+        value = value.replace(STAFF3.encode(), newcomer.encode())
+        await n.send((newcomer.encode(), value))
+        await n.at(seconds=61)
+        # The supervisor named in the alert hears at once; the newcomer is not known yet.
+        assert subjects(box, EMAILS[KABID]) == ["Kinerja: Layak mendapat penghargaan"]
+        assert await n.store.waiting.count_documents({}) == 1
+        record = {
+            "kind": "employee",
+            "nip": newcomer,
+            "name": "Pegawai Baru",
+            "unit_code": "DISDIK",
+            "position": "Staf",
+            "supervisor_nip": KABID,
+            "email": "baru@tanjungbalaikota.go.id",
+        }
+        await publish(
+            infra.kafka_bootstrap,
+            n.settings.topics.reference,
+            [(f"employee:{newcomer}".encode(), json.dumps(record).encode())],
+        )
+
+        async def planned() -> bool:
+            return bool(await n.store.waiting.count_documents({}) == 0)
+
+        await wait_for(planned, "the waiting notice planned")
+        await n.at(seconds=61)
+        assert subjects(box, "baru@tanjungbalaikota.go.id") == [
+            "Kinerja: Layak mendapat penghargaan"
+        ]
+        assert len(box.to(EMAILS[KABID])) == 1

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient, DeleteOne, InsertOne, ReplaceOne, UpdateOne
+from pymongo import AsyncMongoClient, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-_WriteOp = UpdateOne | InsertOne[dict[str, Any]] | ReplaceOne[Any] | DeleteOne
+_WriteOp = UpdateOne | UpdateMany | InsertOne[dict[str, Any]] | ReplaceOne[Any] | DeleteOne
 
 
 def make_client(

@@ -21,7 +21,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from kinerja_shared.auth import JwtVerifier, Principal, Role, TokenError, require_roles
 from notifier.clock import Clock
-from notifier.domain.model import Status
+from notifier.domain.model import RANK, STATUS_OF_RANK, Status
 from notifier.domain.routing import Matcher
 from notifier.store import NotifierStore
 from notifier.stream import StreamHub
@@ -48,7 +48,10 @@ class SilenceRequest(BaseModel):
 
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in doc.items() if k not in ("_id", "labels", "lease_owner", "lease_until")}
+    hidden = ("_id", "labels", "lease_owner", "lease_until", "rank")
+    out = {k: v for k, v in doc.items() if k not in hidden}
+    if "rank" in doc:
+        out["status"] = STATUS_OF_RANK[doc["rank"]].value
     return {"id": doc["_id"], **out}
 
 
@@ -84,7 +87,7 @@ def notifier_router(
         if recipient:
             query["recipients"] = recipient
         if status:
-            query["status"] = status
+            query["rank"] = RANK[Status(status)]
         if type:
             query["type"] = type
         if unit:
@@ -102,8 +105,20 @@ def notifier_router(
         doc = await store.alerts.find_one({"_id": alert_id})
         if doc is None or not visible(principal, doc):
             raise HTTPException(404, f"no alert {alert_id!r} addressed to you")
-        notifications = store.notifications.find({"notice_ids": alert_id}).sort("created_at", 1)
-        return {**_public(doc), "notifications": [_public(n) async for n in notifications]}
+        found = []
+        async for n in store.notifications.find({"notice_ids": alert_id}).sort("created_at", 1):
+            attempts = [
+                a async for a in store.attempts.find({"notification_id": n["_id"]}).sort("at", 1)
+            ]
+            final = next((a for a in attempts if a["_id"].endswith("#final")), None)
+            found.append(
+                {
+                    **_public(n),
+                    "status": final["result"] if final else Status.PENDING.value,
+                    "attempts": [_public(a) for a in attempts if a is not final],
+                }
+            )
+        return {**_public(doc), "notifications": found}
 
     @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert with a comment")
     async def acknowledge(
@@ -118,14 +133,14 @@ def notifier_router(
         ack = {"by": principal.sub, "at": clock.now(), "comment": body.comment}
         result = await store.alerts.update_one(
             {"_id": alert_id, "ack": None},
-            {"$set": {"ack": ack, "status": Status.ACKNOWLEDGED.value}},
+            {"$set": {"ack": ack}, "$max": {"rank": RANK[Status.ACKNOWLEDGED]}},
         )
         if result.modified_count == 0:
             current = await store.alerts.find_one({"_id": alert_id})
             by = (current or {}).get("ack") or {}
             raise HTTPException(409, f"already acknowledged by {by.get('by')} at {by.get('at')}")
         log.info("alert acknowledged", extra={"alert": alert_id, "by": principal.sub})
-        return _public({**doc, "ack": ack, "status": Status.ACKNOWLEDGED.value})
+        return _public({**doc, "ack": ack, "rank": RANK[Status.ACKNOWLEDGED]})
 
     @router.post("/silences", status_code=201, summary="Mute matching alerts for a while")
     async def create_silence(

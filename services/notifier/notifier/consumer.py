@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from faststream import AckPolicy
@@ -20,14 +20,20 @@ from kinerja_shared.dlq import DlqReason, dead_letter
 from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
 from kinerja_shared.reference import REFERENCE_ADAPTER, Employee, Holiday
 from notifier.clock import Clock
-from notifier.domain.model import Notice
-from notifier.domain.planning import plan
-from notifier.domain.policy import add_working_days
+from notifier.domain.model import Delivery, Notice, Person
+from notifier.domain.planning import Undeliverable, plan
+from notifier.domain.policy import add_working_days, inhibition_sources
 from notifier.domain.routing import RoutingConfig
 from notifier.metrics import NotifierMetrics
-from notifier.notices import alert_doc, item_docs, notice_from_alert, notice_from_dialogue
+from notifier.notices import (
+    alert_doc,
+    item_docs,
+    notice_from_alert,
+    notice_from_dialogue,
+    notice_from_doc,
+)
 from notifier.settings import NotifierSettings
-from notifier.store import NotifierStore
+from notifier.store import NotifierStore, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +131,9 @@ class NoticeConsumer:
         chart = await self._store.org_chart(wanted)
         alerts: dict[str, dict[str, Any]] = {}
         items: list[dict[str, Any]] = []
+        inhibitors: list[dict[str, Any]] = []
+        escalations: list[dict[str, Any]] = []
+        waiting: list[dict[str, Any]] = []
         for _, obj in parsed:
             notice: Notice
             if isinstance(obj, AlertRaised):
@@ -135,14 +144,17 @@ class NoticeConsumer:
                 evidence, raised = {}, obj.occurred_at
             if notice.id in alerts:
                 continue  # the same alert twice in one batch
-            deliveries, missing = plan(notice, self._config, chart.get, email_enabled=self._email)
-            escalation = self._config.escalation
-            due = (
-                add_working_days(now, escalation.after_working_days, self._holidays())
-                if notice.type in escalation.types and escalation.max_levels > 0
-                else None
-            )
+            deliveries, missing, due = self._plan(notice, chart, now)
             items.extend(item_docs(notice, deliveries, now))
+            inhibitors.extend(
+                {"_id": key, "source": notice.id, "at": now}
+                for key in inhibition_sources(notice.labels(), self._config.inhibit_rules)
+            )
+            if due is not None:
+                escalations.append({"_id": notice.id, "level": 0, "due_at": due})
+            if notice.nip not in chart or not deliveries:
+                # The org chart does not know the people yet: plan again once it does.
+                waiting.append({"_id": notice.id, "at": now})
             alerts[notice.id] = alert_doc(
                 notice,
                 deliveries,
@@ -151,16 +163,20 @@ class NoticeConsumer:
                 escalation_due=due,
                 evidence=evidence,
                 raised_at=raised,
+                waiting=bool(waiting and waiting[-1]["_id"] == notice.id),
             )
             if missing:
                 log.info(
                     "some recipients cannot be reached",
                     extra={"notice": notice.id, "undeliverable": [vars(m) for m in missing]},
                 )
-        # Items first: if the process dies between the two writes, the redelivered batch finds
-        # the alert missing and writes it; the items' own ids make their second insert a no-op.
-        await self._store.insert_items(items)
-        existing = await self._store.insert_alerts(list(alerts.values()))
+        # Work first, the alert last: if the process dies in between, the redelivered batch
+        # finds the alert missing and writes it; the other inserts are no-ops by their ids.
+        await insert_new(self._store.queue, items)
+        await insert_new(self._store.inhibitors, inhibitors)
+        await insert_new(self._store.escalations, escalations)
+        await insert_new(self._store.waiting, waiting)
+        existing = await insert_new(self._store.alerts, list(alerts.values()))
         for notice_id, doc in alerts.items():
             outcome = "republished" if notice_id in existing else "new"
             self._metrics.notices.labels(doc["type"], outcome).inc()
@@ -174,6 +190,55 @@ class NoticeConsumer:
             )
             self._metrics.dlq.labels("notifier", reason.value).inc()
             self._metrics.notices.labels("unknown", "invalid").inc()
+
+    def _plan(
+        self, notice: Notice, chart: dict[str, Person], now: datetime
+    ) -> tuple[list[Delivery], list[Undeliverable], datetime | None]:
+        deliveries, missing = plan(notice, self._config, chart.get, email_enabled=self._email)
+        escalation = self._config.escalation
+        due = (
+            add_working_days(now, escalation.after_working_days, self._holidays())
+            if deliveries and notice.type in escalation.types and escalation.max_levels > 0
+            else None
+        )
+        return deliveries, missing, due
+
+    async def replan_waiting(self) -> int:
+        """Notices that named nobody the org chart knew: plan them again now that it changed."""
+        now = self._clock.now()
+        planned = 0
+        async for entry in self._store.waiting.find({}):
+            doc = await self._store.alerts.find_one({"_id": entry["_id"]})
+            if doc is None:
+                continue  # its alert is written after it; the next reference batch retries
+            notice = notice_from_doc(doc)
+            chart = await self._store.org_chart(
+                n for n in (notice.nip, notice.supervisor_nip, notice.author_nip) if n
+            )
+            if notice.nip not in chart:
+                continue
+            deliveries, missing, due = self._plan(notice, chart, now)
+            planned_before = set(doc.get("recipients", []))
+            new = [d for d in deliveries if d.recipient.id not in planned_before]
+            await insert_new(self._store.queue, item_docs(notice, new, now))
+            if due is not None and not planned_before:
+                await insert_new(
+                    self._store.escalations, [{"_id": notice.id, "level": 0, "due_at": due}]
+                )
+            await self._store.alerts.update_one(
+                {"_id": notice.id},
+                {
+                    "$set": {
+                        "recipients": sorted({d.recipient.id for d in deliveries}),
+                        "undeliverable": [vars(m) for m in missing],
+                    }
+                },
+            )
+            await self._store.waiting.delete_one({"_id": notice.id})
+            planned += 1
+        if planned:
+            log.info("notices planned once the org chart knew their people", extra={"n": planned})
+        return planned
 
     async def handle_reference(self, msg: KafkaMessage) -> None:
         people: dict[str, dict[str, Any]] = {}
@@ -210,3 +275,5 @@ class NoticeConsumer:
             elif isinstance(ref, Holiday):
                 holidays.append(ref.date)
         await self._store.apply_reference(people.values(), removed, holidays)
+        if people:
+            await self.replan_waiting()

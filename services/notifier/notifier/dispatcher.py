@@ -3,11 +3,16 @@ delivers them, then sends reminders and escalations. The service runs it in a lo
 it with a manual clock.
 
 Crash safety without transactions, by the order of writes:
-1. A notification is inserted with the ids of the items it carries (its ``_id`` is a hash of
-   them, so redoing the step inserts nothing new), then the items are marked. After a crash in
-   between, the next pass finds the items inside an existing notification and only marks them.
-2. A notification is claimed with a lease, sent, then its outcome is written. A crash between the
-   send and that write is the one window in which a notification can go out twice; every
+1. Grouping: a due group becomes a notification named by the group and its oldest item; it is
+   written to the history, then to the outbox, then its items leave the queue. After a crash
+   anywhere in between, the next pass names the same notification, finds it in the history and
+   finishes exactly that one (its items leave the queue, its outbox entry is written unless it
+   was already sent); anything that joined the group since waits for the next notification.
+2. Delivery: an outbox entry is claimed with a lease, sent, its outcome written to the history
+   (the log entry) and the entry removed, all before its concurrency slot is released; an entry
+   whose history already holds an outcome is only removed. A crash between a send and its log
+   entry is the one window in which a notification can go out twice, so at most
+   ``concurrency`` of them; every
    notification carries its id as the idempotency key (``Idempotency-Key`` header, e-mail
    Message-ID, the stream's event id) so receivers can drop the repeat.
 """
@@ -22,25 +27,27 @@ import logging
 import os
 import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kinerja_shared.dlq import H_DETAIL, H_REASON, H_SERVICE, DlqReason
+from kinerja_shared.mongo import bulk_write_chunked
 from notifier.channels import EmailSender, Outcome, WebhookSender
 from notifier.clock import Clock
-from notifier.domain.model import Channel, Recipient, Status
+from notifier.domain.model import RANK, Channel, Recipient, Status
 from notifier.domain.planning import plan
 from notifier.domain.policy import (
     Silence,
     add_working_days,
     backoff_s,
-    inhibited_by,
+    inhibition_targets,
     silenced_by,
 )
 from notifier.domain.recipients import escalation_target
@@ -52,18 +59,16 @@ from notifier.domain.routing import (
 )
 from notifier.metrics import NotifierMetrics
 from notifier.notices import item_docs, notice_from_doc
-from notifier.store import NotifierStore
+from notifier.store import NotifierStore, insert_new, put
 
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: Lower-precedence statuses each status may replace on an alert.
-_BELOW = {
-    Status.SENT: ["pending", "silenced", "inhibited", "failed"],
-    Status.FAILED: ["pending", "silenced", "inhibited"],
-    Status.SILENCED: ["pending"],
-    Status.INHIBITED: ["pending"],
-}
+
+
+def final_id(notification: str) -> str:
+    """The id of a notification's final outcome in ``attempts``: found by ``_id``, cheaply."""
+    return f"{notification}#final"
 
 
 def notification_id(group_key: str, item_ids: list[str], suffix: str = "") -> str:
@@ -89,6 +94,53 @@ class Sequencer:
         return self._last
 
 
+@dataclass(frozen=True)
+class _Logged:
+    doc: dict[str, Any]
+    outcome: Outcome
+    result: bool | None
+    at: datetime
+    took: float
+
+
+class GroupCommit:
+    """Writes delivery outcomes in batches from one task: concurrent sends would otherwise be
+    concurrent small writes, which SQLite (FerretDB) serialises badly. ``record`` returns once
+    its entry is written, so a caller holds its slot until then."""
+
+    def __init__(self, write: Callable[[list[_Logged]], Awaitable[None]], limit: int = 500) -> None:
+        self._write = write
+        self._limit = limit
+        self._queue: asyncio.Queue[tuple[_Logged, asyncio.Future[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, entry: _Logged) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="notifier-outcome-log")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((entry, done))
+        await done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < self._limit:
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write([entry for entry, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every waiter gets the store error
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -103,6 +155,7 @@ class Dispatcher:
         batch_limit: int = 5000,
         concurrency: int = 32,
         lease_s: float = 60.0,
+        stream_retention: timedelta = timedelta(days=3),
     ) -> None:
         self._store = store
         self._config = config
@@ -114,12 +167,15 @@ class Dispatcher:
         self._limit = batch_limit
         self._concurrency = asyncio.Semaphore(concurrency)
         self._lease = timedelta(seconds=lease_s)
+        self._stream_retention = stream_retention
         self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._sequence = Sequencer()
         self._holidays: frozenset[date] = frozenset()
         self._holidays_at: datetime | None = None
         self._purged_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+        self._log = GroupCommit(self._write_outcomes)
+        self._known_sent: OrderedDict[str, bool] = OrderedDict()
 
     # --- loop ----------------------------------------------------------------------------------
 
@@ -131,6 +187,7 @@ class Dispatcher:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self._log.stop()
 
     async def _run(self, interval_s: float) -> None:
         while True:
@@ -143,6 +200,7 @@ class Dispatcher:
             await asyncio.sleep(interval_s)
 
     async def tick(self) -> None:
+        """One pass: escalate what is due, group what is queued, remind, deliver."""
         started = time.perf_counter()
         now = self._clock.now()
         holidays = await self._holiday_dates(now)
@@ -151,8 +209,9 @@ class Dispatcher:
         await self.remind(now, holidays)
         await self.deliver(now)
         if self._purged_at is None or now - self._purged_at > timedelta(hours=1):
-            cutoff = now - timedelta(days=self._config.retention_days)
-            removed = await self._store.purge_before(cutoff)
+            removed = await self._store.purge_before(
+                now - timedelta(days=self._config.retention_days), now - self._stream_retention
+            )
             if removed:
                 log.info("history past retention removed", extra={"documents": removed})
             self._purged_at = now
@@ -168,34 +227,40 @@ class Dispatcher:
         self._holidays_at = self._clock.now()
 
     async def _holiday_dates(self, now: datetime) -> frozenset[date]:
-        if self._holidays_at is None or now - self._holidays_at > timedelta(minutes=1):
-            self._holidays = await self._store.holiday_dates()
-            self._holidays_at = now
+        if self._holidays_at is None or abs(now - self._holidays_at) > timedelta(minutes=1):
+            await self.load_holidays()
         return self._holidays
 
     # --- grouping ------------------------------------------------------------------------------
 
     async def flush(self, now: datetime, holidays: frozenset[date]) -> int:
-        """Group pending items; send the groups that are due and allowed now. Returns how many
-        notifications it created."""
-        items = await self._store.pending_items(self._limit)
+        """Group queued items; turn the groups that are due and allowed now into notifications.
+        Returns how many notifications it made."""
+        store = self._store
+        items = [d async for d in store.queue.find({}).limit(self._limit)]
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in items:
             groups[item["group_key"]].append(item)
-        states = await self._store.groups_of(groups) if groups else {}
         due: dict[str, list[dict[str, Any]]] = {}
         queued = 0
         for key, members in groups.items():
             first = members[0]
             timers = self._config.timers(first["route"])
-            last = states.get(key, {}).get("last_flush_at")
             oldest = min(_aware(m["created_at"]) for m in members)
-            if flush_due_at(oldest, _aware(last) if last else None, timers) > now:
+            if oldest + timedelta(seconds=timers.group_wait) > now:
+                continue  # no group can be due before its oldest item has waited group_wait
+            state = await store.groups.find_one({"_id": key})
+            last = _aware(state["last_flush_at"]) if state else None
+            if flush_due_at(oldest, last, timers) > now:
                 continue
             receiver = self._config.receiver(first["receiver"])
-            channel = Channel(first["channel"])
             opens = deliverable_from(
-                self._config, receiver, channel, now, holidays, urgent=first["urgent"]
+                self._config,
+                receiver,
+                Channel(first["channel"]),
+                now,
+                holidays,
+                urgent=first["urgent"],
             )
             if opens > now:
                 queued += len(members)  # quiet hours: it waits, it is not dropped
@@ -205,111 +270,121 @@ class Dispatcher:
         self._metrics.pending.labels("items").set(len(items))
         if not due:
             return 0
-        silences = [_silence(d) for d in await self._store.silence_docs(now)]
-        firing: list[tuple[str, dict[str, str]]] = []
-        if self._config.inhibit_rules:
-            nips = {m["labels"]["nip"] for members in due.values() for m in members}
-            firing = await self._store.firing_labels(nips)
-        created = 0
-        muted: dict[str, list[str]] = {"silenced": [], "inhibited": []}
+        silences = [_silence(d) for d in await store.silence_docs(now)]
+        inhibitors: dict[str, str | None] = {}
+        done: list[str] = []
+        docs: list[dict[str, Any]] = []
         for key, members in due.items():
             keep = []
             for m in members:
-                if silence := silenced_by(m["labels"], silences, now):
-                    await self._store.set_items([m["_id"]], {"status": "silenced", "why": silence})
-                    muted["silenced"].append(m["notice_id"])
-                elif source := inhibited_by(m["labels"], firing, self._config.inhibit_rules):
-                    await self._store.set_items([m["_id"]], {"status": "inhibited", "why": source})
-                    muted["inhibited"].append(m["notice_id"])
-                else:
+                why = await self._muted_by(m, silences, inhibitors, now)
+                if why is None:
                     keep.append(m)
+                else:
+                    done.append(m["_id"])
+                    await self._mute(m, *why, now)
             if keep:
-                created += await self._notify(key, keep, now)
-        for reason, ids in muted.items():
-            self._metrics.muted.labels(reason).inc(len(ids))
-            await self._store.raise_alert_status(ids, reason, _BELOW[Status(reason)])
-        return created
+                # The group's oldest item names the notification: redoing this step after a
+                # crash names the same one, whatever joined the group since.
+                keep.sort(key=lambda m: (m["created_at"], m["_id"]))
+                docs.append(self._notification(notification_id(key, [keep[0]["_id"]]), keep, now))
+        existing = await insert_new(store.notifications, docs)
+        made = []
+        for doc in docs:
+            if doc["_id"] in existing:
+                # Written before a crash: finish that one, with exactly the items it holds.
+                doc = await store.notifications.find_one({"_id": doc["_id"]}) or doc
+                if await store.attempts.find_one({"_id": final_id(doc["_id"])}):
+                    done.extend(doc["item_ids"])
+                    continue
+            made.append(doc)
+            done.extend(doc["item_ids"])
+        await insert_new(store.outbox, [_outbox_entry(d) for d in made])
+        for doc in made:
+            await self._record_flush(doc, now)
+        if done:
+            await store.queue.delete_many({"_id": {"$in": done}})
+        return len(made)
 
-    async def _notify(self, key: str, members: list[dict[str, Any]], now: datetime) -> int:
-        ids = [m["_id"] for m in members]
-        # Repair after a crash: items already inside a notification are only marked.
-        for held in await self._store.notifications_holding(ids):
-            inside = [i for i in ids if i in set(held["item_ids"])]
-            await self._store.set_items(
-                inside, {"status": "notified", "notification_id": held["_id"]}
-            )
-            members = [m for m in members if m["_id"] not in set(inside)]
-        if not members:
-            return 0
+    async def _mute(self, item: dict[str, Any], reason: str, source: str, now: datetime) -> None:
+        self._metrics.muted.labels(reason).inc()
+        muted = {
+            "recipient": item["recipient"]["id"],
+            "channel": item["channel"],
+            "reason": reason,
+            "by": source,
+            "at": now,
+        }
+        await self._store.alerts.update_one({"_id": item["notice_id"]}, {"$push": {"muted": muted}})
+        await self._store.raise_status(item["notice_id"], Status(reason))
+
+    async def _muted_by(
+        self,
+        item: dict[str, Any],
+        silences: list[Silence],
+        inhibitors: dict[str, str | None],
+        now: datetime,
+    ) -> tuple[str, str] | None:
+        labels = item["labels"]
+        if silence := silenced_by(labels, silences, now):
+            return "silenced", silence
+        for key in inhibition_targets(labels, self._config.inhibit_rules):
+            if key not in inhibitors:
+                doc = await self._store.inhibitors.find_one({"_id": key})
+                inhibitors[key] = doc["source"] if doc else None
+            if source := inhibitors[key]:
+                return "inhibited", source
+        return None
+
+    def _notification(
+        self, doc_id: str, members: list[dict[str, Any]], now: datetime
+    ) -> dict[str, Any]:
         first = members[0]
-        ids = sorted(m["_id"] for m in members)
         notices = {m["notice_id"]: m["notice"] for m in members}
-        doc_id = notification_id(key, ids)
-        await self._store.insert_notification(
-            {
-                "_id": doc_id,
-                "group_key": key,
-                "route": first["route"],
-                "receiver": first["receiver"],
-                "channel": first["channel"],
-                "urgent": first["urgent"],
-                "recipient": first["recipient"],
-                "item_ids": ids,
-                "notice_ids": sorted(notices),
-                "notices": list(notices.values()),
-                "reminder": False,
-                "escalated": max(m["escalation_level"] for m in members) > 0,
-                "status": Status.PENDING.value,
-                "created_at": now,
-                "first_received_at": min(_aware(m["created_at"]) for m in members),
-                "next_attempt_at": now,
-                "lease_until": _EPOCH,
-                "attempts": [],
-            }
-        )
-        await self._store.set_items(ids, {"status": "notified", "notification_id": doc_id})
-        timers = self._config.timers(first["route"])
-        repeat_at = (
-            now + timedelta(seconds=timers.repeat_interval)
-            if timers.repeat_interval and timers.max_repeats
-            else None
-        )
-        await self._store.groups.update_one(
-            {"_id": key},
-            {
-                "$set": {
-                    "last_flush_at": now,
-                    "route": first["route"],
-                    "receiver": first["receiver"],
-                    "channel": first["channel"],
-                    "urgent": first["urgent"],
-                    "recipient": first["recipient"],
-                },
-                "$addToSet": {"notice_ids": {"$each": sorted(notices)}},
-                "$setOnInsert": {"repeats": 0, "repeat_at": repeat_at},
-            },
-            upsert=True,
-        )
-        if repeat_at is not None:
-            # A new notification restarts the reminder clock only if none is running.
-            await self._store.groups.update_one(
-                {"_id": key, "repeat_at": None}, {"$set": {"repeat_at": repeat_at}}
+        return {
+            "_id": doc_id,
+            "group_key": first["group_key"],
+            "route": first["route"],
+            "receiver": first["receiver"],
+            "channel": first["channel"],
+            "urgent": first["urgent"],
+            "recipient": first["recipient"],
+            "item_ids": sorted(m["_id"] for m in members),
+            "notice_ids": sorted(notices),
+            "notices": list(notices.values()),
+            "reminder": False,
+            "escalated": max(m["escalation_level"] for m in members) > 0,
+            "created_at": now,
+            "first_received_at": min(_aware(m["created_at"]) for m in members),
+        }
+
+    async def _record_flush(self, doc: dict[str, Any], now: datetime) -> None:
+        key = doc["group_key"]
+        await put(self._store.groups, key, {"last_flush_at": now})
+        timers = self._config.timers(doc["route"])
+        if not (timers.repeat_interval and timers.max_repeats):
+            return
+        reminder = {
+            "_id": key,
+            "repeat_at": now + timedelta(seconds=timers.repeat_interval),
+            "repeats": 0,
+            "notice_ids": doc["notice_ids"],
+            **{k: doc[k] for k in ("route", "receiver", "channel", "urgent", "recipient")},
+        }
+        if await insert_new(self._store.reminders, [reminder]):
+            await self._store.reminders.update_one(
+                {"_id": key}, {"$addToSet": {"notice_ids": {"$each": doc["notice_ids"]}}}
             )
-        return 1
 
     # --- delivery ------------------------------------------------------------------------------
 
     async def deliver(self, now: datetime) -> int:
-        """Send the notifications that are due (new, or retrying); returns how many went out."""
+        """Send the outbox entries that are due (new, or retrying); returns how many went out."""
         store = self._store
-        query = {
-            "status": "pending",
-            "next_attempt_at": {"$lte": now},
-            "lease_until": {"$lte": now},
-        }
+        query = {"next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
         candidates = [
             d["_id"]
-            async for d in store.notifications.find(query, {"_id": 1})
+            async for d in store.outbox.find(query, {"_id": 1})
             .sort("next_attempt_at", ASCENDING)
             .limit(self._limit)
         ]
@@ -318,31 +393,24 @@ class Dispatcher:
             return 0
         # Claim with a lease, so two notifier instances never send the same notification.
         token = f"{self._owner}-{uuid.uuid4().hex[:8]}"
-        await store.notifications.update_many(
+        await store.outbox.update_many(
             {**query, "_id": {"$in": candidates}},
-            {"$set": {"lease_until": now + self._lease, "lease_owner": token}},
+            {
+                "$set": {"lease_until": now + self._lease, "lease_owner": token},
+                "$inc": {"claims": 1},
+            },
         )
-        claimed = [
-            d
-            async for d in store.notifications.find(
-                {"_id": {"$in": candidates}, "lease_owner": token}
-            )
-        ]
+        claimed = [d async for d in store.outbox.find({"lease_owner": token})]
         results = await asyncio.gather(*(self._attempt(doc, now) for doc in claimed))
-        sent = [doc for doc, ok in zip(claimed, results, strict=True) if ok is True]
-        failed = [doc for doc, ok in zip(claimed, results, strict=True) if ok is False]
-        await store.raise_alert_status(
-            (n for doc in sent for n in doc["notice_ids"]), Status.SENT, _BELOW[Status.SENT]
-        )
-        await store.raise_alert_status(
-            (n for doc in failed for n in doc["notice_ids"]), Status.FAILED, _BELOW[Status.FAILED]
-        )
-        return len(sent)
+        return sum(1 for ok in results if ok is True)
 
     async def _attempt(self, doc: dict[str, Any], now: datetime) -> bool | None:
-        """One attempt: True sent, False given up, None to be retried."""
-        channel = doc["channel"]
+        """One attempt: True sent, False given up, None to be retried. Its outcome is logged
+        before the concurrency slot is released, so at most ``concurrency`` notifications are
+        ever sent and not yet logged (the documented window)."""
         async with self._concurrency:
+            if doc.get("claims", 0) > 1 and await self._logged_already(doc):
+                return None
             started = time.perf_counter()
             try:
                 outcome = await self._send(doc)
@@ -350,50 +418,116 @@ class Dispatcher:
                 log.exception("delivery raised", extra={"notification": doc["_id"]})
                 outcome = Outcome(False, True, f"{type(exc).__name__}: {exc}")
             took = time.perf_counter() - started
-        attempt = {
-            "at": now,
-            "ok": outcome.ok,
-            "status": outcome.status,
-            "error": outcome.error or None,
-            "duration_ms": round(took * 1000, 1),
-        }
-        n = len(doc.get("attempts", [])) + 1
+            result = self._judge(doc, outcome, now)
+            await self._log.record(_Logged(doc, outcome, result, now, took))
+        if result is False:
+            await self._dead_letter(doc, outcome.error)
+        return result
+
+    async def _logged_already(self, doc: dict[str, Any]) -> bool:
+        """Claimed before and still here: a retry, or a crash after its outcome was written."""
+        if await self._store.attempts.find_one({"_id": final_id(doc["_id"])}):
+            await self._store.outbox.delete_one({"_id": doc["_id"]})
+            return True
+        return False
+
+    def _judge(self, doc: dict[str, Any], outcome: Outcome, now: datetime) -> bool | None:
+        channel = doc["channel"]
         age = (now - _aware(doc["created_at"])).total_seconds()
         if outcome.ok:
-            update = {"status": Status.SENT.value, "sent_at": now, "lease_until": _EPOCH}
-            result: bool | None = True
             self._metrics.attempts.labels(channel, "ok").inc()
             self._metrics.notifications.labels(channel, "sent").inc()
             self._metrics.latency.labels(channel).observe(
                 max(0.0, (self._clock.now() - _aware(doc["first_received_at"])).total_seconds())
             )
-        elif outcome.retryable and age < self._config.retry_max_age_s:
-            wait = backoff_s(
-                n, self._config.retry_base_s, self._config.retry_cap_s, outcome.retry_after_s
-            )
-            update = {
-                "next_attempt_at": now + timedelta(seconds=wait),
-                "last_error": outcome.error,
-                "lease_until": _EPOCH,
-            }
-            result = None
+            return True
+        if outcome.retryable and age < self._config.retry_max_age_s:
             self._metrics.attempts.labels(channel, "retry").inc()
             self._metrics.retries.labels(channel).inc()
-        else:
-            update = {
-                "status": Status.FAILED.value,
-                "last_error": outcome.error,
-                "lease_until": _EPOCH,
-            }
-            result = False
-            self._metrics.attempts.labels(channel, "give_up").inc()
-            self._metrics.notifications.labels(channel, "failed").inc()
-        await self._store.notifications.update_one(
-            {"_id": doc["_id"]}, {"$set": update, "$push": {"attempts": attempt}}
+            return None
+        self._metrics.attempts.labels(channel, "give_up").inc()
+        self._metrics.notifications.labels(channel, "failed").inc()
+        return False
+
+    async def _write_outcomes(self, batch: list[_Logged]) -> None:
+        """Log a batch of attempts: the attempts and final outcomes are inserted (the log entry;
+        inserts, because an update costs FerretDB a dozen milliseconds), then the outbox lets go
+        or reschedules, then the alerts' status rises."""
+        attempts: list[dict[str, Any]] = []
+        retries: list[Any] = []
+        finished: list[str] = []
+        statuses: dict[str, Status] = {}
+        for entry in batch:
+            doc, outcome = entry.doc, entry.outcome
+            number = doc["attempts"] + 1
+            result = "retry" if entry.result is None else ("sent" if entry.result else "failed")
+            attempts.append(
+                {
+                    "_id": f"{doc['_id']}#{number}",
+                    "notification_id": doc["_id"],
+                    "number": number,
+                    "at": entry.at,
+                    "ok": outcome.ok,
+                    "result": result,
+                    "status": outcome.status,
+                    "error": outcome.error or None,
+                    "duration_ms": round(entry.took * 1000, 1),
+                }
+            )
+            if entry.result is None:
+                wait = backoff_s(
+                    number,
+                    self._config.retry_base_s,
+                    self._config.retry_cap_s,
+                    outcome.retry_after_s,
+                )
+                retries.append(
+                    UpdateOne(
+                        {"_id": doc["_id"]},
+                        {
+                            "$set": {
+                                "next_attempt_at": entry.at + timedelta(seconds=wait),
+                                "lease_until": _EPOCH,
+                                "last_error": outcome.error,
+                            },
+                            "$inc": {"attempts": 1},
+                        },
+                    )
+                )
+                continue
+            status = Status.SENT if entry.result else Status.FAILED
+            attempts.append(
+                {
+                    "_id": final_id(doc["_id"]),
+                    "notification_id": doc["_id"],
+                    "result": result,
+                    "at": entry.at,
+                    "attempts": number,
+                    "last_error": outcome.error or None,
+                }
+            )
+            finished.append(doc["_id"])
+            for notice_id in doc["notice_ids"]:
+                if status is Status.FAILED or notice_id not in self._known_sent:
+                    statuses[notice_id] = max(
+                        status, statuses.get(notice_id, status), key=RANK.__getitem__
+                    )
+        await insert_new(self._store.attempts, attempts)
+        await bulk_write_chunked(self._store.outbox, retries)
+        if finished:  # one command for the batch: the outbox is small, a scan of it is cheap
+            await self._store.outbox.delete_many({"_id": {"$in": finished}})
+        await bulk_write_chunked(
+            self._store.alerts,
+            [
+                UpdateOne({"_id": notice_id}, {"$max": {"rank": RANK[status]}})
+                for notice_id, status in statuses.items()
+            ],
         )
-        if result is False:
-            await self._dead_letter(doc, attempt, outcome.error)
-        return result
+        for notice_id, status in statuses.items():
+            if status is Status.SENT:  # a later "sent" for it changes nothing: skip the write
+                self._known_sent[notice_id] = True
+                if len(self._known_sent) > 100_000:
+                    self._known_sent.popitem(last=False)
 
     async def _send(self, doc: dict[str, Any]) -> Outcome:
         recipient = doc["recipient"]
@@ -434,9 +568,9 @@ class Dispatcher:
                     receiver.webhook.timeout_s,
                 )
 
-    async def _dead_letter(self, doc: dict[str, Any], attempt: dict[str, Any], error: str) -> None:
-        record = {k: v for k, v in doc.items() if k not in ("lease_until", "lease_owner")}
-        record["attempts"] = [*doc.get("attempts", []), attempt]
+    async def _dead_letter(self, doc: dict[str, Any], error: str) -> None:
+        history = await self._store.notifications.find_one({"_id": doc["_id"]}) or doc
+        record = {k: v for k, v in history.items() if k not in ("lease_until", "lease_owner")}
         await self._broker.publish(
             json.dumps(record, default=str).encode(),
             self._dlq_topic,
@@ -457,20 +591,18 @@ class Dispatcher:
 
     async def remind(self, now: datetime, holidays: frozenset[date]) -> int:
         """Remind of notices still unacknowledged ``repeat_interval`` after the last one."""
+        store = self._store
         created = 0
-        groups = self._store.groups.find({"repeat_at": {"$lte": now}}).limit(self._limit)
-        async for group in groups:
+        due = [r async for r in store.reminders.find({"repeat_at": {"$lte": now}})]
+        for group in due:
             timers = self._config.timers(group["route"])
-            open_docs = [
-                d
-                async for d in self._store.alerts.find(
-                    {"_id": {"$in": group["notice_ids"]}, "status": Status.SENT.value}
-                )
-            ]
+            open_docs = []
+            for notice_id in group["notice_ids"]:
+                alert = await store.alerts.find_one({"_id": notice_id})
+                if alert and alert["rank"] == RANK[Status.SENT]:
+                    open_docs.append(alert)
             if not open_docs or group["repeats"] >= timers.max_repeats:
-                await self._store.groups.update_one(
-                    {"_id": group["_id"]}, {"$set": {"repeat_at": None}}
-                )
+                await store.reminders.delete_one({"_id": group["_id"]})
                 continue
             receiver = self._config.receiver(group["receiver"])
             opens = deliverable_from(
@@ -485,30 +617,23 @@ class Dispatcher:
                 continue
             repeat = group["repeats"] + 1
             notices = [_summary_of(d) for d in open_docs]
-            doc_id = notification_id(group["_id"], [n["id"] for n in notices], f"repeat-{repeat}")
-            await self._store.insert_notification(
-                {
-                    "_id": doc_id,
-                    "group_key": group["_id"],
-                    "route": group["route"],
-                    "receiver": group["receiver"],
-                    "channel": group["channel"],
-                    "urgent": group["urgent"],
-                    "recipient": group["recipient"],
-                    "item_ids": [],
-                    "notice_ids": sorted(n["id"] for n in notices),
-                    "notices": notices,
-                    "reminder": True,
-                    "escalated": False,
-                    "status": Status.PENDING.value,
-                    "created_at": now,
-                    "first_received_at": now,
-                    "next_attempt_at": now,
-                    "lease_until": _EPOCH,
-                    "attempts": [],
-                }
-            )
-            await self._store.groups.update_one(
+            doc = {
+                "_id": notification_id(
+                    group["_id"], [n["id"] for n in notices], f"repeat-{repeat}"
+                ),
+                "group_key": group["_id"],
+                **{k: group[k] for k in ("route", "receiver", "channel", "urgent", "recipient")},
+                "item_ids": [],
+                "notice_ids": sorted(n["id"] for n in notices),
+                "notices": notices,
+                "reminder": True,
+                "escalated": False,
+                "created_at": now,
+                "first_received_at": now,
+            }
+            await insert_new(store.notifications, [doc])
+            await insert_new(store.outbox, [_outbox_entry(doc)])
+            await store.reminders.update_one(
                 {"_id": group["_id"], "repeats": group["repeats"]},
                 {
                     "$set": {
@@ -522,23 +647,20 @@ class Dispatcher:
 
     async def escalate(self, now: datetime, holidays: frozenset[date]) -> int:
         """Send unacknowledged notices one level up the chain once their working days pass."""
+        store = self._store
         escalation = self._config.escalation
-        due = [
-            d
-            async for d in self._store.alerts.find(
-                {"escalation.due_at": {"$lte": now}, "status": Status.SENT.value}
-            ).limit(self._limit)
-        ]
-        for doc in due:
+        due = [e async for e in store.escalations.find({"due_at": {"$lte": now}})]
+        escalated = 0
+        for entry in due:
+            doc = await store.alerts.find_one({"_id": entry["_id"]})
+            if doc is None or doc["rank"] != RANK[Status.SENT]:
+                # Acknowledged (or never delivered, muted): nothing to escalate.
+                await store.escalations.delete_one({"_id": entry["_id"]})
+                continue
             notice = notice_from_doc(doc)
-            level = doc["escalation"]["level"] + 1
-            chart = await self._store.org_chart([notice.nip])
+            level = entry["level"] + 1
+            chart = await store.org_chart([notice.nip])
             target: Recipient | None = escalation_target(notice, level, chart.get)
-            next_due = (
-                add_working_days(now, escalation.after_working_days, holidays)
-                if level < escalation.max_levels
-                else None
-            )
             if target is not None:
                 deliveries, _ = plan(
                     notice,
@@ -548,15 +670,15 @@ class Dispatcher:
                     recipients=[target],
                     escalation_level=level,
                 )
-                await self._store.insert_items(item_docs(notice, deliveries, now))
+                await insert_new(store.queue, item_docs(notice, deliveries, now))
                 self._metrics.escalations.inc()
-            await self._store.alerts.update_one(
-                {"_id": doc["_id"], "escalation.level": level - 1},
+                escalated += 1
+            await store.alerts.update_one(
+                {"_id": doc["_id"]},
                 {
                     "$set": {
                         "escalation": {
                             "level": level,
-                            "due_at": next_due if target is not None else None,
                             "escalated_at": now,
                             "to": target.id if target else None,
                         }
@@ -564,7 +686,24 @@ class Dispatcher:
                     **({"$addToSet": {"recipients": target.id}} if target else {}),
                 },
             )
-        return len(due)
+            if target is not None and level < escalation.max_levels:
+                next_due = add_working_days(now, escalation.after_working_days, holidays)
+                await store.escalations.update_one(
+                    {"_id": entry["_id"]}, {"$set": {"level": level, "due_at": next_due}}
+                )
+            else:
+                await store.escalations.delete_one({"_id": entry["_id"]})
+        return escalated
+
+
+def _outbox_entry(doc: dict[str, Any]) -> dict[str, Any]:
+    """What delivery needs, so a send reads nothing else."""
+    return {
+        **{k: v for k, v in doc.items() if k != "item_ids"},
+        "next_attempt_at": doc["created_at"],
+        "lease_until": _EPOCH,
+        "attempts": 0,
+    }
 
 
 def _aware(at: datetime) -> datetime:

@@ -12,7 +12,7 @@ from kinerja_shared.events import (
     FeedbackPostedEvent,
     FeedbackRepliedEvent,
 )
-from notifier.domain.model import Delivery, Notice, Person, Status
+from notifier.domain.model import RANK, Delivery, Notice, Person, Status
 from notifier.domain.planning import Undeliverable
 
 DIALOGUE_TITLES = {
@@ -91,6 +91,7 @@ def alert_doc(
     escalation_due: datetime | None,
     evidence: dict[str, Any] | None = None,
     raised_at: datetime | None = None,
+    waiting: bool = False,
 ) -> dict[str, Any]:
     return {
         "_id": notice.id,
@@ -108,11 +109,12 @@ def alert_doc(
         "labels": notice.labels(),
         "recipients": sorted({d.recipient.id for d in deliveries}),
         "undeliverable": [vars(m) for m in missing],
-        "status": Status.PENDING.value if deliveries else Status.FAILED.value,
+        "rank": RANK[Status.PENDING if deliveries or waiting else Status.FAILED],
         "received_at": received_at,
         "raised_at": raised_at or received_at,
         "ack": None,
         "escalation": {"level": 0, "due_at": escalation_due} if escalation_due else None,
+        "muted": [],
     }
 
 

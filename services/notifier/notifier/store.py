@@ -1,19 +1,26 @@
-"""MongoDB adapter of the notifier: its view of the org chart and calendar, and the history of
-every notice, delivery item, notification, delivery attempt and silence.
+"""MongoDB adapter of the notifier.
 
-Collections (owned by the notifier):
-- ``people``, ``holidays``: from the reference topic.
-- ``alerts``: one per notice (scoring's alert id, or the dialogue event's id) with its status,
-  recipients, acknowledgement and escalation state. Inserting the same id twice is how a
-  republished alert is recognised.
-- ``items``: one per (notice, recipient, channel, escalation level), the grouping's input.
-- ``groups``: per group key, when it last notified and when it reminds next.
-- ``notifications``: what is (to be) sent, with every attempt; its id is the idempotency key.
-- ``inbox``: web notifications in a sortable sequence, read by the live stream.
+History (kept for the retention period; written by insert and by ``_id``, read by the API):
+- ``alerts``: one per notice (scoring's alert id, or ``dialog:<event id>``) with its status,
+  recipients, acknowledgement, escalation and the deliveries muted by silences or inhibition.
+  Inserting the same id twice is how a republished alert is recognised.
+- ``notifications``: what is sent to whom over which channel; the id is the idempotency key
+  receivers see. ``attempts``: every delivery attempt (``<id>#<n>``) and the final outcome
+  (``<id>#final``), inserted, never updated.
 - ``silences``.
 
-No transactions (FerretDB): each write is idempotent by its ``_id``, and the order of writes
-is chosen so a crash at any point is repaired by redoing the step (see ``dispatcher``).
+Work (small: only what is still to do, removed when done):
+- ``queue``: delivery items waiting for their group (or for working hours).
+- ``waiting``: notices whose people the org chart does not know yet.
+- ``outbox``: notifications waiting to be sent or retried, with a lease.
+- ``reminders``, ``escalations``: groups and notices with a reminder or escalation ahead.
+- ``groups`` (when each group last notified), ``inhibitors`` (what mutes what), ``inbox`` (the
+  live stream's recent entries, kept for ``stream_retention``).
+
+Why this split: every hot query then scans a small collection or finds by ``_id``. FerretDB 1.24
+on SQLite pushes down only ``_id`` equality (measured: a filtered find or an ``$in`` update
+scans the whole collection), and on MongoDB the same shape stays cheap at any history size.
+No transactions: each write is idempotent by its ``_id``; see ``dispatcher`` for the order.
 """
 
 from __future__ import annotations
@@ -22,11 +29,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, DeleteOne, ReplaceOne
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from kinerja_shared.mongo import bulk_write_chunked
-from notifier.domain.model import Person
+from notifier.domain.model import RANK, Person, Status
 
 Doc = dict[str, Any]
 _DUPLICATE = 11000
@@ -50,30 +56,40 @@ async def insert_new(collection: Any, docs: Sequence[Doc]) -> set[Any]:
     return existing
 
 
+async def put(collection: Any, doc_id: str, fields: Doc, on_insert: Doc | None = None) -> None:
+    """Upsert by ``_id`` as an insert, then an update by ``_id`` if it exists: both are cheap on
+    FerretDB, where an upsert scans."""
+    try:
+        await collection.insert_one({"_id": doc_id, **(on_insert or {}), **fields})
+    except DuplicateKeyError:
+        await collection.update_one({"_id": doc_id}, {"$set": fields})
+
+
 class NotifierStore:
     def __init__(self, db: Any) -> None:
         self.db = db
         self.people = db["people"]
         self.holidays = db["holidays"]
         self.alerts = db["alerts"]
-        self.items = db["items"]
-        self.groups = db["groups"]
         self.notifications = db["notifications"]
-        self.inbox = db["inbox"]
+        self.attempts = db["attempts"]
         self.silences = db["silences"]
+        self.queue = db["queue"]
+        self.outbox = db["outbox"]
+        self.reminders = db["reminders"]
+        self.escalations = db["escalations"]
+        self.groups = db["groups"]
+        self.inhibitors = db["inhibitors"]
+        self.inbox = db["inbox"]
+        self.waiting = db["waiting"]
 
     async def prepare(self) -> None:
-        await self.items.create_index([("status", ASCENDING), ("created_at", ASCENDING)])
-        await self.notifications.create_index(
-            [("status", ASCENDING), ("next_attempt_at", ASCENDING)]
-        )
-        await self.notifications.create_index([("item_ids", ASCENDING)])
-        await self.notifications.create_index([("notice_ids", ASCENDING)])
         await self.alerts.create_index([("recipients", ASCENDING), ("received_at", DESCENDING)])
         await self.alerts.create_index([("received_at", DESCENDING)])
-        await self.alerts.create_index([("nip", ASCENDING)])
-        await self.alerts.create_index([("escalation.due_at", ASCENDING)])
-        await self.groups.create_index([("repeat_at", ASCENDING)])
+        await self.notifications.create_index([("notice_ids", ASCENDING)])
+        await self.notifications.create_index([("created_at", ASCENDING)])
+        await self.attempts.create_index([("notification_id", ASCENDING)])
+        await self.outbox.create_index([("next_attempt_at", ASCENDING)])
         await self.inbox.create_index([("seq", ASCENDING)])
         await self.inbox.create_index([("recipient", ASCENDING), ("seq", ASCENDING)])
         await self.silences.create_index([("ends_at", ASCENDING)])
@@ -83,99 +99,62 @@ class NotifierStore:
     async def apply_reference(
         self, people: Iterable[Doc], removed: Iterable[str], holidays: Iterable[date]
     ) -> None:
-        ops: list[Any] = [ReplaceOne({"_id": p["_id"]}, p, upsert=True) for p in people]
-        ops += [DeleteOne({"_id": nip}) for nip in removed]
-        await bulk_write_chunked(self.people, ops)
-        days: list[Any] = [
-            ReplaceOne({"_id": d.isoformat()}, {"_id": d.isoformat()}, upsert=True)
-            for d in holidays
-        ]
-        await bulk_write_chunked(self.holidays, days)
+        # Insert, then replace the ones that existed by ``_id``: an upsert scans on FerretDB.
+        docs = list(people)
+        existing = await insert_new(self.people, docs)
+        for doc in docs:
+            if doc["_id"] in existing:
+                await self.people.replace_one({"_id": doc["_id"]}, doc)
+        for nip in removed:
+            await self.people.delete_one({"_id": nip})
+        await insert_new(self.holidays, [{"_id": d.isoformat()} for d in set(holidays)])
 
     async def org_chart(self, nips: Iterable[str], depth: int = 8) -> dict[str, Person]:
-        """The people named and their supervisor chains (``depth`` levels), a query per level."""
-        found: dict[str, Person] = {}
+        """The people named and their supervisor chains (``depth`` levels), found by ``_id``."""
+        found: dict[str, Person | None] = {}
         wanted = set(nips)
         for _ in range(depth):
             wanted -= found.keys()
             if not wanted:
                 break
             next_wanted: set[str] = set()
-            async for doc in self.people.find({"_id": {"$in": sorted(wanted)}}):
-                person = Person(
-                    doc["_id"],
-                    doc["name"],
-                    doc["unit_code"],
-                    doc.get("supervisor_nip"),
-                    doc.get("email"),
-                )
-                found[person.nip] = person
-                if person.supervisor_nip:
+            for nip in sorted(wanted):
+                doc = await self.people.find_one({"_id": nip})
+                person = _person(doc) if doc else None
+                found[nip] = person
+                if person and person.supervisor_nip:
                     next_wanted.add(person.supervisor_nip)
             wanted = next_wanted
-        return found
+        return {nip: p for nip, p in found.items() if p is not None}
 
     async def holiday_dates(self) -> frozenset[date]:
         return frozenset([date.fromisoformat(d["_id"]) async for d in self.holidays.find({})])
 
-    # --- notices and items -------------------------------------------------------------------
+    # --- history -------------------------------------------------------------------------------
 
-    async def insert_alerts(self, docs: Sequence[Doc]) -> set[Any]:
-        return await insert_new(self.alerts, docs)
-
-    async def insert_items(self, docs: Sequence[Doc]) -> set[Any]:
-        return await insert_new(self.items, docs)
-
-    async def pending_items(self, limit: int) -> list[Doc]:
-        cursor = self.items.find({"status": "pending"}).sort("created_at", ASCENDING).limit(limit)
-        return [d async for d in cursor]
-
-    async def set_items(self, ids: Sequence[str], fields: Doc) -> None:
-        if ids:
-            await self.items.update_many(
-                {"_id": {"$in": list(ids)}, "status": "pending"}, {"$set": fields}
-            )
-
-    async def raise_alert_status(
-        self, ids: Iterable[str], status: str, above: Sequence[str]
-    ) -> None:
-        """Set ``status`` on alerts whose status is one of ``above`` (lower in precedence)."""
-        ids = sorted(set(ids))
-        if ids:
-            await self.alerts.update_many(
-                {"_id": {"$in": ids}, "status": {"$in": list(above)}}, {"$set": {"status": status}}
-            )
-
-    async def firing_labels(self, nips: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
-        cursor = self.alerts.find({"nip": {"$in": sorted(set(nips))}}, {"labels": 1})
-        return [(d["_id"], d["labels"]) async for d in cursor]
-
-    async def groups_of(self, keys: Iterable[str]) -> dict[str, Doc]:
-        return {d["_id"]: d async for d in self.groups.find({"_id": {"$in": sorted(set(keys))}})}
-
-    async def notifications_holding(self, item_ids: Sequence[str]) -> list[Doc]:
-        cursor = self.notifications.find({"item_ids": {"$in": list(item_ids)}}, {"item_ids": 1})
-        return [d async for d in cursor]
-
-    async def insert_notification(self, doc: Doc) -> bool:
-        try:
-            await self.notifications.insert_one(doc)
-        except DuplicateKeyError:
-            return False
-        return True
+    async def raise_status(self, alert_id: str, status: Status) -> None:
+        """Raise an alert's status to ``status`` unless it already ranks higher."""
+        await self.alerts.update_one({"_id": alert_id}, {"$max": {"rank": RANK[status]}})
 
     async def silence_docs(self, now: datetime) -> list[Doc]:
         return [d async for d in self.silences.find({"ends_at": {"$gt": now}})]
 
-    async def purge_before(self, cutoff: datetime) -> int:
+    async def purge_before(self, history_cutoff: datetime, stream_cutoff: datetime) -> int:
         removed = 0
-        for collection, field in (
-            (self.alerts, "received_at"),
-            (self.items, "created_at"),
-            (self.notifications, "created_at"),
-            (self.inbox, "created_at"),
-            (self.silences, "ends_at"),
+        for collection, field, cutoff in (
+            (self.alerts, "received_at", history_cutoff),
+            (self.notifications, "created_at", history_cutoff),
+            (self.attempts, "at", history_cutoff),
+            (self.silences, "ends_at", history_cutoff),
+            (self.inhibitors, "at", history_cutoff),
+            (self.inbox, "created_at", stream_cutoff),
         ):
             result = await collection.delete_many({field: {"$lt": cutoff}})
             removed += result.deleted_count
         return removed
+
+
+def _person(doc: Doc) -> Person:
+    return Person(
+        doc["_id"], doc["name"], doc["unit_code"], doc.get("supervisor_nip"), doc.get("email")
+    )

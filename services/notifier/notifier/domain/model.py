@@ -23,6 +23,19 @@ class Status(StrEnum):
     ACKNOWLEDGED = "acknowledged"
 
 
+#: An alert's status as a rank, so "the highest wins" is one ``$max`` by ``_id`` (no read, no
+#: filter: cheap on any store): an acknowledgement outranks a delivery, a delivery a failure.
+RANK = {
+    Status.PENDING: 0,
+    Status.INHIBITED: 1,
+    Status.SILENCED: 2,
+    Status.FAILED: 3,
+    Status.SENT: 4,
+    Status.ACKNOWLEDGED: 5,
+}
+STATUS_OF_RANK = {rank: status for status, rank in RANK.items()}
+
+
 @dataclass(frozen=True)
 class Person:
     """A person of the org chart, as the reference data describes them."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -30,24 +30,28 @@ def silenced_by(labels: dict[str, str], silences: Iterable[Silence], now: dateti
     return next((s.id for s in silences if s.mutes(labels, now)), None)
 
 
-def inhibited_by(
-    labels: dict[str, str],
-    firing: Iterable[tuple[str, dict[str, str]]],
-    rules: Iterable[InhibitRule],
-) -> str | None:
-    """The id of a firing notice that mutes one with ``labels`` (never itself)."""
-    firing = list(firing)
-    for rule in rules:
-        if not all_match(rule.target, labels):
-            continue
-        for source_id, source in firing:
-            if (
-                all_match(rule.source, source)
-                and not all_match(rule.target, source)
-                and all(source.get(k) == labels.get(k) for k in rule.equal)
-            ):
-                return source_id
-    return None
+def inhibition_sources(labels: dict[str, str], rules: Sequence[InhibitRule]) -> list[str]:
+    """The keys under which a notice with ``labels`` mutes others: one per rule it is a source
+    of, naming the rule and the values of its ``equal`` labels."""
+    return [
+        _inhibition_key(i, rule, labels)
+        for i, rule in enumerate(rules)
+        if all_match(rule.source, labels)
+    ]
+
+
+def inhibition_targets(labels: dict[str, str], rules: Sequence[InhibitRule]) -> list[str]:
+    """The keys a notice with ``labels`` is muted by, if any source holds one (never by itself:
+    a notice that is also its rule's source is not its target)."""
+    return [
+        _inhibition_key(i, rule, labels)
+        for i, rule in enumerate(rules)
+        if all_match(rule.target, labels) and not all_match(rule.source, labels)
+    ]
+
+
+def _inhibition_key(index: int, rule: InhibitRule, labels: dict[str, str]) -> str:
+    return "|".join([f"rule{index}", *(f"{k}={labels.get(k, '')}" for k in rule.equal)])
 
 
 #: HTTP statuses worth retrying: the receiver is overloaded or briefly broken.

@@ -1,0 +1,140 @@
+"""Killing the notifier (SIGKILL) in the middle of its work and starting it again sends nothing
+twice, except inside the documented window between a send and its log entry: at most the
+notifications in flight at the kill (the delivery concurrency)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from kinerja_local.stack import free_port
+from kinerja_shared.kafka import ensure_topics
+from kinerja_shared.topics import Topics
+from notifier.channels import IDEMPOTENCY_HEADER
+from tests.conftest import Namespace
+from tests.infra import Infra
+from tests.notifier_support import (
+    STAFF2,
+    Hook,
+    alert,
+    employee_records,
+    publish,
+    wait_for,
+    webhook_server,
+)
+
+pytestmark = pytest.mark.integration
+NOTICES = 300
+CONCURRENCY = 8
+
+
+def routing(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "routing.toml"
+    path.write_text(
+        "\n".join(
+            [
+                'version = "crash-test"',
+                "[[receivers]]",
+                'name = "gerbang"',
+                'channels = ["webhook"]',
+                f'webhook = {{ url = "{url}", secret_env = "KINERJA_TEST_HOOK_SECRET" }}',
+                "[[routes]]",
+                'receiver = "gerbang"',
+                'timers = { group_by = ["type", "nip", "period"], group_wait = 0, '
+                "group_interval = 0 }",
+            ]
+        )
+        + "\n"
+    )
+    return path
+
+
+@contextmanager
+def notifier_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "notifier"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_a_killed_notifier_sends_nothing_twice_outside_the_window(
+    infra: Infra, ns: Namespace, tmp_path: Path
+) -> None:
+    hook = Hook(delay_s=0.02)  # a receiver that takes its time, so the kill lands mid-batch
+    database = ns.database("notifier")
+    async with webhook_server(hook) as url:
+        env = {
+            **os.environ,
+            "KINERJA_TEST_HOOK_SECRET": "rahasia-uji",
+            "KINERJA_NOTIFIER_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+            "KINERJA_NOTIFIER_MONGODB_URL": infra.mongodb_url,
+            "KINERJA_NOTIFIER_MONGODB_DATABASE": database,
+            "KINERJA_NOTIFIER_TOPIC_PREFIX": ns.topic_prefix,
+            "KINERJA_NOTIFIER_TOPIC_PARTITIONS": "2",
+            "KINERJA_NOTIFIER_ROUTING_FILE": str(routing(tmp_path, url)),
+            "KINERJA_NOTIFIER_HTTP_PORT": str(free_port()),
+            "KINERJA_NOTIFIER_DISPATCH_INTERVAL_S": "0.05",
+            "KINERJA_NOTIFIER_DELIVERY_CONCURRENCY": str(CONCURRENCY),
+            "KINERJA_NOTIFIER_LOG_FORMAT": "text",
+        }
+        topic = f"{ns.topic_prefix}kinerja.alert.v1"
+        log = tmp_path / "notifier.log"
+        await ensure_topics(infra.kafka_bootstrap, Topics(ns.topic_prefix), None, partitions=2)
+        with notifier_process(env, log) as first:
+            await publish(
+                infra.kafka_bootstrap, f"{ns.topic_prefix}kinerja.reference.v1", employee_records()
+            )
+            await publish(
+                infra.kafka_bootstrap,
+                topic,
+                [alert("coaching.needed", STAFF2, f"2026-X{i:03d}") for i in range(NOTICES)],
+            )
+
+            async def some_delivered() -> bool:
+                return len(hook.requests) >= NOTICES // 3
+
+            try:
+                await wait_for(some_delivered, "a third of the notifications", timeout_s=120)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; notifier log:\n{log.read_text()[-3000:]}") from None
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        at_kill = len(hook.requests)
+        assert at_kill < NOTICES, "the kill came too late to test anything"
+        with notifier_process(env, log):
+
+            async def all_delivered() -> bool:
+                keys = {h[IDEMPOTENCY_HEADER.lower()] for _, h, _ in hook.requests}
+                return len(keys) >= NOTICES
+
+            await wait_for(all_delivered, "every notification after the restart", timeout_s=180)
+            await asyncio.sleep(1.0)  # anything still coming would be a duplicate: let it show
+        counts = Counter(h[IDEMPOTENCY_HEADER.lower()] for _, h, _ in hook.requests)
+        twice = [k for k, n in counts.items() if n > 1]
+        assert len(counts) == NOTICES
+        assert len(twice) <= CONCURRENCY, f"{len(twice)} sent twice: more than was in flight"
+        mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(infra.mongodb_url)
+        try:
+            db = mongo[database]
+            finals = {"result": "sent", "attempts": {"$exists": True}}  # one per notification
+            assert await db["attempts"].count_documents(finals) == NOTICES
+            assert await db["outbox"].count_documents({}) == 0
+            assert await db["alerts"].count_documents({}) == NOTICES
+        finally:
+            await mongo.close()
