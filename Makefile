@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 PY_PACKAGES := -p kinerja_shared -p intake -p scoring -p feedback -p notifier -p kinerja_local
 TEST_DIRS := shared/tests services/intake/tests services/scoring/tests deploy/local/tests tests
 
-.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration bench-intake clean
+.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration bench-intake bench-scoring bench-notifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -67,6 +67,12 @@ test: lint install ## lint, type checks and every test
 bench-intake: setup ## intake throughput beside Kafka's ProducerPerformance (needs wrk)
 	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)
 	$(RUN) python -m bench.intake_throughput
+
+bench-scoring: setup ## scoring throughput beside the store's ceiling and Kafka's ConsumerPerformance
+	$(RUN) python -m bench.scoring_throughput
+
+bench-notifier: setup ## alert-to-delivery latency at a sustained alert rate, to a local webhook
+	$(RUN) python -m bench.notifier_latency
 
 clean: down ## remove local data and logs (keeps the install cache)
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -166,7 +166,7 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
         "peak_rss_mib": round(rss, 1),
     }
     write_result(
-        "notifier_latency",
+        f"notifier_latency_{rate}_per_s",
         result,
         [
             ("alerts delivered", f"{delivered}/{total}", "all"),

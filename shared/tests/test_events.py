@@ -7,6 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from kinerja_shared.events import (
+    DIALOGUE_EVENT_ADAPTER,
+    DIALOGUE_EVENT_TYPES,
     TOPIC_OF_TYPE,
     AttendanceExcusedEvent,
     AttendanceRecordedEvent,
@@ -131,3 +133,30 @@ def test_ulids_are_accepted_and_normalised() -> None:
 def test_topic_prefix_isolates_environments() -> None:
     assert Topics("t1.").attendance == "t1.kinerja.attendance.v1"
     assert len(Topics().all()) == 8
+
+
+def _dialogue(**payload: object) -> dict[str, object]:
+    return {
+        "event_id": "0b9f8f9e-3c55-4b8e-9a55-000000000001",
+        "type": "feedback.replied",
+        "occurred_at": "2026-11-23T09:00:00+07:00",
+        "nip": "199001012015011001",
+        "source": {"kind": "system", "id": "feedback"},
+        "payload": {
+            "thread_id": "thr-1",
+            "period": "2026-11",
+            "category": "pelayanan",
+            "author_nip": "199001012015011001",
+            "supervisor_nip": "198505052010012002",
+            **payload,
+        },
+    }
+
+
+def test_dialogue_events_parse_and_refuse_what_they_should() -> None:
+    event = DIALOGUE_EVENT_ADAPTER.validate_python(_dialogue(excerpt="Terima kasih"))
+    assert event.type in DIALOGUE_EVENT_TYPES
+    assert event.payload.supervisor_nip == "198505052010012002"
+    for bad in ({"period": "2026-13"}, {"excerpt": "x" * 281}, {"author_nip": "123"}):
+        with pytest.raises(ValidationError):
+            DIALOGUE_EVENT_ADAPTER.validate_python(_dialogue(**bad))

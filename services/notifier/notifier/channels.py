@@ -100,7 +100,7 @@ class EmailSender:
         self._console_url = console_url
         self._templates = Environment(
             loader=PackageLoader("notifier", "templates"),
-            autoescape=select_autoescape(["html"]),
+            autoescape=select_autoescape(["html", "html.j2"]),
             trim_blocks=True,
             lstrip_blocks=True,
         )
