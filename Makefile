@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 PY_PACKAGES := -p kinerja_shared -p intake -p scoring -p feedback -p notifier -p kinerja_local
 TEST_DIRS := shared/tests services/intake/tests services/scoring/tests deploy/local/tests tests
 
-.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration bench-intake bench-scoring bench-notifier clean
+.PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration bench-intake bench-scoring bench-notifier test-tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,10 +58,10 @@ lint: setup ## formatting, lint and type checks
 test-unit: setup ## the pure tests (no Kafka, no MongoDB)
 	$(RUN) pytest -m "not integration"
 
-test-integration: install ## the tests over real Kafka and a MongoDB-wire server
+test-integration: install test-tools ## the tests over real Kafka and a MongoDB-wire server
 	$(RUN) pytest -m integration
 
-test: lint install ## lint, type checks and every test
+test: lint install test-tools ## lint, type checks and every test
 	$(RUN) pytest
 
 bench-intake: setup ## intake throughput beside Kafka's ProducerPerformance (needs wrk)
@@ -73,6 +73,9 @@ bench-scoring: setup ## scoring throughput beside the store's ceiling and Kafka'
 
 bench-notifier: setup ## alert-to-delivery latency at a sustained alert rate, to a local webhook
 	$(RUN) python -m bench.notifier_latency
+
+test-tools: ## Debian's prometheus (promtool) and docker-compose, for the deployment checks
+	@bash deploy/local/install-test-tools.sh
 
 clean: down ## remove local data and logs (keeps the install cache)
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@ Kafka broker and (optionally) a MongoDB client, with /healthz, /readyz and /metr
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -158,3 +159,47 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=20,
     )
+
+
+def export_consumer_lag(runtime: Runtime, group_id: str, topics: Sequence[str]) -> None:
+    """Export ``kinerja_consumer_lag_messages`` per topic and partition for ``group_id``: the
+    broker's end offset minus the group's committed position, refreshed every
+    ``lag_metrics_interval_s``.
+    Ops alert on it growing; a probe failure is logged and the last values stay."""
+    from prometheus_client import Gauge
+
+    from kinerja_shared.kafka import LagProbe
+
+    gauge = Gauge(
+        "kinerja_consumer_lag_messages",
+        "Messages in Kafka not yet committed by the consumer group, per partition",
+        ["group", "topic", "partition"],
+        registry=runtime.registry,
+    )
+    probe = LagProbe(runtime.settings.kafka_bootstrap, group_id)
+    task: list[asyncio.Task[None]] = []
+    interval_s = runtime.settings.lag_metrics_interval_s
+
+    async def refresh() -> None:
+        while True:
+            try:
+                for (topic, partition), lag in (await probe.lag(topics)).items():
+                    gauge.labels(group_id, topic, str(partition)).set(lag)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a metrics probe never stops the service
+                log.warning("consumer lag probe failed", extra={"error": str(exc)})
+            await asyncio.sleep(interval_s)
+
+    async def start(_: Runtime) -> None:
+        await probe.start()
+        task.append(asyncio.create_task(refresh(), name="consumer-lag"))
+
+    async def stop(_: Runtime) -> None:
+        for t in task:
+            t.cancel()
+        await asyncio.gather(*task, return_exceptions=True)
+        await probe.stop()
+
+    runtime.on_started.append(start)
+    runtime.on_stop.insert(0, stop)

@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     readiness_timeout_s: float = Field(2.0, gt=0, le=30)
+    lag_metrics_interval_s: float = Field(
+        15.0, gt=0, le=600, description="How often consumers export their lag per partition"
+    )
     startup_timeout_s: float = Field(
         120.0, gt=0, description="How long to wait for Kafka and MongoDB at start before giving up"
     )

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from kinerja_shared.auth import JwtVerifier
-from kinerja_shared.service import Runtime, create_service_app, new_runtime
+from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
 from notifier.api import notifier_router
 from notifier.channels import EmailSender, WebhookSender
 from notifier.clock import Clock, SystemClock
@@ -89,6 +89,10 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
         await hub.stop()
         await http.aclose()
 
+    topics = settings.topics
+    export_consumer_lag(
+        runtime, settings.consumer_group, [topics.alert, topics.feedback, topics.reference]
+    )
     runtime.on_start.append(start)
     runtime.on_started.append(started)
     runtime.on_stop.insert(0, stop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from kinerja_shared.dlq import DlqReason
 from kinerja_shared.metrics import LATENCY_BUCKETS
 
 
@@ -69,3 +70,17 @@ class NotifierMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        # Every known label value from the start: dashboards and rate() see a zero, not nothing.
+        for channel in ("web", "email", "webhook"):
+            self.latency.labels(channel)
+            self.retries.labels(channel)
+            for outcome in ("sent", "failed"):
+                self.notifications.labels(channel, outcome)
+            for result in ("ok", "retry", "give_up"):
+                self.attempts.labels(channel, result)
+        for reason in ("silenced", "inhibited"):
+            self.muted.labels(reason)
+        for kind in ("items", "notifications", "queued_for_working_hours"):
+            self.pending.labels(kind)
+        for dlq_reason in DlqReason:
+            self.dlq.labels("notifier", dlq_reason.value)

@@ -109,6 +109,8 @@ class AlertChecker:
         self._raised = Counter(
             "kinerja_scoring_alerts_total", "Alerts published by type", ["type"], registry=registry
         )
+        for alert_type in ("coaching.needed", "recognition.earned", "discipline.threshold_crossed"):
+            self._raised.labels(alert_type)
 
     async def _drafts(
         self, nip: str, months: list[str], today: date

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from kinerja_shared.auth import JwtVerifier
 from kinerja_shared.kafka import LagProbe
-from kinerja_shared.service import Runtime, create_service_app, new_runtime
+from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
 from scoring.alerting import AlertChecker, EvaluationUpdates, mark_dirty
 from scoring.api import evaluation_router
 from scoring.consumer import EventConsumer, ReferenceConsumer
@@ -83,6 +83,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         if settings.publish_alerts:
             await lag.stop()
 
+    export_consumer_lag(runtime, settings.consumer_group, [*watched, topics.feedback])
     runtime.on_start.append(start)
     runtime.on_started.append(started)
     runtime.on_stop.insert(0, stop)

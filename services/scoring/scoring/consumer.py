@@ -127,6 +127,8 @@ class EventConsumer:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        for reason in DlqReason:  # known label values from the start: zero, not nothing
+            self._dlq.labels("scoring", reason.value)
         self._e2e_seconds = Histogram(
             "kinerja_scoring_end_to_end_seconds",
             "From intake's received_at to the evaluation being written",
