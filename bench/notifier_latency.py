@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -36,6 +37,13 @@ class Receiver:
     def __init__(self) -> None:
         self.arrived: dict[str, float] = {}
         self.requests = 0
+        self.all_arrived = asyncio.Event()
+        self._expected: int | None = None
+
+    def expect(self, total: int) -> None:
+        self._expected = total
+        if len(self.arrived) >= total:
+            self.all_arrived.set()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -50,6 +58,8 @@ class Receiver:
         self.requests += 1
         for notice in json.loads(body)["notices"]:
             self.arrived.setdefault(notice["id"], now)
+        if self._expected is not None and len(self.arrived) >= self._expected:
+            self.all_arrived.set()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -111,7 +121,9 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
         assert pid is not None
         # The org chart is there long before alerts come, as in a running city.
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.ports.mongodb_url)
-        while await mongo["kinerja_notifier"]["people"].count_documents({}) < len(city.employees):
+        for _ in range(1200):  # up to 10 minutes
+            if await mongo["kinerja_notifier"]["people"].count_documents({}) >= len(city.employees):
+                break
             await asyncio.sleep(0.5)
         await mongo.close()
         console.print(f"notifier up (pid {pid}); publishing {total} alerts at {rate}/s")
@@ -141,9 +153,9 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
             await producer.send("kinerja.alert.v1", json.dumps(body).encode(), key=e.nip.encode())
         await producer.flush()
         sent_for = time.time() - started
-        deadline = time.time() + 120
-        while len(receiver.arrived) < total and time.time() < deadline:
-            await asyncio.sleep(0.2)
+        receiver.expect(total)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receiver.all_arrived.wait(), timeout=120)
         finished = time.time()
         rss = peak_rss_mb(pid)
     await producer.stop()
