@@ -153,20 +153,21 @@ def envelope(
     return e
 
 
-def progress(occurred: str, realized: float) -> dict[str, Any]:
-    return envelope(
-        "target.progressed",
-        occurred,
-        {
-            "skp_id": "SKP-1",
-            "indicator_id": "IKI-1",
-            "indicator": "Dokumen terbit",
-            "period": 2026,
-            "target": 100,
-            "realized": realized,
-            "unit": "dokumen",
-        },
-    )
+def progress(
+    occurred: str, realized: float, indicator: str = "IKI-1", main: bool | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "skp_id": "SKP-1",
+        "indicator_id": indicator,
+        "indicator": "Dokumen terbit",
+        "period": 2026,
+        "target": 100,
+        "realized": realized,
+        "unit": "dokumen",
+    }
+    if main is not None:
+        payload["main"] = main
+    return envelope("target.progressed", occurred, payload)
 
 
 async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) -> None:
@@ -185,8 +186,11 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
     values += [
         progress("2026-11-20T10:00:00+07:00", 115),
         progress("2026-10-01T10:00:00+07:00", 5),
-        progress("2026-12-20T10:00:00+07:00", 1),
-    ]  # after the period: not used for it
+        progress("2026-12-20T10:00:00+07:00", 1),  # after the period: not used for it
+        progress("2026-11-20T10:00:00+07:00", 112, "IKI-3"),
+        # A main (utama) indicator below expectation: most are above, yet not Di Atas.
+        progress("2026-11-20T10:00:00+07:00", 40, "IKU-1", main=True),
+    ]
     values.append(punch(2, 7, 15))
     late = envelope(
         "attendance.recorded",
@@ -222,7 +226,7 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
                 body
                 and body["ikm"]
                 and body["ikm"]["responses"] == 30
-                and body["hasil_kerja"]["indicators"]
+                and len(body["hasil_kerja"]["indicators"]) == 3
                 and body["events_counted"] == 1
             ):
                 break
@@ -253,7 +257,7 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
         "LOKET-2": {"responses": 30, "converted": 100.0, "category": "A", "final": True}
     }
     assert summary["ikm"]["responses"] == 30
-    assert summary["predicates"] == {"Sangat Baik": 1}
+    assert summary["predicates"] == {"Baik": 1}
     assert body["ikm"] == {
         "responses": 30,
         "index": 4.0,
@@ -262,12 +266,18 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
         "label": "Sangat Baik",
         "final": True,
     }
-    (indicator,) = body["hasil_kerja"]["indicators"]
+    indicators = {i["indicator_id"]: i for i in body["hasil_kerja"]["indicators"]}
+    indicator = indicators["IKI-1"]
     assert indicator["realized"] == 115  # 20 November's figure, not October's nor December's
     assert indicator["status"] == "above"  # above 110% of the target, whatever the date
-    assert body["hasil_kerja"]["rating"] == "Di Atas Ekspektasi"
+    assert [(i["status"], i["main"]) for _, i in sorted(indicators.items())] == [
+        ("above", False),
+        ("above", False),
+        ("below", True),
+    ]
+    assert body["hasil_kerja"]["rating"] == "Sesuai Ekspektasi"  # a main indicator is below
     assert body["perilaku_kerja"] == {"rating": "Di Atas Ekspektasi", "proposal": True}
-    assert body["predikat"] == "Sangat Baik"
+    assert body["predikat"] == "Baik"
     rules = [e["rule"] for e in body["evidence"]]
     assert "ikm.permenpanrb_14_2017" in rules
     dead = await read_topic(infra.kafka_bootstrap, s.topics.dlq)

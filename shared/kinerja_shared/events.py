@@ -177,6 +177,10 @@ class TargetProgressed(_Strict):
     realized: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
     unit: ShortText
     polarity: Polarity = Polarity.HIGHER_IS_BETTER
+    main: bool = Field(
+        False,
+        description="Indikator kinerja utama (main indicator): one below expectation bars Di Atas",
+    )
 
 
 # --- envelope -----------------------------------------------------------------------------

@@ -121,6 +121,7 @@ class Evaluator:
                 k: t[k]
                 for k in ("skp_id", "indicator_id", "indicator", "target", "realized", "polarity")
             }
+            shown["main"] = bool(t.get("main", False))  # the latest figure's flag decides
             indicators.append(
                 {
                     **shown,
@@ -128,8 +129,7 @@ class Evaluator:
                     "achievement_percent": display_percent(achievement, policy),
                 }
             )
-        # The contract does not mark main (utama) indicators yet: all count as additional.
-        rating = hasil_kerja([(IndicatorStatus(i["status"]), False) for i in indicators])
+        rating = hasil_kerja([(IndicatorStatus(i["status"]), i["main"]) for i in indicators])
         supervisor = await self._behaviour.latest(nip, p.name)
         ev = evaluate(
             p.name,

@@ -239,6 +239,7 @@ class FiguresStore:
                             f"figures.{_ts_key(e.occurred_at, e.event_id)}": {
                                 "target": p.target,
                                 "realized": p.realized,
+                                "main": p.main,
                                 "event_id": e.event_id,
                                 "occurred_at": e.occurred_at,
                             },
