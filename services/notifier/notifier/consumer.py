@@ -19,6 +19,7 @@ from kinerja_shared.alerts import AlertRaised
 from kinerja_shared.dlq import DlqReason, dead_letter
 from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
 from kinerja_shared.reference import REFERENCE_ADAPTER, Employee, Holiday
+from kinerja_shared.validation import invalid_detail
 from notifier.clock import Clock
 from notifier.domain.model import Delivery, Notice, Person
 from notifier.domain.planning import Undeliverable, plan
@@ -120,7 +121,7 @@ class NoticeConsumer:
                 else:
                     parsed.append((record, DIALOGUE_EVENT_ADAPTER.validate_python(raw)))
             except ValidationError as exc:
-                dead.append((record, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]))
+                dead.append((record, DlqReason.INVALID, invalid_detail(exc)))
         wanted: set[str] = {nip for role in self._config.roles.values() for nip in role.nips}
         for _, obj in parsed:
             wanted.add(obj.nip)
@@ -259,7 +260,7 @@ class NoticeConsumer:
                     self._settings.topics.dlq,
                     record,
                     DlqReason.INVALID,
-                    str(exc.errors(include_url=False))[:1000],
+                    invalid_detail(exc),
                     "notifier",
                 )
                 self._metrics.dlq.labels("notifier", DlqReason.INVALID.value).inc()

@@ -339,24 +339,16 @@ class Dispatcher:
     def _notification(
         self, doc_id: str, members: list[dict[str, Any]], now: datetime
     ) -> dict[str, Any]:
-        first = members[0]
         notices = {m["notice_id"]: m["notice"] for m in members}
-        return {
-            "_id": doc_id,
-            "group_key": first["group_key"],
-            "route": first["route"],
-            "receiver": first["receiver"],
-            "channel": first["channel"],
-            "urgent": first["urgent"],
-            "recipient": first["recipient"],
-            "item_ids": sorted(m["_id"] for m in members),
-            "notice_ids": sorted(notices),
-            "notices": list(notices.values()),
-            "reminder": False,
-            "escalated": max(m["escalation_level"] for m in members) > 0,
-            "created_at": now,
-            "first_received_at": min(_aware(m["created_at"]) for m in members),
-        }
+        return _notification_doc(
+            doc_id,
+            members[0],
+            list(notices.values()),
+            now,
+            item_ids=sorted(m["_id"] for m in members),
+            escalated=max(m["escalation_level"] for m in members) > 0,
+            first_received_at=min(_aware(m["created_at"]) for m in members),
+        )
 
     async def _record_flush(self, doc: dict[str, Any], now: datetime) -> None:
         key = doc["group_key"]
@@ -617,20 +609,10 @@ class Dispatcher:
                 continue
             repeat = group["repeats"] + 1
             notices = [_summary_of(d) for d in open_docs]
-            doc = {
-                "_id": notification_id(
-                    group["_id"], [n["id"] for n in notices], f"repeat-{repeat}"
-                ),
-                "group_key": group["_id"],
-                **{k: group[k] for k in ("route", "receiver", "channel", "urgent", "recipient")},
-                "item_ids": [],
-                "notice_ids": sorted(n["id"] for n in notices),
-                "notices": notices,
-                "reminder": True,
-                "escalated": False,
-                "created_at": now,
-                "first_received_at": now,
-            }
+            doc_id = notification_id(group["_id"], [n["id"] for n in notices], f"repeat-{repeat}")
+            doc = _notification_doc(
+                doc_id, {**group, "group_key": group["_id"]}, notices, now, reminder=True
+            )
             await insert_new(store.notifications, [doc])
             await insert_new(store.outbox, [_outbox_entry(doc)])
             await store.reminders.update_one(
@@ -694,6 +676,34 @@ class Dispatcher:
             else:
                 await store.escalations.delete_one({"_id": entry["_id"]})
         return escalated
+
+
+def _notification_doc(
+    doc_id: str,
+    group: dict[str, Any],
+    notices: list[dict[str, Any]],
+    now: datetime,
+    *,
+    item_ids: list[str] | None = None,
+    reminder: bool = False,
+    escalated: bool = False,
+    first_received_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A notification as the history keeps it: to whom, over what, about which notices."""
+    return {
+        "_id": doc_id,
+        **{
+            k: group[k]
+            for k in ("group_key", "route", "receiver", "channel", "urgent", "recipient")
+        },
+        "item_ids": item_ids or [],
+        "notice_ids": sorted(n["id"] for n in notices),
+        "notices": notices,
+        "reminder": reminder,
+        "escalated": escalated,
+        "created_at": now,
+        "first_received_at": first_received_at or now,
+    }
 
 
 def _outbox_entry(doc: dict[str, Any]) -> dict[str, Any]:

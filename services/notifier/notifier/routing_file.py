@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from kinerja_shared.validation import describe_errors
 from notifier.domain.routing import RoutingConfig
 
 
@@ -30,8 +31,4 @@ def load_routing(path: Path | None = None) -> RoutingConfig:
     try:
         return RoutingConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise RoutingFileError(f"routing file {path}: {problems}") from exc
+        raise RoutingFileError(f"routing file {path}: {describe_errors(exc)}") from exc

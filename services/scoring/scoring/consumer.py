@@ -33,6 +33,7 @@ from kinerja_shared.events import (
 )
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import REFERENCE_ADAPTER, DayClosed, Employee, Holiday
+from kinerja_shared.validation import invalid_detail
 from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, month_of, punch_of
 from scoring.domain.periods import period_months
 from scoring.settings import ScoringSettings
@@ -58,7 +59,7 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
     try:
         return parse_event(raw if isinstance(raw, dict) else value), None, ""
     except ValidationError as exc:
-        return None, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]
+        return None, DlqReason.INVALID, invalid_detail(exc)
 
 
 #: Called after a batch is stored with the months that changed per NIP (alerts, updates).
@@ -251,7 +252,7 @@ class EventConsumer:
         try:
             event = FEEDBACK_EVENT_ADAPTER.validate_python(raw)
         except ValidationError as exc:
-            dead.append((record, DlqReason.INVALID, str(exc.errors(include_url=False))[:1000]))
+            dead.append((record, DlqReason.INVALID, invalid_detail(exc)))
             return None
         self._events.labels(event.type, "applied").inc()
         return event
@@ -304,7 +305,7 @@ class ReferenceConsumer:
                     self._settings.topics.dlq,
                     record,
                     DlqReason.INVALID,
-                    str(exc.errors(include_url=False))[:1000],
+                    invalid_detail(exc),
                     "scoring",
                 )
                 self._records.labels("unknown", "dead_lettered").inc()

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kinerja_shared.validation import describe_errors
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -165,8 +167,4 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise PolicyError(f"{source}: {problems}") from None
+        raise PolicyError(f"{source}: {describe_errors(exc)}") from None
