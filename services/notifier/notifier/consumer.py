@@ -242,7 +242,7 @@ class NoticeConsumer:
         return planned
 
     async def handle_reference(self, msg: KafkaMessage) -> None:
-        people: dict[str, dict[str, Any]] = {}
+        people: dict[str, Employee] = {}
         removed: list[str] = []
         holidays: list[date] = []
         for record in _records(msg):
@@ -266,13 +266,7 @@ class NoticeConsumer:
                 self._metrics.dlq.labels("notifier", DlqReason.INVALID.value).inc()
                 continue
             if isinstance(ref, Employee):
-                people[ref.nip] = {
-                    "_id": ref.nip,
-                    "name": ref.name,
-                    "unit_code": ref.unit_code,
-                    "supervisor_nip": ref.supervisor_nip,
-                    "email": ref.email,
-                }
+                people[ref.nip] = ref
             elif isinstance(ref, Holiday):
                 holidays.append(ref.date)
         await self._store.apply_reference(people.values(), removed, holidays)

@@ -32,7 +32,10 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from notifier.domain.model import RANK, Person, Status
+from kinerja_shared.orgchart import Person
+from kinerja_shared.people import PeopleView
+from kinerja_shared.reference import Employee
+from notifier.domain.model import RANK, Status
 
 Doc = dict[str, Any]
 _DUPLICATE = 11000
@@ -68,7 +71,8 @@ async def put(collection: Any, doc_id: str, fields: Doc, on_insert: Doc | None =
 class NotifierStore:
     def __init__(self, db: Any) -> None:
         self.db = db
-        self.people = db["people"]
+        self.people_view = PeopleView(db)
+        self.people = self.people_view.collection
         self.holidays = db["holidays"]
         self.alerts = db["alerts"]
         self.notifications = db["notifications"]
@@ -97,35 +101,14 @@ class NotifierStore:
     # --- reference view ----------------------------------------------------------------------
 
     async def apply_reference(
-        self, people: Iterable[Doc], removed: Iterable[str], holidays: Iterable[date]
+        self, employees: Iterable[Employee], removed: Iterable[str], holidays: Iterable[date]
     ) -> None:
-        # Insert, then replace the ones that existed by ``_id``: an upsert scans on FerretDB.
-        docs = list(people)
-        existing = await insert_new(self.people, docs)
-        for doc in docs:
-            if doc["_id"] in existing:
-                await self.people.replace_one({"_id": doc["_id"]}, doc)
-        for nip in removed:
-            await self.people.delete_one({"_id": nip})
+        await self.people_view.apply(employees, removed)
         await insert_new(self.holidays, [{"_id": d.isoformat()} for d in set(holidays)])
 
     async def org_chart(self, nips: Iterable[str], depth: int = 8) -> dict[str, Person]:
-        """The people named and their supervisor chains (``depth`` levels), found by ``_id``."""
-        found: dict[str, Person | None] = {}
-        wanted = set(nips)
-        for _ in range(depth):
-            wanted -= found.keys()
-            if not wanted:
-                break
-            next_wanted: set[str] = set()
-            for nip in sorted(wanted):
-                doc = await self.people.find_one({"_id": nip})
-                person = _person(doc) if doc else None
-                found[nip] = person
-                if person and person.supervisor_nip:
-                    next_wanted.add(person.supervisor_nip)
-            wanted = next_wanted
-        return {nip: p for nip, p in found.items() if p is not None}
+        """The people named and their supervisor chains, found by ``_id``."""
+        return await self.people_view.chart(nips, depth)
 
     async def holiday_dates(self) -> frozenset[date]:
         return frozenset([date.fromisoformat(d["_id"]) async for d in self.holidays.find({})])
@@ -152,9 +135,3 @@ class NotifierStore:
             result = await collection.delete_many({field: {"$lt": cutoff}})
             removed += result.deleted_count
         return removed
-
-
-def _person(doc: Doc) -> Person:
-    return Person(
-        doc["_id"], doc["name"], doc["unit_code"], doc.get("supervisor_nip"), doc.get("email")
-    )

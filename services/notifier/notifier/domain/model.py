@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from kinerja_shared.orgchart import Person
+
+__all__ = [
+    "RANK",
+    "STATUS_OF_RANK",
+    "Channel",
+    "Delivery",
+    "Notice",
+    "Person",
+    "Recipient",
+    "Status",
+]
+
 
 class Channel(StrEnum):
     WEB = "web"  # the console's live stream (server-sent events)
@@ -34,17 +47,6 @@ RANK = {
     Status.ACKNOWLEDGED: 5,
 }
 STATUS_OF_RANK = {rank: status for status, rank in RANK.items()}
-
-
-@dataclass(frozen=True)
-class Person:
-    """A person of the org chart, as the reference data describes them."""
-
-    nip: str
-    name: str
-    unit_code: str
-    supervisor_nip: str | None = None
-    email: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from notifier.domain.model import Notice, Person, Recipient
+from kinerja_shared.orgchart import Lookup, Person, chain_above, unit_head
+from notifier.domain.model import Notice, Recipient
 
-#: Looks a person up by NIP; None when the reference data does not know them (yet).
-Lookup = Callable[[str], Person | None]
-
-
-def chain_above(nip: str, lookup: Lookup, levels: int) -> list[Person]:
-    """The supervisors above ``nip``, nearest first, at most ``levels`` of them (cycle-safe)."""
-    found: list[Person] = []
-    seen = {nip}
-    person = lookup(nip)
-    while person and person.supervisor_nip and len(found) < levels:
-        if person.supervisor_nip in seen:
-            break
-        seen.add(person.supervisor_nip)
-        person = lookup(person.supervisor_nip)
-        if person:
-            found.append(person)
-    return found
-
-
-def unit_head(nip: str, lookup: Lookup) -> Person | None:
-    """The head of the employee's unit: the top of their supervisor chain within the unit."""
-    person = lookup(nip)
-    if person is None:
-        return None
-    head = person
-    for above in chain_above(nip, lookup, 50):
-        if above.unit_code != person.unit_code:
-            break
-        head = above
-    return head
+__all__ = ["Lookup", "chain_above", "escalation_target", "recipients_for", "unit_head"]
 
 
 def _of(person: Person | None, reason: str) -> Recipient | None:

@@ -1,0 +1,75 @@
+"""MongoDB adapter: a service's own view of the org chart, from the reference topic's employees.
+Written by insert, then replace by ``_id`` (an upsert scans on FerretDB); read by ``_id``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pymongo.errors import BulkWriteError
+
+from kinerja_shared.orgchart import Person
+from kinerja_shared.reference import Employee
+
+_DUPLICATE = 11000
+
+
+class PeopleView:
+    def __init__(self, db: Any, collection: str = "people") -> None:
+        self.collection = db[collection]
+
+    async def apply(self, employees: Iterable[Employee], removed: Iterable[str] = ()) -> None:
+        docs = [
+            {
+                "_id": e.nip,
+                "name": e.name,
+                "unit_code": e.unit_code,
+                "supervisor_nip": e.supervisor_nip,
+                "email": e.email,
+            }
+            for e in employees
+        ]
+        existing: set[str] = set()
+        for start in range(0, len(docs), 50):  # FerretDB: keep commands small
+            try:
+                await self.collection.insert_many(docs[start : start + 50], ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(e.get("code") != _DUPLICATE for e in errors):
+                    raise
+                existing |= {e["op"]["_id"] for e in errors}
+        for doc in docs:
+            if doc["_id"] in existing:
+                await self.collection.replace_one({"_id": doc["_id"]}, doc)
+        for nip in removed:
+            await self.collection.delete_one({"_id": nip})
+
+    async def find(self, nip: str) -> Person | None:
+        doc = await self.collection.find_one({"_id": nip})
+        return _person(doc) if doc else None
+
+    async def chart(self, nips: Iterable[str], depth: int = 8) -> dict[str, Person]:
+        """The people named and their supervisor chains (``depth`` levels), found by ``_id``."""
+        found: dict[str, Person | None] = {}
+        wanted = set(nips)
+        for _ in range(depth):
+            wanted -= found.keys()
+            if not wanted:
+                break
+            next_wanted: set[str] = set()
+            for nip in sorted(wanted):
+                person = await self.find(nip)
+                found[nip] = person
+                if person and person.supervisor_nip:
+                    next_wanted.add(person.supervisor_nip)
+            wanted = next_wanted
+        return {nip: p for nip, p in found.items() if p is not None}
+
+    async def count(self) -> int:
+        return int(await self.collection.count_documents({}))
+
+
+def _person(doc: dict[str, Any]) -> Person:
+    return Person(
+        doc["_id"], doc["name"], doc["unit_code"], doc.get("supervisor_nip"), doc.get("email")
+    )
