@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 RUN := $(UV) run --frozen --no-sync
 PY_PACKAGES := -p kinerja_shared -p intake -p scoring -p feedback -p notifier -p kinerja_local -p kinerja_ops
-TEST_DIRS := shared/tests services/intake/tests services/scoring/tests services/notifier/tests deploy/local/tests deploy/ops/tests tests
+TEST_DIRS := shared/tests services/intake/tests services/scoring/tests services/notifier/tests services/feedback/tests deploy/local/tests deploy/ops/tests tests
 
 .PHONY: help setup install up down run status simulate lint fmt test test-unit test-integration bench-intake bench-scoring bench-notifier test-tools clean
 

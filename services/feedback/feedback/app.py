@@ -1,19 +1,49 @@
-"""Feedback's composition root. The performance dialogue and the console arrive with their issue;
-today it runs, connects to Kafka and MongoDB, and reports health, readiness and metrics."""
+"""Feedback's composition root: settings → store, people view, publisher → reference consumer,
+HTTP routes of the performance dialogue."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from feedback.api import feedback_router
+from feedback.consumer import ReferenceConsumer
+from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
-from kinerja_shared.service import create_service_app, new_runtime
+from feedback.store import FeedbackStore
+from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.people import PeopleView
+from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
 
 
 def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     settings = settings or FeedbackSettings()
     runtime = new_runtime(settings, with_mongo=True)
-    return create_service_app(
+    store = FeedbackStore(runtime.db)
+    people = PeopleView(runtime.db)
+    publisher = Publisher(runtime.broker, store, settings.topics.feedback)
+    ReferenceConsumer(runtime.broker, people, settings).register()
+    export_consumer_lag(runtime, settings.consumer_group, [settings.topics.reference])
+
+    async def start(_: Runtime) -> None:
+        await store.prepare()
+
+    async def started(_: Runtime) -> None:
+        await publisher.retry_pending()  # what a crash left in the outbox
+        publisher.start(settings.outbox_retry_s)
+
+    async def stop(_: Runtime) -> None:
+        await publisher.stop()
+
+    runtime.on_start.append(start)
+    runtime.on_started.append(started)
+    runtime.on_stop.insert(0, stop)
+    app = create_service_app(
         runtime,
         title="Kinerja feedback",
         description="Supervisors' feedback, the performance dialogue and the supervisor console.",
     )
+    app.include_router(
+        feedback_router(store, people, publisher, JwtVerifier.from_settings(settings))
+    )
+    app.state.people = people
+    return app

@@ -13,3 +13,5 @@ class FeedbackSettings(ServiceSettings):
     service_name: str = "feedback"
     http_port: int = 8003
     mongodb_database: str = "kinerja_feedback"
+    consumer_group: str = "kinerja-feedback"
+    outbox_retry_s: float = 10.0

@@ -1,0 +1,422 @@
+"""HTTP adapter: feedback threads, replies, versions and acknowledgement; the supervisor's
+Perilaku Kerja rating; coaching sessions and the employee's Format B.1.8. Bearer JWT: a
+supervisor acts within their chain, an employee on their own thread; anything else is 403 and
+written to the audit log."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from feedback.domain import (
+    B18_STATEMENTS,
+    Kategori,
+    NilaiBerakhlak,
+    Relation,
+    Visibility,
+    b18_score,
+    may_acknowledge,
+    may_rate,
+    may_read,
+    may_reply,
+    may_write_feedback,
+    relation,
+)
+from feedback.publisher import Publisher
+from feedback.store import FeedbackStore
+from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
+from kinerja_shared.events import (
+    BehaviourRated,
+    BehaviourRatedEvent,
+    DialogueNotice,
+    FeedbackAcknowledgedEvent,
+    FeedbackPostedEvent,
+    FeedbackRepliedEvent,
+    Nip,
+    PerilakuRating,
+    Source,
+    SourceKind,
+)
+from kinerja_shared.orgchart import chain_above
+from kinerja_shared.people import PeopleView
+
+log = logging.getLogger(__name__)
+
+Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+SOURCE = Source(kind=SourceKind.SYSTEM, id="feedback")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Action(_Body):
+    """An agreed action (rencana tindak lanjut), e.g. a training need."""
+
+    what: Line
+    owner_nip: Nip
+    due: date
+
+
+class Content(_Body):
+    text: Text
+    strengths: list[Line] = Field(default_factory=list, max_length=20)
+    improvements: list[Line] = Field(default_factory=list, max_length=20)
+    actions: list[Action] = Field(default_factory=list, max_length=20)
+
+
+class FeedbackRequest(Content):
+    period: Period
+    category: Kategori
+    values: list[NilaiBerakhlak] = Field(default_factory=list, max_length=7)
+    visibility: Visibility = Visibility.BERSAMA
+
+
+class RatingRequest(_Body):
+    period: Period
+    rating: PerilakuRating
+    justification: Text
+
+
+class CoachingRequest(_Body):
+    date: date
+    topics: list[Line] = Field(min_length=1, max_length=20)
+    follow_up: Text
+
+
+class B18Request(_Body):
+    answers: list[bool] = Field(min_length=9, max_length=9, description="Format B.1.8, in order")
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+def feedback_router(
+    store: FeedbackStore, people: PeopleView, publisher: Publisher, verifier: JwtVerifier
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["feedback"])
+    signed_in = Depends(require_roles(verifier))
+
+    async def standing(principal: Principal, nip: str) -> tuple[Relation, list[str]]:
+        chart = await people.chart([nip], depth=12)
+        if nip not in chart:
+            raise HTTPException(404, f"NIP {nip} is not in the reference data")
+        chain = [p.nip for p in chain_above(nip, chart.get, 12)]
+        return relation(principal, nip, chain), chain
+
+    async def audit(principal: Principal, action: str, target: str, allowed: bool) -> None:
+        await store.audit.insert_one(
+            {
+                "at": datetime.now(UTC),
+                "sub": principal.sub,
+                "roles": sorted(principal.roles),
+                "action": action,
+                "target": target,
+                "allowed": allowed,
+            }
+        )
+        if not allowed:
+            log.warning("refused", extra={"sub": principal.sub, "action": action, "target": target})
+
+    async def refuse(principal: Principal, action: str, target: str, why: str) -> HTTPException:
+        await audit(principal, action, target, allowed=False)
+        return HTTPException(403, why)
+
+    async def notice(
+        kind: type[FeedbackPostedEvent | FeedbackRepliedEvent | FeedbackAcknowledgedEvent],
+        thread: dict[str, Any],
+        author: str,
+        excerpt: str,
+    ) -> bool:
+        if thread["visibility"] != Visibility.BERSAMA:
+            return True  # a supervisors' note tells nobody
+        event = kind.model_validate(
+            {
+                "event_id": str(uuid.uuid4()),
+                "type": _TYPE_OF[kind],
+                "occurred_at": datetime.now(UTC),
+                "nip": thread["nip"],
+                "source": SOURCE,
+                "payload": DialogueNotice(
+                    thread_id=thread["_id"],
+                    period=thread["period"],
+                    category=thread["category"],
+                    author_nip=author,
+                    supervisor_nip=thread["supervisor_nip"],
+                    excerpt=excerpt[:280],
+                ),
+            }
+        )
+        return await publisher.publish(event, datetime.now(UTC))
+
+    async def add_version(
+        thread_id: str, entry_id: str, version: int, kind: str, author: str, body: dict[str, Any]
+    ) -> None:
+        await store.entries.insert_one(
+            {
+                "_id": f"{thread_id}:{entry_id}:{version}",
+                "thread_id": thread_id,
+                "entry_id": entry_id,
+                "version": version,
+                "kind": kind,
+                "author": author,
+                "at": datetime.now(UTC),
+                "body": body,
+            }
+        )
+
+    async def readable_thread(
+        principal: Principal, thread_id: str, action: str
+    ) -> tuple[dict[str, Any], Relation]:
+        thread = await store.thread_with_entries(thread_id)
+        if thread is None:
+            raise HTTPException(404, f"no feedback thread {thread_id}")
+        rel, _ = await standing(principal, thread["nip"])
+        if not may_read(rel, Visibility(thread["visibility"])):
+            raise await refuse(principal, action, thread_id, "not your thread nor your team's")
+        return thread, rel
+
+    @router.post("/employees/{nip}/feedback", status_code=201, summary="Write feedback")
+    async def post_feedback(
+        nip: str, body: FeedbackRequest, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        rel, _ = await standing(principal, nip)
+        if not may_write_feedback(rel):
+            raise await refuse(
+                principal,
+                "feedback.post",
+                nip,
+                "only a supervisor in the employee's chain writes feedback",
+            )
+        thread_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        thread = {
+            "_id": thread_id,
+            "nip": nip,
+            "supervisor_nip": principal.sub,
+            "period": body.period,
+            "category": body.category.value,
+            "values": [v.value for v in body.values],
+            "visibility": body.visibility.value,
+            "created_at": now,
+            "acknowledged": None,
+        }
+        await store.threads.insert_one(thread)
+        content = Content.model_validate(body.model_dump(include=set(Content.model_fields)))
+        await add_version(
+            thread_id, "e1", 1, "feedback", principal.sub, content.model_dump(mode="json")
+        )
+        await audit(principal, "feedback.post", thread_id, allowed=True)
+        published = await notice(FeedbackPostedEvent, thread, principal.sub, body.text)
+        return {**await _public_thread(store, thread_id), "notice_published": published}
+
+    @router.get("/employees/{nip}/feedback", summary="Feedback threads about an employee")
+    async def list_feedback(nip: str, principal: Principal = signed_in) -> dict[str, Any]:
+        rel, _ = await standing(principal, nip)
+        if rel is Relation.NONE:
+            raise await refuse(principal, "feedback.list", nip, "not your thread nor your team's")
+        threads = []
+        async for t in store.threads.find({"nip": nip}).sort("created_at", -1):
+            if may_read(rel, Visibility(t["visibility"])):
+                threads.append(await _public_thread(store, t["_id"]))
+        return {"nip": nip, "threads": threads}
+
+    @router.get("/feedback/{thread_id}", summary="One thread with every version")
+    async def get_thread(thread_id: str, principal: Principal = signed_in) -> dict[str, Any]:
+        await readable_thread(principal, thread_id, "feedback.read")
+        return await _public_thread(store, thread_id)
+
+    @router.post("/feedback/{thread_id}/replies", status_code=201, summary="Reply on a thread")
+    async def reply(
+        thread_id: str, body: Content, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        thread, rel = await readable_thread(principal, thread_id, "feedback.reply")
+        if not may_reply(rel, Visibility(thread["visibility"])):
+            raise await refuse(
+                principal, "feedback.reply", thread_id, "you cannot reply on this thread"
+            )
+        entry_id = f"e{len(thread['entries']) + 1}-{uuid.uuid4().hex[:6]}"
+        await add_version(
+            thread_id, entry_id, 1, "reply", principal.sub, body.model_dump(mode="json")
+        )
+        await audit(principal, "feedback.reply", thread_id, allowed=True)
+        published = await notice(FeedbackRepliedEvent, thread, principal.sub, body.text)
+        return {**await _public_thread(store, thread_id), "notice_published": published}
+
+    @router.put("/feedback/{thread_id}/entries/{entry_id}", summary="Edit: a new version")
+    async def edit(
+        thread_id: str, entry_id: str, body: Content, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        thread, _ = await readable_thread(principal, thread_id, "feedback.edit")
+        entry = next((e for e in thread["entries"] if e["id"] == entry_id), None)
+        if entry is None:
+            raise HTTPException(404, f"no entry {entry_id} on thread {thread_id}")
+        if entry["author"] != principal.sub:
+            raise await refuse(
+                principal,
+                "feedback.edit",
+                f"{thread_id}/{entry_id}",
+                "only its author edits an entry",
+            )
+        await add_version(
+            thread_id,
+            entry_id,
+            entry["version"] + 1,
+            entry["kind"],
+            principal.sub,
+            body.model_dump(mode="json"),
+        )
+        await audit(principal, "feedback.edit", f"{thread_id}/{entry_id}", allowed=True)
+        return await _public_thread(store, thread_id)
+
+    @router.post("/feedback/{thread_id}/ack", summary="The employee acknowledges the feedback")
+    async def acknowledge(thread_id: str, principal: Principal = signed_in) -> dict[str, Any]:
+        thread, rel = await readable_thread(principal, thread_id, "feedback.ack")
+        if not may_acknowledge(rel, Visibility(thread["visibility"])):
+            raise await refuse(
+                principal, "feedback.ack", thread_id, "only the employee acknowledges feedback"
+            )
+        result = await store.threads.update_one(
+            {"_id": thread_id, "acknowledged": None},
+            {"$set": {"acknowledged": {"at": datetime.now(UTC), "by": principal.sub}}},
+        )
+        if result.modified_count == 0:
+            raise HTTPException(409, "already acknowledged")
+        await audit(principal, "feedback.ack", thread_id, allowed=True)
+        published = await notice(FeedbackAcknowledgedEvent, thread, principal.sub, "")
+        return {**await _public_thread(store, thread_id), "notice_published": published}
+
+    @router.post("/employees/{nip}/ratings", status_code=201, summary="Rate Perilaku Kerja")
+    async def rate(
+        nip: str, body: RatingRequest, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        rel, _ = await standing(principal, nip)
+        if not may_rate(rel):
+            raise await refuse(
+                principal, "rating.post", nip, "only a supervisor in the employee's chain rates"
+            )
+        now = datetime.now(UTC)
+        event = BehaviourRatedEvent(
+            event_id=str(uuid.uuid4()),
+            type="behaviour.rated",
+            occurred_at=now,
+            nip=nip,
+            source=SOURCE,
+            payload=BehaviourRated(
+                period=body.period,
+                rating=body.rating,
+                justification=body.justification,
+                rated_by=principal.sub,
+            ),
+        )
+        doc = {
+            "_id": event.event_id,
+            "nip": nip,
+            "at": now,
+            **event.payload.model_dump(mode="json"),
+        }
+        await store.ratings.insert_one(doc)
+        await audit(principal, "rating.post", nip, allowed=True)
+        published = await publisher.publish(event, now)
+        return {**_plain(doc), "published": published}
+
+    @router.get("/employees/{nip}/ratings", summary="Every rating of an employee, newest first")
+    async def ratings(nip: str, principal: Principal = signed_in) -> dict[str, Any]:
+        rel, _ = await standing(principal, nip)
+        if rel is Relation.NONE:
+            raise await refuse(principal, "rating.list", nip, "not yours nor your team's")
+        found = [_plain(d) async for d in store.ratings.find({"nip": nip}).sort("at", -1)]
+        return {"nip": nip, "ratings": found}
+
+    @router.post("/employees/{nip}/coaching", status_code=201, summary="Log a coaching session")
+    async def coach(
+        nip: str, body: CoachingRequest, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        rel, _ = await standing(principal, nip)
+        if not may_write_feedback(rel):
+            raise await refuse(
+                principal, "coaching.post", nip, "only a supervisor in the chain coaches"
+            )
+        doc = {
+            "_id": str(uuid.uuid4()),
+            "nip": nip,
+            "supervisor_nip": principal.sub,
+            "created_at": datetime.now(UTC),
+            "employee_feedback": None,
+            **body.model_dump(mode="json"),
+        }
+        await store.coaching.insert_one(doc)
+        await audit(principal, "coaching.post", doc["_id"], allowed=True)
+        return _plain(doc)
+
+    @router.get("/employees/{nip}/coaching", summary="The coaching log of an employee")
+    async def coaching_log(nip: str, principal: Principal = signed_in) -> dict[str, Any]:
+        rel, _ = await standing(principal, nip)
+        if rel is Relation.NONE:
+            raise await refuse(principal, "coaching.list", nip, "not yours nor your team's")
+        found = [_plain(d) async for d in store.coaching.find({"nip": nip}).sort("date", -1)]
+        return {"nip": nip, "sessions": found, "b18_statements": list(B18_STATEMENTS)}
+
+    @router.post(
+        "/coaching/{session_id}/employee-feedback", summary="Format B.1.8, by the employee"
+    )
+    async def b18(
+        session_id: str, body: B18Request, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        session = await store.coaching.find_one({"_id": session_id})
+        if session is None:
+            raise HTTPException(404, f"no coaching session {session_id}")
+        if principal.sub != session["nip"]:
+            raise await refuse(
+                principal,
+                "coaching.b18",
+                session_id,
+                "only the coached employee answers Format B.1.8",
+            )
+        answers = {
+            "answers": dict(zip(B18_STATEMENTS, body.answers, strict=True)),
+            "agreed": b18_score(body.answers),
+            "comment": body.comment,
+            "at": datetime.now(UTC),
+        }
+        result = await store.coaching.update_one(
+            {"_id": session_id, "employee_feedback": None}, {"$set": {"employee_feedback": answers}}
+        )
+        if result.modified_count == 0:
+            raise HTTPException(409, "Format B.1.8 was already answered for this session")
+        await audit(principal, "coaching.b18", session_id, allowed=True)
+        return _plain({**session, "employee_feedback": answers})
+
+    @router.get("/audit", summary="Who did what, and what was refused (admin)")
+    async def audit_log(
+        _: Principal = Depends(require_roles(verifier, Role.ADMIN)),  # noqa: B008
+        refused_only: bool = False,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = {"allowed": False} if refused_only else {}
+        found = [_plain(d) async for d in store.audit.find(query).sort("at", -1).limit(limit)]
+        return {"entries": found}
+
+    return router
+
+
+_TYPE_OF: dict[type, str] = {
+    FeedbackPostedEvent: "feedback.posted",
+    FeedbackRepliedEvent: "feedback.replied",
+    FeedbackAcknowledgedEvent: "feedback.acknowledged",
+}
+
+
+def _plain(doc: dict[str, Any]) -> dict[str, Any]:
+    return {("id" if k == "_id" else k): str(v) if k == "_id" else v for k, v in doc.items()}
+
+
+async def _public_thread(store: FeedbackStore, thread_id: str) -> dict[str, Any]:
+    thread = await store.thread_with_entries(thread_id)
+    assert thread is not None
+    return _plain(thread)

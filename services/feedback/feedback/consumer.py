@@ -1,0 +1,61 @@
+"""Kafka adapter: the feedback service's own view of the org chart, from the reference topic
+(who supervises whom decides who may write about whom)."""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from feedback.settings import FeedbackSettings
+from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.people import PeopleView
+from kinerja_shared.reference import REFERENCE_ADAPTER, Employee
+from kinerja_shared.validation import invalid_detail
+
+
+class ReferenceConsumer:
+    def __init__(self, broker: KafkaBroker, people: PeopleView, settings: FeedbackSettings) -> None:
+        self._broker = broker
+        self._people = people
+        self._settings = settings
+
+    def register(self) -> None:
+        self._broker.subscriber(
+            self._settings.topics.reference,
+            group_id=self._settings.consumer_group,
+            batch=True,
+            max_records=500,
+            batch_timeout_ms=200,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title="feedback.reference",
+        )(self.handle)
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        employees: dict[str, Employee] = {}
+        removed: list[str] = []
+        for record in records:
+            key = (record.key or b"").decode(errors="replace")
+            if record.value is None:
+                if key.startswith("employee:"):
+                    removed.append(key.removeprefix("employee:"))
+                    employees.pop(removed[-1], None)
+                continue
+            try:
+                ref = REFERENCE_ADAPTER.validate_json(record.value)
+            except ValidationError as exc:
+                await dead_letter(
+                    self._broker,
+                    self._settings.topics.dlq,
+                    record,
+                    DlqReason.INVALID,
+                    invalid_detail(exc),
+                    "feedback",
+                )
+                continue
+            if isinstance(ref, Employee):
+                employees[ref.nip] = ref
+        await self._people.apply(employees.values(), removed)
