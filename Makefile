@@ -74,7 +74,7 @@ bench-scoring: setup ## scoring throughput beside the store's ceiling and Kafka'
 bench-notifier: setup ## alert-to-delivery latency at a sustained alert rate, to a local webhook
 	$(RUN) python -m bench.notifier_latency
 
-test-tools: ## Debian's prometheus (promtool) and docker-compose, for the deployment checks
+test-tools: ## Debian's prometheus (promtool), docker-compose and chromium, for the suite
 	@bash deploy/local/install-test-tools.sh
 
 clean: down ## remove local data and logs (keeps the install cache)

@@ -16,9 +16,9 @@ from kinerja_local.stack import free_port
 
 
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
+async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port (lifespan included); yields its URL."""
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_config=None, lifespan="on", access_log=False

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The system tools the test suite checks the deployment files with, from Debian's archive:
-# prometheus (the server and promtool) and docker-compose (validates docker-compose.yml without an
-# engine). Installed once; a missing tool is named with what to do.
+# The system tools the test suite needs, from Debian's archive: prometheus (the server and
+# promtool), docker-compose (validates docker-compose.yml without an engine) and chromium (the
+# console's browser tests; Playwright never downloads a browser). Installed once; a missing tool
+# is named with what to do.
 set -euo pipefail
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the console's browser tests (Playwright drives it)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing ${missing[*]} from Debian (once)"
 sudo=""

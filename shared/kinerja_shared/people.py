@@ -65,6 +65,22 @@ class PeopleView:
             wanted = next_wanted
         return {nip: p for nip, p in found.items() if p is not None}
 
+    async def below(self, nip: str, depth: int = 8) -> list[Person]:
+        """Everyone under ``nip``, directly or through the chain, nearest first."""
+        found: list[Person] = []
+        level = [nip]
+        for _ in range(depth):
+            docs = [d async for d in self.collection.find({"supervisor_nip": {"$in": level}})]
+            if not docs:
+                break
+            people = sorted((_person(d) for d in docs), key=lambda p: p.name)
+            found.extend(people)
+            level = [p.nip for p in people]
+        return found
+
+    async def in_unit(self, unit_code: str) -> list[Person]:
+        return [_person(d) async for d in self.collection.find({"unit_code": unit_code})]
+
     async def count(self) -> int:
         return int(await self.collection.count_documents({}))
 

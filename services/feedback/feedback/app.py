@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from feedback.api import feedback_router
+from feedback.console import dev_secret_of, mount_console
 from feedback.consumer import ReferenceConsumer
 from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
@@ -42,8 +43,17 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         title="Kinerja feedback",
         description="Supervisors' feedback, the performance dialogue and the supervisor console.",
     )
-    app.include_router(
-        feedback_router(store, people, publisher, JwtVerifier.from_settings(settings))
+    verifier = JwtVerifier.from_settings(settings)
+    app.include_router(feedback_router(store, people, publisher, verifier))
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+    mount_console(
+        app,
+        store,
+        people,
+        verifier,
+        scoring_url=settings.scoring_url,
+        notifier_url=settings.notifier_public_url,
+        dev_secret=dev_secret_of(secret, settings.jwt_jwks_url),
     )
     app.state.people = people
     return app

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kinerja_shared.settings import ServiceSettings
@@ -15,3 +16,7 @@ class FeedbackSettings(ServiceSettings):
     mongodb_database: str = "kinerja_feedback"
     consumer_group: str = "kinerja-feedback"
     outbox_retry_s: float = 10.0
+    scoring_url: str = Field("http://127.0.0.1:8002", description="Scoring's API, server to server")
+    notifier_public_url: str = Field(
+        "http://127.0.0.1:8004", description="The notifier as browsers reach it (live stream)"
+    )

@@ -7,6 +7,7 @@ import os
 
 import httpx
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from kinerja_shared.auth import JwtVerifier
 from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
@@ -105,6 +106,12 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
         notifier_router(
             store, hub, JwtVerifier.from_settings(settings), clock, settings.stream_ping_s
         )
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
     )
     app.state.dispatcher = dispatcher
     app.state.store = store

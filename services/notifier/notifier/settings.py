@@ -30,6 +30,10 @@ class NotifierSettings(ServiceSettings):
     stream_poll_s: float = Field(0.5, gt=0, le=30, description="How often the live stream looks")
     stream_ping_s: float = Field(15.0, gt=0, le=300)
     console_url: str = Field("http://127.0.0.1:8003/", description="Link in e-mails")
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8003", "http://localhost:8003"],
+        description="Origins of the console, whose browsers open the live stream",
+    )
 
     smtp_host: str | None = Field(None, description="SMTP server; e-mail is off when unset")
     smtp_port: int = Field(587, ge=1, le=65535)

@@ -1,0 +1,188 @@
+"""The console's HTTP side: the static page (no build step) at ``/``, a development sign-in, and
+the views it needs that combine this service's data with scoring's documented API (called with
+the signed-in person's own token, so scoring applies its own access rules)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict
+
+from feedback.store import FeedbackStore
+from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
+from kinerja_shared.events import Nip
+from kinerja_shared.people import PeopleView
+
+STATIC = Path(str(files("feedback") / "static"))
+
+
+class DevSignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    nip: Nip
+    role: Role
+
+
+def mount_console(
+    app: FastAPI,
+    store: FeedbackStore,
+    people: PeopleView,
+    verifier: JwtVerifier,
+    *,
+    scoring_url: str,
+    notifier_url: str,
+    dev_secret: str | None,
+) -> None:
+    router = APIRouter(prefix="/v1", tags=["console"])
+    signed_in = Depends(require_roles(verifier))
+    http = httpx.AsyncClient(base_url=scoring_url, timeout=15)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @router.get("/console/config", summary="Where the console finds the live stream")
+    async def config() -> dict[str, Any]:
+        return {"notifier_url": notifier_url, "dev_sign_in": dev_secret is not None}
+
+    @router.post("/console/dev-sign-in", summary="Development only: a token for a chosen NIP")
+    async def dev_sign_in(body: DevSignIn) -> dict[str, str]:
+        if dev_secret is None:
+            raise HTTPException(404, "sign in through the city's identity provider (OIDC)")
+        if await people.find(body.nip) is None:
+            raise HTTPException(404, f"NIP {body.nip} is not in the reference data")
+        return {"token": mint_dev_token(dev_secret, body.nip, [body.role.value])}
+
+    async def scoring(request: Request, path: str, **params: str) -> dict[str, Any] | None:
+        headers = {"Authorization": request.headers.get("authorization", "")}
+        r = await http.get(path, params=params, headers=headers)
+        if r.status_code == 404:
+            return None
+        if r.status_code >= 400:
+            raise HTTPException(r.status_code, r.json().get("detail", r.text))
+        body: dict[str, Any] = r.json()
+        return body
+
+    @router.get("/console/team", summary="The people under me with their current figures")
+    async def team(request: Request, principal: Principal = signed_in) -> dict[str, Any]:
+        month = datetime.now(UTC).strftime("%Y-%m")
+        members = await people.below(principal.sub)
+
+        previous = _previous_month(month)
+
+        async def row(p: Any) -> dict[str, Any]:
+            month_ev, window, before = await asyncio.gather(
+                scoring(request, f"/v1/employees/{p.nip}/evaluation", period=month),
+                scoring(request, f"/v1/employees/{p.nip}/evaluation", window="30d"),
+                scoring(request, f"/v1/employees/{p.nip}/evaluation", period=previous),
+            )
+            threads = await store.threads.count_documents({"nip": p.nip})
+            return {
+                "nip": p.nip,
+                "name": p.name,
+                "unit_code": p.unit_code,
+                "direct": p.supervisor_nip == principal.sub,
+                "predikat": (month_ev or {}).get("predikat"),
+                "predikat_30d": (window or {}).get("predikat"),
+                "discipline": ((month_ev or {}).get("discipline") or {}).get("level"),
+                "ikm": ((month_ev or {}).get("ikm") or {}).get("category"),
+                "hasil_kerja": ((month_ev or {}).get("hasil_kerja") or {}).get("rating"),
+                "feedback_threads": threads,
+                "change": _change((before or {}).get("predikat"), (month_ev or {}).get("predikat")),
+            }
+
+        rows = [await row(p) for p in members]
+        me = await people.find(principal.sub)
+        return {
+            "period": month,
+            "me": {"nip": principal.sub, "unit_code": me.unit_code if me else None},
+            "members": rows,
+        }
+
+    @router.get("/console/employees/{nip}/evaluation", summary="Scoring's evaluation, as is")
+    async def evaluation(
+        nip: str, request: Request, period: str | None = None, principal: Principal = signed_in
+    ) -> dict[str, Any]:
+        found = await scoring(
+            request,
+            f"/v1/employees/{nip}/evaluation",
+            period=period or datetime.now(UTC).strftime("%Y-%m"),
+        )
+        if found is None:
+            raise HTTPException(404, "no evaluation yet for this period")
+        return found
+
+    @router.get("/console/units/{unit_code}", summary="A unit's picture for its head")
+    async def unit(
+        unit_code: str,
+        request: Request,
+        period: str | None = None,
+        org_predicate: str | None = None,
+        principal: Principal = signed_in,
+    ) -> dict[str, Any]:
+        period = period or datetime.now(UTC).strftime("%Y-%m")
+        extra = {"org_predicate": org_predicate} if org_predicate else {}
+        summary = await scoring(request, f"/v1/units/{unit_code}/summary", period=period, **extra)
+        if summary is None:
+            raise HTTPException(404, f"no unit {unit_code} in scoring")
+        months = [_previous_month(_previous_month(period)), _previous_month(period), period]
+        trend = {}
+        for month in months:
+            found = await scoring(request, f"/v1/units/{unit_code}/summary", period=month)
+            trend[month] = {
+                "desks": {k: v["converted"] for k, v in ((found or {}).get("desks") or {}).items()},
+                "discipline_levels": (found or {}).get("discipline_levels") or {},
+            }
+        nips = [p.nip for p in await people.in_unit(unit_code)]
+        improvements: Counter[str] = Counter()
+        open_actions: list[dict[str, Any]] = []
+        async for thread in store.threads.find({"nip": {"$in": nips}}):
+            full = await store.thread_with_entries(thread["_id"])
+            if full is None or full["visibility"] != "bersama":
+                continue
+            for entry in full["entries"]:
+                improvements.update(entry["current"].get("improvements", []))
+                for action in entry["current"].get("actions", []):
+                    open_actions.append({**action, "nip": thread["nip"], "thread": thread["_id"]})
+        return {
+            **summary,
+            "trend": trend,
+            "improvement_areas": improvements.most_common(10),
+            "open_actions": sorted(open_actions, key=lambda a: a["due"]),
+        }
+
+    app.include_router(router)
+    app.state.console_http = http
+
+
+def dev_secret_of(secret: str | None, jwks_url: str | None) -> str | None:
+    """The development sign-in exists only where tokens are checked with a shared secret."""
+    return secret if secret and not jwks_url else None
+
+
+def _previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+#: The predicates from worst to best, to say whether a person went up or down.
+_ORDER = ["Sangat Kurang", "Kurang/Misconduct", "Butuh Perbaikan", "Baik", "Sangat Baik"]
+
+
+def _change(before: str | None, now: str | None) -> str:
+    if before is None or now is None:
+        return "baru" if now else "—"
+    if before == now:
+        return "tetap"
+    up = _ORDER.index(now) > _ORDER.index(before) if before in _ORDER and now in _ORDER else None
+    return f"naik dari {before}" if up else f"turun dari {before}"

@@ -1,0 +1,319 @@
+// Kinerja console: plain JavaScript, no build step. Indonesian first.
+"use strict";
+
+const state = { token: sessionStorage.getItem("kinerja.token"), sub: null, roles: [], config: null, stream: null };
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children.flat()) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+  return node;
+};
+
+async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  const response = await fetch(path, { ...options, headers });
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    const detail = body?.detail;
+    throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail ?? response.status));
+  }
+  return body;
+}
+
+function claims(token) {
+  const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(part));
+}
+
+function signedIn(token) {
+  state.token = token;
+  sessionStorage.setItem("kinerja.token", token);
+  const c = claims(token);
+  state.sub = c.sub;
+  state.roles = c.roles || [];
+  $("#sign-in").hidden = true;
+  $("#nav").hidden = false;
+  $("#who").textContent = `NIP ${state.sub} (${state.roles.join(", ")})`;
+  openStream();
+  state.roles.includes("employee") ? showPerson(state.sub) : showTeam();
+}
+
+function view(title, ...content) {
+  const section = $("#view");
+  section.hidden = false;
+  section.replaceChildren(el("h2", { tabindex: "-1", id: "view-title" }, title), ...content.flat());
+  $("#view-title").focus();
+  return section;
+}
+
+const dash = (v) => v ?? "—";
+
+async function showTeam() {
+  view("Tim saya", el("p", { class: "muted" }, "Memuat…"));
+  try {
+    const team = await api("/v1/console/team");
+    const rows = team.members.map((m) =>
+      el("tr", {},
+        el("td", {}, el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
+                                     "aria-label": `Buka ${m.name}` }, m.name)),
+        el("td", {}, m.nip), el("td", {}, dash(m.predikat)), el("td", {}, dash(m.predikat_30d)),
+        el("td", {}, dash(m.discipline)), el("td", {}, dash(m.ikm)), el("td", {}, dash(m.hasil_kerja)),
+        el("td", {}, String(m.feedback_threads)), el("td", {}, m.change)));
+    view(`Tim saya — ${team.period}`,
+      el("div", { class: "table-wrap" }, el("table", { id: "team" },
+        el("caption", { class: "muted" }, `${team.members.length} orang di bawah Anda`),
+        el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat bulan ini", "Predikat 30 hari", "Disiplin", "IKM",
+                                        "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, rows))));
+  } catch (e) {
+    view("Tim saya", el("p", { class: "error", role: "alert" }, e.message));
+  }
+}
+
+function entryView(entry) {
+  const c = entry.current;
+  const history = entry.history.length > 1
+    ? el("details", {}, el("summary", {}, `${entry.history.length} versi`),
+        el("ol", {}, entry.history.map((h) => el("li", {}, `${h.at}: ${h.body.text}`))))
+    : "";
+  return el("div", { class: `entry ${entry.kind}` },
+    el("p", {}, el("strong", {}, entry.kind === "reply" ? "Balasan" : "Umpan balik"), ` oleh ${entry.author}`),
+    el("p", { class: "entry-text" }, c.text),
+    c.strengths?.length ? el("p", {}, "Kekuatan: ", c.strengths.join("; ")) : "",
+    c.improvements?.length ? el("p", {}, "Perlu ditingkatkan: ", c.improvements.join("; ")) : "",
+    c.actions?.length ? el("ul", {}, c.actions.map((a) => el("li", {}, `${a.what} — ${a.owner_nip}, tenggat ${a.due}`))) : "",
+    history);
+}
+
+function threadView(thread, nip) {
+  const reply = el("form", { class: "reply", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const text = ev.target.elements.text.value;
+    try { await api(`/v1/feedback/${thread.id}/replies`, { method: "POST", body: JSON.stringify({ text }) }); showPerson(nip); }
+    catch (e) { ev.target.querySelector(".error").textContent = e.message; }
+  } },
+    el("label", { for: `reply-${thread.id}` }, "Balas"),
+    el("textarea", { id: `reply-${thread.id}`, name: "text", required: "", rows: "2" }),
+    el("button", { type: "submit" }, "Kirim balasan"), el("p", { class: "error", role: "alert" }));
+  const ack = state.sub === nip && !thread.acknowledged
+    ? el("button", { type: "button", onclick: async () => { await api(`/v1/feedback/${thread.id}/ack`, { method: "POST" }); showPerson(nip); } }, "Saya telah membaca")
+    : "";
+  return el("article", { class: "card thread" },
+    el("h4", {}, `${thread.category} · ${thread.period} `, el("span", { class: "badge" }, thread.visibility),
+      thread.acknowledged ? el("span", { class: "badge ok" }, " diterima pegawai") : ""),
+    thread.entries.map(entryView), ack, reply);
+}
+
+async function showPerson(nip) {
+  view(`Pegawai ${nip}`, el("p", { class: "muted" }, "Memuat…"));
+  const [evaluation, feedback, coaching] = await Promise.all([
+    api(`/v1/console/employees/${nip}/evaluation`).catch((e) => ({ error: e.message })),
+    api(`/v1/employees/${nip}/feedback`).catch((e) => ({ error: e.message, threads: [] })),
+    api(`/v1/employees/${nip}/coaching`).catch(() => ({ sessions: [] })),
+  ]);
+  const figures = evaluation.error
+    ? el("p", { class: "muted" }, `Evaluasi: ${evaluation.error}`)
+    : el("div", { class: "card", id: "evaluation" },
+        el("h3", {}, `Predikat ${evaluation.period}: `, el("span", { id: "predikat" }, dash(evaluation.predikat))),
+        el("p", {}, `Hasil kerja: ${dash(evaluation.hasil_kerja?.rating)} · Perilaku kerja: ${dash(evaluation.perilaku_kerja?.rating)}`,
+          evaluation.perilaku_kerja?.proposal ? " (usulan sistem)" : " (penilaian atasan)"),
+        el("p", {}, `Disiplin: ${dash(evaluation.discipline?.level)} · IKM: ${dash(evaluation.ikm?.category)}`),
+        el("details", {}, el("summary", {}, "Bukti penilaian (aturan dan masukan)"),
+          el("ul", {}, (evaluation.evidence || []).map((e) => el("li", {}, `${e.rule}: ${JSON.stringify(e.result)}`)))));
+  const isSupervisor = state.roles.includes("supervisor") && state.sub !== nip;
+  const forms = isSupervisor ? [feedbackForm(nip), ratingForm(nip)] : [];
+  view(`Pegawai ${nip}`, figures,
+    el("h3", {}, "Dialog kinerja"),
+    feedback.threads.length ? feedback.threads.map((t) => threadView(t, nip)) : el("p", { class: "muted" }, "Belum ada umpan balik."),
+    ...forms,
+    el("h3", {}, "Bimbingan kinerja"),
+    coaching.sessions.length
+      ? el("ul", { id: "coaching" }, coaching.sessions.map((s) => el("li", {}, `${s.date}: ${s.topics.join(", ")} — ${s.follow_up} `,
+          s.employee_feedback ? el("span", { class: "badge" }, `B.1.8: ${s.employee_feedback.agreed}`)
+            : state.sub === nip ? b18Form(s, coaching.b18_statements, nip) : el("span", { class: "muted" }, "(menunggu umpan balik pegawai)"))))
+      : el("p", { class: "muted" }, "Belum ada sesi bimbingan."),
+    isSupervisor ? coachingForm(nip) : "");
+}
+
+function coachingForm(nip) {
+  return el("form", { class: "card", id: "coaching-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const body = { date: f.date.value, topics: f.topics.value.split(";").map((s) => s.trim()).filter(Boolean), follow_up: f.follow_up.value };
+    try { await api(`/v1/employees/${nip}/coaching`, { method: "POST", body: JSON.stringify(body) }); showPerson(nip); }
+    catch (e) { ev.target.querySelector(".error").textContent = e.message; }
+  } },
+    el("h4", {}, "Catat sesi bimbingan"),
+    el("label", { for: "co-date" }, "Tanggal"), el("input", { id: "co-date", name: "date", type: "date", required: "" }),
+    el("label", { for: "co-topics" }, "Topik (pisahkan dengan ;)"), el("input", { id: "co-topics", name: "topics", required: "" }),
+    el("label", { for: "co-follow" }, "Tindak lanjut"), el("textarea", { id: "co-follow", name: "follow_up", required: "", rows: "2" }),
+    el("button", { type: "submit" }, "Simpan sesi"), el("p", { class: "error", role: "alert" }));
+}
+
+function b18Form(session, statements, nip) {
+  return el("form", { class: "card b18", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const answers = statements.map((_, i) => ev.target.elements[`s${i}`].checked);
+    try { await api(`/v1/coaching/${session.id}/employee-feedback`, { method: "POST", body: JSON.stringify({ answers, comment: ev.target.elements.comment.value }) }); showPerson(nip); }
+    catch (e) { ev.target.querySelector(".error").textContent = e.message; }
+  } },
+    el("fieldset", {}, el("legend", {}, "Umpan balik bimbingan (Format B.1.8)"),
+      statements.map((text, i) => el("div", {}, el("input", { type: "checkbox", id: `b18-${session.id}-${i}`, name: `s${i}` }),
+        el("label", { for: `b18-${session.id}-${i}`, style: "display:inline; font-weight:normal" }, ` ${text}`)))),
+    el("label", { for: `b18-c-${session.id}` }, "Catatan"), el("input", { id: `b18-c-${session.id}`, name: "comment" }),
+    el("button", { type: "submit" }, "Kirim umpan balik bimbingan"), el("p", { class: "error", role: "alert" }));
+}
+
+function feedbackForm(nip) {
+  const month = new Date().toISOString().slice(0, 7);
+  return el("form", { class: "card", id: "feedback-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const body = { period: f.period.value, category: f.category.value, text: f.text.value,
+                   improvements: f.improvements.value ? f.improvements.value.split(";").map((s) => s.trim()).filter(Boolean) : [] };
+    try { await api(`/v1/employees/${nip}/feedback`, { method: "POST", body: JSON.stringify(body) }); showPerson(nip); }
+    catch (e) { ev.target.querySelector(".error").textContent = e.message; }
+  } },
+    el("h3", {}, "Tulis umpan balik"),
+    el("label", { for: "fb-period" }, "Periode"), el("input", { id: "fb-period", name: "period", value: month, required: "" }),
+    el("label", { for: "fb-category" }, "Kategori"),
+    el("select", { id: "fb-category", name: "category" },
+      [["disiplin", "Disiplin"], ["pelayanan", "Pelayanan"], ["target", "Target"], ["perilaku", "Perilaku (BerAKHLAK)"]]
+        .map(([v, t]) => el("option", { value: v }, t))),
+    el("label", { for: "fb-text" }, "Umpan balik"), el("textarea", { id: "fb-text", name: "text", required: "", rows: "3" }),
+    el("label", { for: "fb-improvements" }, "Perlu ditingkatkan (pisahkan dengan ;)"),
+    el("input", { id: "fb-improvements", name: "improvements" }),
+    el("button", { type: "submit" }, "Simpan umpan balik"), el("p", { class: "error", role: "alert" }));
+}
+
+function ratingForm(nip) {
+  const month = new Date().toISOString().slice(0, 7);
+  return el("form", { class: "card", id: "rating-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const body = { period: f.period.value, rating: f.rating.value, justification: f.justification.value };
+    const out = ev.target.querySelector(".status");
+    try { await api(`/v1/employees/${nip}/ratings`, { method: "POST", body: JSON.stringify(body) }); out.textContent = "Penilaian tersimpan."; out.className = "status ok"; }
+    catch (e) { out.textContent = e.message; out.className = "status error"; }
+  } },
+    el("h3", {}, "Penilaian perilaku kerja"),
+    el("label", { for: "rt-period" }, "Periode"), el("input", { id: "rt-period", name: "period", value: month, required: "" }),
+    el("label", { for: "rt-rating" }, "Penilaian"),
+    el("select", { id: "rt-rating", name: "rating" },
+      ["Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi"].map((v) => el("option", { value: v }, v))),
+    el("label", { for: "rt-justification" }, "Alasan"),
+    el("textarea", { id: "rt-justification", name: "justification", required: "", rows: "2" }),
+    el("button", { type: "submit" }, "Simpan penilaian"), el("p", { class: "status", role: "status" }));
+}
+
+function barChart(title, data, expected) {
+  const entries = Object.entries(data || {});
+  if (!entries.length) return el("figure", { class: "chart card" }, el("svg", { role: "img", "aria-label": `${title}: belum ada data` }),
+    el("p", { class: "muted" }, "Belum ada data."), el("figcaption", {}, title));
+  const max = Math.max(1, ...entries.map(([, v]) => v), ...Object.values(expected || {}));
+  const w = 360, labelW = 170, barH = 22, h = entries.length * (barH + 8) + 10;
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", `${title}: ${entries.map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  entries.forEach(([label, value], i) => {
+    const y = i * (barH + 8) + 5;
+    const bar = document.createElementNS(svg.namespaceURI, "rect");
+    bar.setAttribute("x", String(labelW)); bar.setAttribute("y", y); bar.setAttribute("height", barH);
+    bar.setAttribute("width", String(Math.max(2, (value / max) * (w - labelW - 40)))); bar.setAttribute("fill", "#0b57d0");
+    const text = document.createElementNS(svg.namespaceURI, "text");
+    text.setAttribute("x", "0"); text.setAttribute("y", y + 15);
+    text.textContent = label.length > 26 ? `${label.slice(0, 25)}…` : label;
+    const num = document.createElementNS(svg.namespaceURI, "text");
+    num.setAttribute("x", String(labelW + 6 + (value / max) * (w - labelW - 40))); num.setAttribute("y", y + 15);
+    num.textContent = String(value);
+    svg.append(bar, text, num);
+  });
+  return el("figure", { class: "chart card" }, svg, el("figcaption", {}, title));
+}
+
+async function showUnit(orgPredicate) {
+  const me = await api(`/v1/console/team`).catch(() => ({ members: [] }));
+  const unit = me.me?.unit_code;
+  if (!unit) { view("Unit kerja", el("p", { class: "muted" }, "Tidak ada unit di bawah Anda.")); return; }
+  try {
+    const query = orgPredicate ? `?org_predicate=${encodeURIComponent(orgPredicate)}` : "";
+    const u = await api(`/v1/console/units/${unit}${query}`);
+    const desks = Object.fromEntries(Object.entries(u.desks || {}).map(([k, v]) => [k, v.converted]));
+    const over = (key) => Object.fromEntries(Object.entries(u.trend).flatMap(([month, t]) =>
+      Object.entries(t[key]).map(([k, v]) => [`${k} ${month}`, v])));
+    const select = el("select", { id: "org-predicate", onchange: (ev) => showUnit(ev.target.value) },
+      el("option", { value: "" }, "— pilih —"),
+      ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"].map((v) =>
+        el("option", v === orgPredicate ? { value: v, selected: "" } : { value: v }, v)));
+    const check = u.distribution_check
+      ? el("p", { id: "distribution-check" }, `Pola predikat untuk predikat organisasi ${u.distribution_check.org_predicate}: `,
+          u.distribution_check.problems.length ? u.distribution_check.problems.join("; ") : "sesuai")
+      : el("p", { class: "muted", id: "distribution-check" }, "Pilih predikat organisasi unit untuk memeriksa sebaran.");
+    view(`Unit ${u.unit_code} — ${u.period}`,
+      el("p", {}, `${u.employees} pegawai · IKM unit: ${dash(u.ikm?.converted)} (${dash(u.ikm?.category)})`),
+      el("label", { for: "org-predicate" }, "Predikat organisasi unit"), select, check,
+      el("div", { class: "charts" },
+        barChart("Sebaran predikat", u.predicates),
+        barChart("IKM per loket", desks),
+        barChart("IKM per loket, tiga bulan terakhir", over("desks")),
+        barChart("Tingkat disiplin, tiga bulan terakhir", over("discipline_levels")),
+        barChart("Hal yang paling sering perlu ditingkatkan", Object.fromEntries(u.improvement_areas))),
+      el("h3", {}, "Tindak lanjut terbuka"),
+      u.open_actions.length
+        ? el("ul", { id: "open-actions" }, u.open_actions.map((a) => el("li", {}, `${a.due}: ${a.what} (${a.owner_nip})`)))
+        : el("p", { id: "open-actions", class: "muted" }, "Belum ada tindak lanjut terbuka."));
+  } catch (e) {
+    view("Unit kerja", el("p", { class: "error", role: "alert" }, e.message));
+  }
+}
+
+function openStream() {
+  if (!state.config?.notifier_url || state.stream) return;
+  $("#alerts").hidden = false;
+  const url = `${state.config.notifier_url}/v1/stream?access_token=${encodeURIComponent(state.token)}`;
+  const source = new EventSource(url);
+  state.stream = source;
+  source.addEventListener("ready", () => { $("#stream-state").textContent = "Tersambung."; });
+  source.addEventListener("notification", (ev) => {
+    const n = JSON.parse(ev.data);
+    for (const notice of n.notices) {
+      const ack = el("button", { type: "button", onclick: async () => {
+        const comment = prompt("Catatan tanggapan", "") ?? "";
+        const r = await fetch(`${state.config.notifier_url}/v1/alerts/${encodeURIComponent(notice.id)}/ack`, {
+          method: "POST", headers: { Authorization: `Bearer ${state.token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ comment }) });
+        ack.replaceWith(el("span", { class: r.ok ? "ok" : "error" }, r.ok ? "Ditanggapi" : "Gagal menanggapi"));
+      } }, "Tanggapi");
+      $("#alert-list").prepend(el("li", { class: "alert" }, el("strong", {}, notice.title), el("br"),
+        `Pegawai ${notice.nip} · ${notice.period}`, el("br"), ack));
+    }
+  });
+  source.onerror = () => { $("#stream-state").textContent = "Terputus; menyambung ulang…"; };
+}
+
+async function start() {
+  state.config = await api("/v1/console/config").catch(() => ({}));
+  $("#dev-sign-in").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    try {
+      const { token } = await api("/v1/console/dev-sign-in", { method: "POST", body: JSON.stringify({ nip: f.nip.value, role: f.role.value }) });
+      signedIn(token);
+    } catch (e) { $("#sign-in-error").textContent = e.message; }
+  });
+  $("#nav").addEventListener("click", (ev) => {
+    const target = ev.target.closest("button[data-view]");
+    if (target) target.dataset.view === "team" ? showTeam() : showUnit("");
+  });
+  $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });
+  if (state.token) signedIn(state.token);
+}
+
+start();

@@ -1,0 +1,230 @@
+"""The console in a real browser: Playwright drives Debian's Chromium (installed by the test
+setup, never downloaded) against feedback, scoring and the notifier over real Kafka and the
+MongoDB-wire server. A supervisor signs in, sees the team, opens a person, writes feedback and a
+rating, sees the employee's reply and a live alert arrive and acknowledges it; a head of unit sees
+the unit's charts. Screenshots are kept in test-artifacts/console/."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from feedback.app import create_app as create_feedback
+from feedback.settings import FeedbackSettings
+from kinerja_local.stack import free_port
+from notifier.app import create_app as create_notifier
+from notifier.settings import NotifierSettings
+from scoring.app import create_app as create_scoring
+from scoring.settings import ScoringSettings
+from tests.conftest import Namespace
+from tests.infra import Infra
+from tests.notifier_support import KABID, KEPALA, STAFF, alert, employee_records, publish, wait_for
+from tests.support import serving
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-artifacts" / "console"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@asynccontextmanager
+async def browser() -> AsyncIterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        raise RuntimeError("Chromium is missing: `make test-tools` installs Debian's package")
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+def web_only_routing(tmp_path: Path) -> Path:
+    path = tmp_path / "routing.toml"
+    path.write_text(
+        'version = "console-test"\n[[receivers]]\nname = "konsol"\nchannels = ["web"]\n'
+        '[[routes]]\nreceiver = "konsol"\ntimers = { group_wait = 0, group_interval = 0 }\n'
+    )
+    return path
+
+
+async def sign_in(page: Page, url: str, nip: str, role: str = "supervisor") -> None:
+    await page.goto(url)
+    await page.get_by_label("NIP").fill(nip)
+    await page.get_by_label("Peran").select_option(role)
+    await page.get_by_role("button", name="Masuk (pengembangan)").click()
+
+
+async def test_a_supervisor_and_a_head_of_unit_use_the_console(
+    infra: Infra, ns: Namespace, tmp_path: Path
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    feedback_port, scoring_port, notifier_port = free_port(), free_port(), free_port()
+    feedback_url = f"http://127.0.0.1:{feedback_port}"
+    scoring = ns.settings(ScoringSettings, infra, batch_timeout_ms=50, publish_alerts=False)
+    notifier = ns.settings(
+        NotifierSettings,
+        infra,
+        dispatch_interval_s=0.2,
+        stream_poll_s=0.2,
+        routing_file=web_only_routing(tmp_path),
+        cors_origins=[feedback_url],
+    )
+    feedback = ns.settings(
+        FeedbackSettings,
+        infra,
+        scoring_url=f"http://127.0.0.1:{scoring_port}",
+        notifier_public_url=f"http://127.0.0.1:{notifier_port}",
+    )
+    progress = {
+        "event_id": str(uuid.uuid4()),
+        "type": "target.progressed",
+        "occurred_at": "2026-11-20T10:00:00+07:00",
+        "nip": STAFF,
+        "source": {"kind": "system", "id": "e-kinerja"},
+        "payload": {
+            "skp_id": "SKP-1",
+            "indicator_id": "IKI-1",
+            "indicator": "Dokumen",
+            "period": 2026,
+            "target": 100,
+            "realized": 100,
+            "unit": "dokumen",
+        },
+    }
+    app = create_feedback(feedback)
+    async with (
+        serving(create_scoring(scoring), scoring_port),
+        serving(create_notifier(notifier), notifier_port),
+        serving(app, feedback_port),
+        browser() as b,
+    ):
+        await publish(infra.kafka_bootstrap, feedback.topics.reference, employee_records())
+        await publish(
+            infra.kafka_bootstrap,
+            scoring.topics.target_progress,
+            [(STAFF.encode(), json.dumps(progress).encode())],
+        )
+
+        async def known() -> bool:
+            return bool(await app.state.people.count() == 6)
+
+        await wait_for(known, "the org chart")
+        page = await b.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(page, feedback_url, KABID)
+        team = page.locator("#team")
+        await expect(team).to_contain_text(STAFF)
+        await expect(team.locator("tbody tr")).to_have_count(3)
+        await expect(team.locator("tbody tr").filter(has_text=STAFF)).to_contain_text("baru")
+        await page.screenshot(path=str(SHOTS / "1-team.png"), full_page=True)
+        # A person: the evaluation with its evidence, the dialogue and the forms.
+        await page.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
+        await expect(page.locator("#evaluation")).to_contain_text("Predikat")
+        await page.get_by_label("Umpan balik").fill("Antrean loket masih panjang pada Senin pagi.")
+        await page.get_by_label("Perlu ditingkatkan (pisahkan dengan ;)").fill(
+            "Kecepatan pelayanan; Penguasaan SIAK"
+        )
+        await page.get_by_role("button", name="Simpan umpan balik").click()
+        await expect(page.locator(".thread")).to_contain_text("Antrean loket masih panjang")
+        await page.get_by_label("Penilaian", exact=True).select_option("Di Bawah Ekspektasi")
+        await page.get_by_label("Alasan").fill("Sering menunda pelayanan.")
+        await page.get_by_role("button", name="Simpan penilaian").click()
+        await expect(page.locator("#rating-form .status")).to_have_text("Penilaian tersimpan.")
+        # The employee replies (through the API, as their own console would).
+        async with httpx.AsyncClient(base_url=feedback_url) as c:
+            threads = (
+                await c.get(
+                    f"/v1/employees/{STAFF}/feedback", headers=await _token(c, STAFF, "employee")
+                )
+            ).json()
+            tid = threads["threads"][0]["id"]
+            r = await c.post(
+                f"/v1/feedback/{tid}/replies",
+                json={"text": "Siap, saya ikut pelatihan SIAK."},
+                headers=await _token(c, STAFF, "employee"),
+            )
+            assert r.status_code == 201, r.text
+        await page.get_by_role("button", name="Tim saya").click()
+        await page.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
+        await expect(page.locator(".thread .entry.reply")).to_contain_text(
+            "Siap, saya ikut pelatihan SIAK."
+        )
+        # The rating reached scoring: the predicate now uses the supervisor's rating.
+        await expect(page.locator("#evaluation")).to_contain_text(
+            "(penilaian atasan)", timeout=30_000
+        )
+        # A live alert arrives from the notifier's stream and is acknowledged.
+        await expect(page.locator("#stream-state")).to_have_text("Tersambung.")
+        await publish(
+            infra.kafka_bootstrap,
+            notifier.topics.alert,
+            [alert("coaching.needed", STAFF, "2026-W48")],
+        )
+        notices = page.locator("#alert-list li")
+        # The employee's reply reached the supervisor through the notifier too.
+        await expect(notices.filter(has_text="Balasan baru dalam dialog kinerja")).to_have_count(1)
+        live = notices.filter(has_text="Perlu pembinaan")
+        await expect(live).to_have_count(1, timeout=30_000)
+        page.once("dialog", lambda d: d.accept("Sudah dibina"))
+        await live.get_by_role("button", name="Tanggapi").click()
+        await expect(live).to_contain_text("Ditanggapi")
+        await page.screenshot(path=str(SHOTS / "2-person.png"), full_page=True)
+        # A coaching session, then the employee's Format B.1.8 in their own console.
+        await page.get_by_label("Tanggal").fill("2026-11-24")
+        await page.get_by_label("Topik (pisahkan dengan ;)").fill("Antrean loket; SIAK")
+        await page.get_by_label("Tindak lanjut").fill("Pelatihan SIAK bulan Desember")
+        await page.get_by_role("button", name="Simpan sesi").click()
+        await expect(page.locator("#coaching")).to_contain_text("menunggu umpan balik pegawai")
+        employee = await b.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(employee, feedback_url, STAFF, "employee")
+        await expect(employee.locator(".thread")).to_contain_text("Antrean loket masih panjang")
+        form = employee.locator("form.b18")
+        for box in await form.get_by_role("checkbox").all():
+            await box.check()
+        await form.get_by_role("button", name="Kirim umpan balik bimbingan").click()
+        await expect(employee.locator("#coaching")).to_contain_text("B.1.8: 9/9")
+        # The head of the unit sees the unit's picture as charts.
+        head = await b.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(head, feedback_url, KEPALA)
+        await expect(head.locator("#team")).to_contain_text(KABID)
+        await head.get_by_role("button", name="Unit kerja").click()
+        await expect(head.locator("figure svg")).to_have_count(5)
+        await expect(head.locator("figure").first).to_contain_text("Sebaran predikat")
+        await head.get_by_label("Predikat organisasi unit").select_option("Baik")
+        await expect(head.locator("#distribution-check")).to_contain_text(
+            "predikat organisasi Baik"
+        )
+        improvements = head.locator("figure").filter(has_text="paling sering perlu ditingkatkan")
+        await expect(improvements.locator("svg")).to_have_attribute(
+            "aria-label", re.compile("Kecepatan pelayanan 1, Penguasaan SIAK 1")
+        )
+        await expect(head.locator("#open-actions")).to_be_visible()
+        await head.screenshot(path=str(SHOTS / "3-unit.png"), full_page=True)
+        # And on a phone screen the page still reads.
+        phone = await b.new_page(viewport={"width": 390, "height": 844})
+        await sign_in(phone, feedback_url, KABID)
+        await expect(phone.locator("#team")).to_be_visible()
+        await phone.screenshot(path=str(SHOTS / "4-phone.png"), full_page=True)
+
+
+async def _token(c: httpx.AsyncClient, nip: str, role: str) -> dict[str, str]:
+    r = await c.post("/v1/console/dev-sign-in", json={"nip": nip, "role": role})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
