@@ -9,6 +9,10 @@ from enum import StrEnum
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from pydantic import ValidationError
+
+from kinerja_shared.reference import REFERENCE_ADAPTER, ReferenceRecord
+from kinerja_shared.validation import invalid_detail
 
 
 class DlqReason(StrEnum):
@@ -57,3 +61,17 @@ async def dead_letter(
         key=record.key,
         headers=dlq_headers(reason, detail, service, record.topic, record.partition, record.offset),
     )
+
+
+async def reference_or_dead_letter(
+    broker: KafkaBroker, dlq_topic: str, record: Any, service: str
+) -> ReferenceRecord | None:
+    """A reference-topic record's contract object, or None after dead-lettering it as invalid
+    (the batch goes on). Tombstones (no value) are the caller's business."""
+    try:
+        return REFERENCE_ADAPTER.validate_json(record.value)
+    except ValidationError as exc:
+        await dead_letter(
+            broker, dlq_topic, record, DlqReason.INVALID, invalid_detail(exc), service
+        )
+        return None

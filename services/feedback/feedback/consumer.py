@@ -6,13 +6,11 @@ from __future__ import annotations
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import ValidationError
 
 from feedback.settings import FeedbackSettings
-from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.dlq import reference_or_dead_letter
 from kinerja_shared.people import PeopleView
-from kinerja_shared.reference import REFERENCE_ADAPTER, Employee
-from kinerja_shared.validation import invalid_detail
+from kinerja_shared.reference import Employee
 
 
 class ReferenceConsumer:
@@ -44,18 +42,9 @@ class ReferenceConsumer:
                     removed.append(key.removeprefix("employee:"))
                     employees.pop(removed[-1], None)
                 continue
-            try:
-                ref = REFERENCE_ADAPTER.validate_json(record.value)
-            except ValidationError as exc:
-                await dead_letter(
-                    self._broker,
-                    self._settings.topics.dlq,
-                    record,
-                    DlqReason.INVALID,
-                    invalid_detail(exc),
-                    "feedback",
-                )
-                continue
+            ref = await reference_or_dead_letter(
+                self._broker, self._settings.topics.dlq, record, "feedback"
+            )
             if isinstance(ref, Employee):
                 employees[ref.nip] = ref
         await self._people.apply(employees.values(), removed)

@@ -16,9 +16,9 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from kinerja_shared.alerts import AlertRaised
-from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
-from kinerja_shared.reference import REFERENCE_ADAPTER, Employee, Holiday
+from kinerja_shared.reference import Employee, Holiday
 from kinerja_shared.validation import invalid_detail
 from notifier.clock import Clock
 from notifier.domain.model import Delivery, Notice, Person
@@ -252,17 +252,10 @@ class NoticeConsumer:
                     removed.append(key.removeprefix("employee:"))
                     people.pop(removed[-1], None)
                 continue
-            try:
-                ref = REFERENCE_ADAPTER.validate_json(record.value)
-            except ValidationError as exc:
-                await dead_letter(
-                    self._broker,
-                    self._settings.topics.dlq,
-                    record,
-                    DlqReason.INVALID,
-                    invalid_detail(exc),
-                    "notifier",
-                )
+            ref = await reference_or_dead_letter(
+                self._broker, self._settings.topics.dlq, record, "notifier"
+            )
+            if ref is None:
                 self._metrics.dlq.labels("notifier", DlqReason.INVALID.value).inc()
                 continue
             if isinstance(ref, Employee):

@@ -20,7 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 
-from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import (
     FEEDBACK_EVENT_ADAPTER,
     SUPPORTED_SCHEMA_VERSIONS,
@@ -32,7 +32,7 @@ from kinerja_shared.events import (
     parse_event,
 )
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.reference import REFERENCE_ADAPTER, DayClosed, Employee, Holiday
+from kinerja_shared.reference import DayClosed, Employee, Holiday
 from kinerja_shared.validation import invalid_detail
 from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, month_of, punch_of
 from scoring.domain.periods import period_months
@@ -297,17 +297,10 @@ class ReferenceConsumer:
             if record.value is None:  # a tombstone: the record was withdrawn
                 self._records.labels("unknown", "tombstone").inc()
                 continue
-            try:
-                ref = REFERENCE_ADAPTER.validate_json(record.value)
-            except ValidationError as exc:
-                await dead_letter(
-                    self._broker,
-                    self._settings.topics.dlq,
-                    record,
-                    DlqReason.INVALID,
-                    invalid_detail(exc),
-                    "scoring",
-                )
+            ref = await reference_or_dead_letter(
+                self._broker, self._settings.topics.dlq, record, "scoring"
+            )
+            if ref is None:
                 self._records.labels("unknown", "dead_lettered").inc()
                 continue
             if isinstance(ref, Employee):
