@@ -510,3 +510,28 @@ async def test_a_notice_about_someone_not_yet_known_waits_for_the_org_chart(
             "Kinerja: Layak mendapat penghargaan"
         ]
         assert len(box.to(EMAILS[KABID])) == 1
+
+
+async def test_a_person_who_turns_email_off_is_reached_on_the_web_only(
+    infra: Infra, ns: Namespace
+) -> None:
+    async with smtp_server() as (box, port), notifier(infra, ns, smtp_port=port) as n:
+        async with httpx.AsyncClient(base_url=n.url, headers=bearer(KABID)) as client:
+            assert (await client.get("/v1/me/preferences")).json() == {
+                "nip": KABID,
+                "email": True,
+                "web": True,
+            }
+            none = await client.put("/v1/me/preferences", json={"email": False, "web": False})
+            assert none.status_code == 422
+            r = await client.put("/v1/me/preferences", json={"email": False, "web": True})
+            assert r.status_code == 200, r.text
+        await n.send(alert("coaching.needed", STAFF2, "2026-W47"))
+        await n.at(seconds=61)
+        assert box.to(EMAILS[KABID]) == []
+        assert await n.store.inbox.count_documents({"recipient": KABID}) == 1
+        doc = await n.store.alerts.find_one({"_id": f"coaching.needed:{STAFF2}:2026-W47:"})
+        assert doc is not None
+        assert doc["undeliverable"] == [
+            {"recipient": KABID, "channel": "email", "why": "turned off by the recipient"}
+        ]

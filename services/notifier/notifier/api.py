@@ -23,7 +23,7 @@ from kinerja_shared.auth import JwtVerifier, Principal, Role, TokenError, requir
 from notifier.clock import Clock
 from notifier.domain.model import RANK, STATUS_OF_RANK, Status
 from notifier.domain.routing import Matcher
-from notifier.store import NotifierStore
+from notifier.store import NotifierStore, put
 from notifier.stream import StreamHub
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,12 @@ StatusName = Literal["pending", "sent", "failed", "silenced", "inhibited", "ackn
 class AckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     comment: str = Field("", max_length=2000, description="What was done or agreed")
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: bool = True
+    web: bool = True
 
 
 class SilenceRequest(BaseModel):
@@ -183,6 +189,20 @@ def notifier_router(
         if result.matched_count == 0:
             raise HTTPException(404, f"no active silence {silence_id!r}")
         return {"id": silence_id, "ends_at": now}
+
+    @router.get("/me/preferences", summary="Which channels reach me")
+    async def my_preferences(principal: Principal = anyone) -> dict[str, Any]:
+        doc = await store.preferences.find_one({"_id": principal.sub}) or {}
+        off = set(doc.get("off", []))
+        return {"nip": principal.sub, "email": "email" not in off, "web": "web" not in off}
+
+    @router.put("/me/preferences", summary="Turn e-mail or the web stream off or on for me")
+    async def set_preferences(body: Preferences, principal: Principal = anyone) -> dict[str, Any]:
+        if not (body.email or body.web):
+            raise HTTPException(422, "keep at least one channel on: alerts must reach you somehow")
+        off = [c for c, on in (("email", body.email), ("web", body.web)) if not on]
+        await put(store.preferences, principal.sub, {"off": off, "updated_at": clock.now()})
+        return {"nip": principal.sub, "email": body.email, "web": body.web}
 
     bearer = Depends(HTTPBearer(auto_error=False))
 

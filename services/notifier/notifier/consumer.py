@@ -21,7 +21,7 @@ from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSI
 from kinerja_shared.reference import Employee, Holiday
 from kinerja_shared.validation import invalid_detail
 from notifier.clock import Clock
-from notifier.domain.model import Delivery, Notice, Person
+from notifier.domain.model import Channel, Delivery, Notice, Person
 from notifier.domain.planning import Undeliverable, plan
 from notifier.domain.policy import add_working_days, inhibition_sources
 from notifier.domain.routing import RoutingConfig
@@ -130,6 +130,7 @@ class NoticeConsumer:
             elif not isinstance(obj, AlertRaised):
                 wanted.update((obj.payload.supervisor_nip, obj.payload.author_nip))
         chart = await self._store.org_chart(wanted)
+        opted_out = await self._store.opted_out([*chart, *wanted])
         alerts: dict[str, dict[str, Any]] = {}
         items: list[dict[str, Any]] = []
         inhibitors: list[dict[str, Any]] = []
@@ -145,7 +146,7 @@ class NoticeConsumer:
                 evidence, raised = {}, obj.occurred_at
             if notice.id in alerts:
                 continue  # the same alert twice in one batch
-            deliveries, missing, due = self._plan(notice, chart, now)
+            deliveries, missing, due = self._plan(notice, chart, now, opted_out)
             items.extend(item_docs(notice, deliveries, now))
             inhibitors.extend(
                 {"_id": key, "source": notice.id, "at": now}
@@ -193,9 +194,15 @@ class NoticeConsumer:
             self._metrics.notices.labels("unknown", "invalid").inc()
 
     def _plan(
-        self, notice: Notice, chart: dict[str, Person], now: datetime
+        self,
+        notice: Notice,
+        chart: dict[str, Person],
+        now: datetime,
+        opted_out: dict[str, frozenset[Channel]],
     ) -> tuple[list[Delivery], list[Undeliverable], datetime | None]:
-        deliveries, missing = plan(notice, self._config, chart.get, email_enabled=self._email)
+        deliveries, missing = plan(
+            notice, self._config, chart.get, email_enabled=self._email, opted_out=opted_out
+        )
         escalation = self._config.escalation
         due = (
             add_working_days(now, escalation.after_working_days, self._holidays())
@@ -218,7 +225,8 @@ class NoticeConsumer:
             )
             if notice.nip not in chart:
                 continue
-            deliveries, missing, due = self._plan(notice, chart, now)
+            opted_out = await self._store.opted_out(chart)
+            deliveries, missing, due = self._plan(notice, chart, now, opted_out)
             planned_before = set(doc.get("recipients", []))
             new = [d for d in deliveries if d.recipient.id not in planned_before]
             await insert_new(self._store.queue, item_docs(notice, new, now))

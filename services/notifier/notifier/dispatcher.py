@@ -651,6 +651,7 @@ class Dispatcher:
                     email_enabled=self._senders.email is not None,
                     recipients=[target],
                     escalation_level=level,
+                    opted_out=await store.opted_out([target.id]),
                 )
                 await insert_new(store.queue, item_docs(notice, deliveries, now))
                 self._metrics.escalations.inc()

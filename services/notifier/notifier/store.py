@@ -35,7 +35,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from kinerja_shared.orgchart import Person
 from kinerja_shared.people import PeopleView
 from kinerja_shared.reference import Employee
-from notifier.domain.model import RANK, Status
+from notifier.domain.model import RANK, Channel, Status
 
 Doc = dict[str, Any]
 _DUPLICATE = 11000
@@ -86,6 +86,7 @@ class NotifierStore:
         self.inhibitors = db["inhibitors"]
         self.inbox = db["inbox"]
         self.waiting = db["waiting"]
+        self.preferences = db["preferences"]
 
     async def prepare(self) -> None:
         await self.alerts.create_index([("recipients", ASCENDING), ("received_at", DESCENDING)])
@@ -109,6 +110,13 @@ class NotifierStore:
     async def org_chart(self, nips: Iterable[str], depth: int = 8) -> dict[str, Person]:
         """The people named and their supervisor chains, found by ``_id``."""
         return await self.people_view.chart(nips, depth)
+
+    async def opted_out(self, nips: Iterable[str]) -> dict[str, frozenset[Channel]]:
+        """The channels each person turned off (``PUT /v1/me/preferences``); a small collection."""
+        found: dict[str, frozenset[Channel]] = {}
+        async for doc in self.preferences.find({"_id": {"$in": sorted(set(nips))}}):
+            found[doc["_id"]] = frozenset(Channel(c) for c in doc.get("off", []))
+        return found
 
     async def holiday_dates(self) -> frozenset[date]:
         return frozenset([date.fromisoformat(d["_id"]) async for d in self.holidays.find({})])

@@ -323,3 +323,12 @@ def test_groups_separate_recipients_channels_and_group_by_labels() -> None:
     b, _ = plan(notice("coaching.needed", id="b", period="2026-W48"), CONFIG, PEOPLE.get)
     assert {d.group_key for d in a} == {d.group_key for d in b}  # group_by: type only
     assert len({d.group_key for d in a}) == 2  # web and e-mail
+
+
+def test_a_recipient_who_turned_email_off_gets_the_web_only_and_the_plan_says_so() -> None:
+    opted = {KABID: frozenset({Channel.EMAIL})}
+    deliveries, missing = plan(notice("coaching.needed"), CONFIG, PEOPLE.get, opted_out=opted)
+    assert {(d.recipient.id, d.channel.value) for d in deliveries} == {(KABID, "web")}
+    assert [(m.recipient, m.channel, m.why) for m in missing] == [
+        (KABID, "email", "turned off by the recipient")
+    ]

@@ -61,9 +61,14 @@ async def mark_dirty(
 class EvaluationUpdates:
     """``evaluation.updated``, coalesced: one per employee per consumed batch."""
 
-    def __init__(self, broker: KafkaBroker, topics: Topics) -> None:
+    def __init__(self, broker: KafkaBroker, topics: Topics, registry: CollectorRegistry) -> None:
         self._broker = broker
         self._topics = topics
+        self._published = Counter(
+            "kinerja_scoring_evaluation_updates_total",
+            "evaluation.updated events published (one per employee per batch)",
+            registry=registry,
+        )
 
     async def publish(self, changed: Mapping[str, Iterable[str]]) -> None:
         now = datetime.now(UTC)
@@ -79,6 +84,7 @@ class EvaluationUpdates:
             for nip, months in changed.items()
         ]
         await asyncio.gather(*futures)
+        self._published.inc(len(futures))
 
 
 class AlertChecker:

@@ -30,7 +30,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     figures = FiguresStore(runtime.db)
     behaviour = BehaviourStore(runtime.db)
     evaluator = Evaluator(store, reference, figures, behaviour, policy, tz)
-    updates = EvaluationUpdates(runtime.broker, settings.topics)
+    updates = EvaluationUpdates(runtime.broker, settings.topics, runtime.registry)
 
     async def on_changed(changed: dict[str, set[str]]) -> None:
         # Durable marks first (the alert check), then the coalesced notices: one per employee.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from notifier.domain.model import Channel, Delivery, Notice, Recipient
@@ -45,6 +46,7 @@ def plan(
     email_enabled: bool = True,
     recipients: list[Recipient] | None = None,
     escalation_level: int = 0,
+    opted_out: Mapping[str, frozenset[Channel]] | None = None,
 ) -> tuple[list[Delivery], list[Undeliverable]]:
     """The deliveries for ``notice`` (to ``recipients``, or to those the org chart names), and
     what cannot be delivered with the reason, so nothing is dropped silently."""
@@ -66,6 +68,9 @@ def plan(
             for channel in receiver.channels:
                 if channel is Channel.WEB and person.nip is None:
                     continue  # a role mailbox has no console to sign in to
+                if channel in (opted_out or {}).get(person.id, frozenset()):
+                    missing.append(Undeliverable(person.id, channel, "turned off by the recipient"))
+                    continue
                 if channel is Channel.EMAIL and not person.email:
                     missing.append(Undeliverable(person.id, channel, "no e-mail address on file"))
                     continue
