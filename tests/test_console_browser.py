@@ -141,6 +141,8 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await page.get_by_label("Perlu ditingkatkan (pisahkan dengan ;)").fill(
             "Kecepatan pelayanan; Penguasaan SIAK"
         )
+        await page.get_by_label("Tindakan").fill("Pelatihan aplikasi SIAK")
+        await page.get_by_label("Tenggat").fill("2026-12-15")
         await page.get_by_role("button", name="Simpan umpan balik").click()
         await expect(page.locator(".thread")).to_contain_text("Antrean loket masih panjang")
         await page.get_by_label("Penilaian", exact=True).select_option("Di Bawah Ekspektasi")
@@ -215,7 +217,9 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(improvements.locator("svg")).to_have_attribute(
             "aria-label", re.compile("Kecepatan pelayanan 1, Penguasaan SIAK 1")
         )
-        await expect(head.locator("#open-actions")).to_be_visible()
+        await expect(head.locator("#open-actions")).to_contain_text(
+            "2026-12-15: Pelatihan aplikasi SIAK"
+        )
         await head.screenshot(path=str(SHOTS / "3-unit.png"), full_page=True)
         # And on a phone screen the page still reads.
         phone = await b.new_page(viewport={"width": 390, "height": 844})

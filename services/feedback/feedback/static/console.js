@@ -176,7 +176,8 @@ function feedbackForm(nip) {
     ev.preventDefault();
     const f = ev.target.elements;
     const body = { period: f.period.value, category: f.category.value, text: f.text.value,
-                   improvements: f.improvements.value ? f.improvements.value.split(";").map((s) => s.trim()).filter(Boolean) : [] };
+                   improvements: f.improvements.value ? f.improvements.value.split(";").map((s) => s.trim()).filter(Boolean) : [],
+                   actions: f.action.value ? [{ what: f.action.value, owner_nip: f.owner.value || nip, due: f.due.value }] : [] };
     try { await api(`/v1/employees/${nip}/feedback`, { method: "POST", body: JSON.stringify(body) }); showPerson(nip); }
     catch (e) { ev.target.querySelector(".error").textContent = e.message; }
   } },
@@ -189,6 +190,11 @@ function feedbackForm(nip) {
     el("label", { for: "fb-text" }, "Umpan balik"), el("textarea", { id: "fb-text", name: "text", required: "", rows: "3" }),
     el("label", { for: "fb-improvements" }, "Perlu ditingkatkan (pisahkan dengan ;)"),
     el("input", { id: "fb-improvements", name: "improvements" }),
+    el("fieldset", {}, el("legend", {}, "Tindak lanjut yang disepakati (mis. kebutuhan pelatihan)"),
+      el("label", { for: "fb-action" }, "Tindakan"), el("input", { id: "fb-action", name: "action" }),
+      el("label", { for: "fb-owner" }, "Penanggung jawab (NIP)"),
+      el("input", { id: "fb-owner", name: "owner", inputmode: "numeric", pattern: "[0-9]{18}", value: nip }),
+      el("label", { for: "fb-due" }, "Tenggat"), el("input", { id: "fb-due", name: "due", type: "date" })),
     el("button", { type: "submit" }, "Simpan umpan balik"), el("p", { class: "error", role: "alert" }));
 }
 
