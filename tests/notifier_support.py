@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -106,6 +107,36 @@ def dialogue(type_: str, nip: str, author: str, event_id: str) -> tuple[bytes, b
         },
     }
     return nip.encode(), json.dumps(body).encode()
+
+
+def progress_record(nip: str, realized: float = 100) -> tuple[bytes, bytes]:
+    """A target figure for ``nip`` in November 2026, so scoring has an evaluation to show."""
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "type": "target.progressed",
+        "occurred_at": "2026-11-20T10:00:00+07:00",
+        "nip": nip,
+        "source": {"kind": "system", "id": "e-kinerja"},
+        "payload": {
+            "skp_id": "SKP-1",
+            "indicator_id": "IKI-1",
+            "indicator": "Dokumen terbit",
+            "period": 2026,
+            "target": 100,
+            "realized": realized,
+            "unit": "dokumen",
+        },
+    }
+    return nip.encode(), json.dumps(event).encode()
+
+
+async def org_chart_loaded(people: Any, count: int = len(SUPERVISOR)) -> None:
+    """Wait until a service's people view holds the test org chart."""
+
+    async def known() -> bool:
+        return bool(await people.count() == count)
+
+    await wait_for(known, "the org chart")
 
 
 async def publish(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:

@@ -6,10 +6,8 @@ the unit's charts. Screenshots are kept in test-artifacts/console/."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,7 +25,16 @@ from scoring.app import create_app as create_scoring
 from scoring.settings import ScoringSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
-from tests.notifier_support import KABID, KEPALA, STAFF, alert, employee_records, publish, wait_for
+from tests.notifier_support import (
+    KABID,
+    KEPALA,
+    STAFF,
+    alert,
+    employee_records,
+    org_chart_loaded,
+    progress_record,
+    publish,
+)
 from tests.support import serving
 
 pytestmark = pytest.mark.integration
@@ -93,22 +100,6 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         scoring_url=f"http://127.0.0.1:{scoring_port}",
         notifier_public_url=f"http://127.0.0.1:{notifier_port}",
     )
-    progress = {
-        "event_id": str(uuid.uuid4()),
-        "type": "target.progressed",
-        "occurred_at": "2026-11-20T10:00:00+07:00",
-        "nip": STAFF,
-        "source": {"kind": "system", "id": "e-kinerja"},
-        "payload": {
-            "skp_id": "SKP-1",
-            "indicator_id": "IKI-1",
-            "indicator": "Dokumen",
-            "period": 2026,
-            "target": 100,
-            "realized": 100,
-            "unit": "dokumen",
-        },
-    }
     app = create_feedback(feedback)
     async with (
         serving(create_scoring(scoring), scoring_port),
@@ -120,13 +111,9 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await publish(
             infra.kafka_bootstrap,
             scoring.topics.target_progress,
-            [(STAFF.encode(), json.dumps(progress).encode())],
+            [progress_record(STAFF)],
         )
-
-        async def known() -> bool:
-            return bool(await app.state.people.count() == 6)
-
-        await wait_for(known, "the org chart")
+        await org_chart_loaded(app.state.people)
         page = await b.new_page(viewport={"width": 1280, "height": 900})
         await sign_in(page, feedback_url, KABID)
         team = page.locator("#team")

@@ -5,8 +5,6 @@ scoring and changes the employee's predicate."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 import httpx
@@ -20,7 +18,17 @@ from scoring.app import create_app as create_scoring
 from scoring.settings import ScoringSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
-from tests.notifier_support import KABID, KEPALA, STAFF, STAFF2, employee_records, publish, wait_for
+from tests.notifier_support import (
+    KABID,
+    KEPALA,
+    STAFF,
+    STAFF2,
+    employee_records,
+    org_chart_loaded,
+    progress_record,
+    publish,
+    wait_for,
+)
 from tests.support import read_topic, serving, values
 
 pytestmark = pytest.mark.integration
@@ -46,11 +54,7 @@ async def test_thread_versions_acknowledgement_and_refusals(infra: Infra, ns: Na
     app = create_feedback(settings)
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as c:
         await publish(infra.kafka_bootstrap, settings.topics.reference, employee_records())
-
-        async def known() -> bool:
-            return bool(await app.state.people.count() == 6)
-
-        await wait_for(known, "the org chart")
+        await org_chart_loaded(app.state.people)
         r = await c.post(
             f"/v1/employees/{STAFF}/feedback", json=FEEDBACK, headers=as_(KABID, "supervisor")
         )
@@ -168,22 +172,6 @@ async def test_a_rating_reaches_scoring_and_changes_the_predicate(
     feedback = ns.settings(FeedbackSettings, infra)
     scoring = ns.settings(ScoringSettings, infra, batch_timeout_ms=50, publish_alerts=False)
     app = create_feedback(feedback)
-    progress = {
-        "event_id": str(uuid.uuid4()),
-        "type": "target.progressed",
-        "occurred_at": "2026-11-20T10:00:00+07:00",
-        "nip": STAFF,
-        "source": {"kind": "system", "id": "e-kinerja"},
-        "payload": {
-            "skp_id": "SKP-1",
-            "indicator_id": "IKI-1",
-            "indicator": "Dokumen terbit",
-            "period": 2026,
-            "target": 100,
-            "realized": 100,
-            "unit": "dokumen",
-        },
-    }
     async with (
         serving(app) as url,
         serving(create_scoring(scoring)) as scoring_url,
@@ -193,13 +181,9 @@ async def test_a_rating_reaches_scoring_and_changes_the_predicate(
         await publish(
             infra.kafka_bootstrap,
             scoring.topics.target_progress,
-            [(STAFF.encode(), json.dumps(progress).encode())],
+            [progress_record(STAFF)],
         )
-
-        async def known() -> bool:
-            return bool(await app.state.people.count() == 6)
-
-        await wait_for(known, "the org chart")
+        await org_chart_loaded(app.state.people)
 
         async def evaluation() -> dict[str, Any]:
             r = await c.get(

@@ -253,16 +253,7 @@ class Dispatcher:
             last = _aware(state["last_flush_at"]) if state else None
             if flush_due_at(oldest, last, timers) > now:
                 continue
-            receiver = self._config.receiver(first["receiver"])
-            opens = deliverable_from(
-                self._config,
-                receiver,
-                Channel(first["channel"]),
-                now,
-                holidays,
-                urgent=first["urgent"],
-            )
-            if opens > now:
+            if self._opens_at(first, now, holidays) > now:
                 queued += len(members)  # quiet hours: it waits, it is not dropped
                 continue
             due[key] = members
@@ -317,6 +308,19 @@ class Dispatcher:
         }
         await self._store.alerts.update_one({"_id": item["notice_id"]}, {"$push": {"muted": muted}})
         await self._store.raise_status(item["notice_id"], Status(reason))
+
+    def _opens_at(
+        self, group: dict[str, Any], now: datetime, holidays: frozenset[date]
+    ) -> datetime:
+        """When this group's channel may deliver (quiet hours hold e-mail, not the web)."""
+        return deliverable_from(
+            self._config,
+            self._config.receiver(group["receiver"]),
+            Channel(group["channel"]),
+            now,
+            holidays,
+            urgent=group["urgent"],
+        )
 
     async def _muted_by(
         self,
@@ -596,16 +600,7 @@ class Dispatcher:
             if not open_docs or group["repeats"] >= timers.max_repeats:
                 await store.reminders.delete_one({"_id": group["_id"]})
                 continue
-            receiver = self._config.receiver(group["receiver"])
-            opens = deliverable_from(
-                self._config,
-                receiver,
-                Channel(group["channel"]),
-                now,
-                holidays,
-                urgent=group["urgent"],
-            )
-            if opens > now:
+            if self._opens_at(group, now, holidays) > now:
                 continue
             repeat = group["repeats"] + 1
             notices = [_summary_of(d) for d in open_docs]
