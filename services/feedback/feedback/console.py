@@ -101,7 +101,13 @@ def mount_console(
                 "change": _change((before or {}).get("predikat"), (month_ev or {}).get("predikat")),
             }
 
-        rows = [await row(p) for p in members]
+        limit = asyncio.Semaphore(8)  # a big team: a few calls to scoring at a time
+
+        async def bounded(p: Any) -> dict[str, Any]:
+            async with limit:
+                return await row(p)
+
+        rows = list(await asyncio.gather(*(bounded(p) for p in members)))
         me = await people.find(principal.sub)
         return {
             "period": month,
