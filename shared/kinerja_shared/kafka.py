@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
@@ -157,3 +159,32 @@ class LagProbe:
             position = done.offset if done is not None and done.offset >= 0 else 0
             out[(tp.topic, tp.partition)] = max(0, end[tp] - position)
         return out
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    handler: Callable[[KafkaMessage], Awaitable[None]],
+    *topics: str,
+    group_id: str,
+    title: str,
+    max_records: int = 500,
+    timeout_ms: int = 200,
+) -> None:
+    """Batches from the earliest offset; a batch is committed only when ``handler`` returns,
+    and rewound for redelivery when it raises (a store error)."""
+    broker.subscriber(
+        *topics,
+        group_id=group_id,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=title,
+    )(handler)
+
+
+def batch_records(msg: KafkaMessage) -> tuple[Any, ...]:
+    """The aiokafka records of a consumed batch (a single record comes as one)."""
+    raw = msg.raw_message
+    return raw if isinstance(raw, tuple) else (raw,)

@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
 _WriteOp = UpdateOne | UpdateMany | InsertOne[dict[str, Any]] | ReplaceOne[Any] | DeleteOne
 
@@ -57,3 +58,24 @@ async def bulk_write_chunked(
     """
     for start in range(0, len(operations), chunk):
         await collection.bulk_write(list(operations[start : start + chunk]), ordered=False)
+
+
+_DUPLICATE_KEY = 11000
+
+
+async def insert_new(
+    collection: AsyncCollection[dict[str, Any]], docs: Sequence[dict[str, Any]]
+) -> set[Any]:
+    """Insert ``docs`` in commands of ``BULK_CHUNK``, ignoring those whose ``_id`` exists;
+    returns the ids that existed. An insert is the cheap write on FerretDB, and inserting by a
+    deterministic ``_id`` is how redoing a step stays idempotent."""
+    existing: set[Any] = set()
+    for start in range(0, len(docs), BULK_CHUNK):
+        try:
+            await collection.insert_many(docs[start : start + BULK_CHUNK], ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            existing |= {e["op"]["_id"] for e in errors}
+    return existing

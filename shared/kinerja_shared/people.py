@@ -6,12 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pymongo.errors import BulkWriteError
-
+from kinerja_shared.mongo import insert_new
 from kinerja_shared.orgchart import Person
 from kinerja_shared.reference import Employee
-
-_DUPLICATE = 11000
 
 
 class PeopleView:
@@ -29,15 +26,7 @@ class PeopleView:
             }
             for e in employees
         ]
-        existing: set[str] = set()
-        for start in range(0, len(docs), 50):  # FerretDB: keep commands small
-            try:
-                await self.collection.insert_many(docs[start : start + 50], ordered=False)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(e.get("code") != _DUPLICATE for e in errors):
-                    raise
-                existing |= {e["op"]["_id"] for e in errors}
+        existing = await insert_new(self.collection, docs)
         for doc in docs:
             if doc["_id"] in existing:
                 await self.collection.replace_one({"_id": doc["_id"]}, doc)

@@ -4,7 +4,6 @@ Kafka broker and (optionally) a MongoDB client, with /healthz, /readyz and /metr
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -169,6 +168,7 @@ def export_consumer_lag(runtime: Runtime, group_id: str, topics: Sequence[str]) 
     from prometheus_client import Gauge
 
     from kinerja_shared.kafka import LagProbe
+    from kinerja_shared.periodic import Periodic
 
     gauge = Gauge(
         "kinerja_consumer_lag_messages",
@@ -177,28 +177,20 @@ def export_consumer_lag(runtime: Runtime, group_id: str, topics: Sequence[str]) 
         registry=runtime.registry,
     )
     probe = LagProbe(runtime.settings.kafka_bootstrap, group_id)
-    task: list[asyncio.Task[None]] = []
-    interval_s = runtime.settings.lag_metrics_interval_s
 
     async def refresh() -> None:
-        while True:
-            try:
-                for (topic, partition), lag in (await probe.lag(topics)).items():
-                    gauge.labels(group_id, topic, str(partition)).set(lag)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a metrics probe never stops the service
-                log.warning("consumer lag probe failed", extra={"error": str(exc)})
-            await asyncio.sleep(interval_s)
+        for (topic, partition), lag in (await probe.lag(topics)).items():
+            gauge.labels(group_id, topic, str(partition)).set(lag)
+
+    # A failing probe is logged and the last values stay; it never stops the service.
+    loop = Periodic("consumer-lag", refresh, runtime.settings.lag_metrics_interval_s)
 
     async def start(_: Runtime) -> None:
         await probe.start()
-        task.append(asyncio.create_task(refresh(), name="consumer-lag"))
+        loop.start()
 
     async def stop(_: Runtime) -> None:
-        for t in task:
-            t.cancel()
-        await asyncio.gather(*task, return_exceptions=True)
+        await loop.stop()
         await probe.stop()
 
     runtime.on_started.append(start)

@@ -5,7 +5,7 @@ Example: ``KINERJA_SCORING_KAFKA_BOOTSTRAP=kafka:9092`` sets the scoring service
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,3 +53,20 @@ class ServiceSettings(BaseSettings):
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
+
+
+class ConsumerSettings(ServiceSettings):
+    """A service that consumes Kafka in batches (each sets its own ``consumer_group``)."""
+
+    consumer_group: str = Field("kinerja", description="Kafka consumer group id")
+    batch_max_records: int = Field(500, ge=1, le=10_000)
+    batch_timeout_ms: int = Field(200, ge=1, le=60_000)
+
+    def batch_subscription(self, title: str) -> dict[str, Any]:
+        """The keyword arguments of ``kinerja_shared.kafka.subscribe_batches``."""
+        return {
+            "group_id": self.consumer_group,
+            "title": title,
+            "max_records": self.batch_max_records,
+            "timeout_ms": self.batch_timeout_ms,
+        }

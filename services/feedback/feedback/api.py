@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -102,12 +103,20 @@ def feedback_router(
     router = APIRouter(prefix="/v1", tags=["feedback"])
     signed_in = Depends(require_roles(verifier))
 
-    async def standing(principal: Principal, nip: str) -> tuple[Relation, list[str]]:
+    async def standing(principal: Principal, nip: str) -> Relation:
         chart = await people.chart([nip], depth=12)
         if nip not in chart:
             raise HTTPException(404, f"NIP {nip} is not in the reference data")
-        chain = [p.nip for p in chain_above(nip, chart.get, 12)]
-        return relation(principal, nip, chain), chain
+        return relation(principal, nip, [p.nip for p in chain_above(nip, chart.get, 12)])
+
+    async def require(
+        principal: Principal, nip: str, action: str, allowed: Callable[[Relation], bool], why: str
+    ) -> Relation:
+        """How ``principal`` stands to ``nip``, or a 403 written to the audit log."""
+        rel = await standing(principal, nip)
+        if not allowed(rel):
+            raise await refuse(principal, action, nip, why)
+        return rel
 
     async def audit(principal: Principal, action: str, target: str, allowed: bool) -> None:
         await store.audit.insert_one(
@@ -176,7 +185,7 @@ def feedback_router(
         thread = await store.thread_with_entries(thread_id)
         if thread is None:
             raise HTTPException(404, f"no feedback thread {thread_id}")
-        rel, _ = await standing(principal, thread["nip"])
+        rel = await standing(principal, thread["nip"])
         if not may_read(rel, Visibility(thread["visibility"])):
             raise await refuse(principal, action, thread_id, "not your thread nor your team's")
         return thread, rel
@@ -185,14 +194,13 @@ def feedback_router(
     async def post_feedback(
         nip: str, body: FeedbackRequest, principal: Principal = signed_in
     ) -> dict[str, Any]:
-        rel, _ = await standing(principal, nip)
-        if not may_write_feedback(rel):
-            raise await refuse(
-                principal,
-                "feedback.post",
-                nip,
-                "only a supervisor in the employee's chain writes feedback",
-            )
+        await require(
+            principal,
+            nip,
+            "feedback.post",
+            may_write_feedback,
+            "only a supervisor in the employee's chain writes feedback",
+        )
         thread_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         thread = {
@@ -217,9 +225,9 @@ def feedback_router(
 
     @router.get("/employees/{nip}/feedback", summary="Feedback threads about an employee")
     async def list_feedback(nip: str, principal: Principal = signed_in) -> dict[str, Any]:
-        rel, _ = await standing(principal, nip)
-        if rel is Relation.NONE:
-            raise await refuse(principal, "feedback.list", nip, "not your thread nor your team's")
+        rel = await require(
+            principal, nip, "feedback.list", _any_relation, "not your thread nor your team's"
+        )
         threads = []
         async for t in store.threads.find({"nip": nip}).sort("created_at", -1):
             if may_read(rel, Visibility(t["visibility"])):
@@ -295,11 +303,13 @@ def feedback_router(
     async def rate(
         nip: str, body: RatingRequest, principal: Principal = signed_in
     ) -> dict[str, Any]:
-        rel, _ = await standing(principal, nip)
-        if not may_rate(rel):
-            raise await refuse(
-                principal, "rating.post", nip, "only a supervisor in the employee's chain rates"
-            )
+        await require(
+            principal,
+            nip,
+            "rating.post",
+            may_rate,
+            "only a supervisor in the employee's chain rates",
+        )
         now = datetime.now(UTC)
         event = BehaviourRatedEvent(
             event_id=str(uuid.uuid4()),
@@ -327,9 +337,7 @@ def feedback_router(
 
     @router.get("/employees/{nip}/ratings", summary="Every rating of an employee, newest first")
     async def ratings(nip: str, principal: Principal = signed_in) -> dict[str, Any]:
-        rel, _ = await standing(principal, nip)
-        if rel is Relation.NONE:
-            raise await refuse(principal, "rating.list", nip, "not yours nor your team's")
+        await require(principal, nip, "rating.list", _any_relation, "not yours nor your team's")
         found = [_plain(d) async for d in store.ratings.find({"nip": nip}).sort("at", -1)]
         return {"nip": nip, "ratings": found}
 
@@ -337,11 +345,13 @@ def feedback_router(
     async def coach(
         nip: str, body: CoachingRequest, principal: Principal = signed_in
     ) -> dict[str, Any]:
-        rel, _ = await standing(principal, nip)
-        if not may_write_feedback(rel):
-            raise await refuse(
-                principal, "coaching.post", nip, "only a supervisor in the chain coaches"
-            )
+        await require(
+            principal,
+            nip,
+            "coaching.post",
+            may_write_feedback,
+            "only a supervisor in the chain coaches",
+        )
         doc = {
             "_id": str(uuid.uuid4()),
             "nip": nip,
@@ -356,9 +366,7 @@ def feedback_router(
 
     @router.get("/employees/{nip}/coaching", summary="The coaching log of an employee")
     async def coaching_log(nip: str, principal: Principal = signed_in) -> dict[str, Any]:
-        rel, _ = await standing(principal, nip)
-        if rel is Relation.NONE:
-            raise await refuse(principal, "coaching.list", nip, "not yours nor your team's")
+        await require(principal, nip, "coaching.list", _any_relation, "not yours nor your team's")
         found = [_plain(d) async for d in store.coaching.find({"nip": nip}).sort("date", -1)]
         return {"nip": nip, "sessions": found, "b18_statements": list(B18_STATEMENTS)}
 
@@ -410,6 +418,10 @@ _TYPE_OF: dict[type, str] = {
     FeedbackRepliedEvent: "feedback.replied",
     FeedbackAcknowledgedEvent: "feedback.acknowledged",
 }
+
+
+def _any_relation(rel: Relation) -> bool:
+    return rel is not Relation.NONE
 
 
 def _plain(doc: dict[str, Any]) -> dict[str, Any]:

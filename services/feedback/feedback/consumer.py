@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from feedback.settings import FeedbackSettings
 from kinerja_shared.dlq import reference_or_dead_letter
+from kinerja_shared.kafka import batch_records, subscribe_batches
 from kinerja_shared.people import PeopleView
 from kinerja_shared.reference import Employee
 
@@ -20,19 +20,15 @@ class ReferenceConsumer:
         self._settings = settings
 
     def register(self) -> None:
-        self._broker.subscriber(
+        subscribe_batches(
+            self._broker,
+            self.handle,
             self._settings.topics.reference,
-            group_id=self._settings.consumer_group,
-            batch=True,
-            max_records=500,
-            batch_timeout_ms=200,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            title="feedback.reference",
-        )(self.handle)
+            **self._settings.batch_subscription("feedback.reference"),
+        )
 
     async def handle(self, msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        records = batch_records(msg)
         employees: dict[str, Employee] = {}
         removed: list[str] = []
         for record in records:

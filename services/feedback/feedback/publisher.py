@@ -4,7 +4,6 @@ background, so a broker outage delays notices but loses none."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from kinerja_shared.events import (
     FeedbackPostedEvent,
     FeedbackRepliedEvent,
 )
+from kinerja_shared.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class Publisher:
         self._broker = broker
         self._store = store
         self._topic = topic
-        self._task: asyncio.Task[None] | None = None
+        self._loop: Periodic | None = None
 
     async def publish(self, event: Outgoing, now: datetime) -> bool:
         """True once Kafka has it; False when it waits in the outbox for the next try."""
@@ -56,17 +56,9 @@ class Publisher:
         return sent
 
     def start(self, interval_s: float = 10.0) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(interval_s)
-                try:
-                    await self.retry_pending()
-                except Exception:  # a store outage: next round
-                    log.exception("outbox retry failed")
-
-        self._task = asyncio.create_task(loop(), name="feedback-outbox")
+        self._loop = Periodic("feedback-outbox", self.retry_pending, interval_s, wait_first=True)
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        if self._loop is not None:
+            await self._loop.stop()

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from kinerja_shared.settings import ServiceSettings
+from kinerja_shared.settings import ConsumerSettings
 
 
-class FeedbackSettings(ServiceSettings):
+class FeedbackSettings(ConsumerSettings):
     """Feedback's settings; environment variables start with ``KINERJA_FEEDBACK_``."""
 
     model_config = SettingsConfigDict(env_prefix="KINERJA_FEEDBACK_", extra="ignore", frozen=True)

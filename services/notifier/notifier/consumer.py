@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
@@ -18,6 +17,8 @@ from pydantic import ValidationError
 from kinerja_shared.alerts import AlertRaised
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
+from kinerja_shared.kafka import batch_records, subscribe_batches
+from kinerja_shared.mongo import insert_new
 from kinerja_shared.reference import Employee, Holiday
 from kinerja_shared.validation import invalid_detail
 from notifier.clock import Clock
@@ -34,16 +35,11 @@ from notifier.notices import (
     notice_from_doc,
 )
 from notifier.settings import NotifierSettings
-from notifier.store import NotifierStore, insert_new
+from notifier.store import NotifierStore
 
 log = logging.getLogger(__name__)
 
 _BEHAVIOUR = "behaviour.rated"  # on the dialogue's topic too, but scoring's business
-
-
-def _records(msg: KafkaMessage) -> tuple[Any, ...]:
-    raw = msg.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
 
 
 def _decode(value: bytes | None) -> tuple[dict[str, Any] | None, DlqReason | None, str]:
@@ -92,22 +88,15 @@ class NoticeConsumer:
             ("notifier.notices", self.handle, (topics.alert, topics.feedback)),
             ("notifier.reference", self.handle_reference, (topics.reference,)),
         ):
-            self._broker.subscriber(
-                *names,
-                group_id=self._settings.consumer_group,
-                batch=True,
-                max_records=self._settings.batch_max_records,
-                batch_timeout_ms=self._settings.batch_timeout_ms,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                title=title,
-            )(handler)
+            subscribe_batches(
+                self._broker, handler, *names, **self._settings.batch_subscription(title)
+            )
 
     async def handle(self, msg: KafkaMessage) -> None:
         now = self._clock.now()
         parsed: list[tuple[Any, Any]] = []  # (record, contract object)
         dead: list[tuple[Any, DlqReason, str]] = []
-        for record in _records(msg):
+        for record in batch_records(msg):
             raw, reason, detail = _decode(record.value)
             if raw is None:
                 dead.append((record, reason or DlqReason.INVALID, detail))
@@ -154,8 +143,9 @@ class NoticeConsumer:
             )
             if due is not None:
                 escalations.append({"_id": notice.id, "level": 0, "due_at": due})
-            if notice.nip not in chart or not deliveries:
-                # The org chart does not know the people yet: plan again once it does.
+            # The org chart does not know the people yet: plan again once it does.
+            wait = notice.nip not in chart or not deliveries
+            if wait:
                 waiting.append({"_id": notice.id, "at": now})
             alerts[notice.id] = alert_doc(
                 notice,
@@ -165,7 +155,7 @@ class NoticeConsumer:
                 escalation_due=due,
                 evidence=evidence,
                 raised_at=raised,
-                waiting=bool(waiting and waiting[-1]["_id"] == notice.id),
+                waiting=wait,
             )
             if missing:
                 log.info(
@@ -253,7 +243,7 @@ class NoticeConsumer:
         people: dict[str, Employee] = {}
         removed: list[str] = []
         holidays: list[date] = []
-        for record in _records(msg):
+        for record in batch_records(msg):
             key = (record.key or b"").decode(errors="replace")
             if record.value is None:
                 if key.startswith("employee:"):  # a tombstone withdraws the employee

@@ -38,7 +38,8 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from kinerja_shared.dlq import H_DETAIL, H_REASON, H_SERVICE, DlqReason
-from kinerja_shared.mongo import bulk_write_chunked
+from kinerja_shared.mongo import bulk_write_chunked, insert_new
+from kinerja_shared.periodic import Periodic
 from notifier.channels import EmailSender, Outcome, WebhookSender
 from notifier.clock import Clock
 from notifier.domain.model import RANK, Channel, Recipient, Status
@@ -59,7 +60,7 @@ from notifier.domain.routing import (
 )
 from notifier.metrics import NotifierMetrics
 from notifier.notices import item_docs, notice_from_doc
-from notifier.store import NotifierStore, insert_new, put
+from notifier.store import NotifierStore, put
 
 log = logging.getLogger(__name__)
 
@@ -173,31 +174,21 @@ class Dispatcher:
         self._holidays: frozenset[date] = frozenset()
         self._holidays_at: datetime | None = None
         self._purged_at: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._loop: Periodic | None = None
         self._log = GroupCommit(self._write_outcomes)
         self._known_sent: OrderedDict[str, bool] = OrderedDict()
 
     # --- loop ----------------------------------------------------------------------------------
 
     def start(self, interval_s: float) -> None:
-        if interval_s > 0:
-            self._task = asyncio.create_task(self._run(interval_s), name="notifier-dispatcher")
+        if interval_s > 0:  # 0: the caller runs the passes (tests with a manual clock)
+            self._loop = Periodic("notifier-dispatcher", self.tick, interval_s)
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        if self._loop is not None:
+            await self._loop.stop()
         await self._log.stop()
-
-    async def _run(self, interval_s: float) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a store outage: log, wait, try again; nothing is lost
-                log.exception("dispatch pass failed; retrying")
-            await asyncio.sleep(interval_s)
 
     async def tick(self) -> None:
         """One pass: escalate what is due, group what is queued, remind, deliver."""

@@ -6,10 +6,10 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from kinerja_shared.settings import ServiceSettings
+from kinerja_shared.settings import ConsumerSettings
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(ConsumerSettings):
     """Notifier's settings; environment variables start with ``KINERJA_NOTIFIER_``."""
 
     model_config = SettingsConfigDict(env_prefix="KINERJA_NOTIFIER_", extra="ignore", frozen=True)
@@ -18,8 +18,6 @@ class NotifierSettings(ServiceSettings):
     http_port: int = 8004
     mongodb_database: str = "kinerja_notifier"
     consumer_group: str = "kinerja-notifier"
-    batch_max_records: int = Field(500, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(200, ge=1, le=60_000)
     routing_file: Path | None = Field(
         None, description="Routing file (TOML); Tanjungbalai's bundled one when unset"
     )

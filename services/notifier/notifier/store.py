@@ -25,38 +25,20 @@ No transactions: each write is idempotent by its ``_id``; see ``dispatcher`` for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
+from kinerja_shared.mongo import insert_new
 from kinerja_shared.orgchart import Person
 from kinerja_shared.people import PeopleView
 from kinerja_shared.reference import Employee
 from notifier.domain.model import RANK, Channel, Status
 
 Doc = dict[str, Any]
-_DUPLICATE = 11000
-
-
-def _duplicates(exc: BulkWriteError) -> set[Any]:
-    errors = exc.details.get("writeErrors", [])
-    if any(e.get("code") != _DUPLICATE for e in errors):
-        raise exc
-    return {e["op"]["_id"] for e in errors}
-
-
-async def insert_new(collection: Any, docs: Sequence[Doc]) -> set[Any]:
-    """Insert ``docs``, ignoring those whose ``_id`` exists; returns the ids that existed."""
-    existing: set[Any] = set()
-    for start in range(0, len(docs), 50):  # FerretDB: keep commands small (see kinerja_shared)
-        try:
-            await collection.insert_many(docs[start : start + 50], ordered=False)
-        except BulkWriteError as exc:
-            existing |= _duplicates(exc)
-    return existing
 
 
 async def put(collection: Any, doc_id: str, fields: Doc, on_insert: Doc | None = None) -> None:

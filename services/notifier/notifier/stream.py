@@ -17,6 +17,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
+from kinerja_shared.periodic import Periodic
 from notifier.store import NotifierStore
 
 log = logging.getLogger(__name__)
@@ -27,36 +28,23 @@ Entry = dict[str, Any]
 class StreamHub:
     def __init__(self, store: NotifierStore, poll_s: float, lookback_s: float = 5.0) -> None:
         self._store = store
-        self._poll_s = poll_s
         self._lookback_ns = int(lookback_s * 1e9)
         self._subscribers: dict[str, set[asyncio.Queue[Entry]]] = defaultdict(set)
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._cursor = 0
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("notifier-stream-poller", self.poll, poll_s)
 
     async def start(self) -> None:
         newest = await self._store.inbox.find_one({}, sort=[("seq", -1)])
         self._cursor = newest["seq"] if newest else 0
-        self._task = asyncio.create_task(self._run(), name="notifier-stream-poller")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._loop.stop()
 
     @property
     def listeners(self) -> int:
         return sum(len(q) for q in self._subscribers.values())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("stream poll failed; retrying")
-            await asyncio.sleep(self._poll_s)
 
     async def poll(self) -> int:
         since = self._cursor - self._lookback_ns

@@ -9,7 +9,6 @@ record republishes the same id, which the notifier recognises.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kinerja_shared.alerts import AlertRaised, EvaluationUpdated
 from kinerja_shared.mongo import bulk_write_chunked
+from kinerja_shared.periodic import Periodic
 from kinerja_shared.topics import Topics
 from scoring.domain.alerts import (
     AlertDraft,
@@ -111,7 +111,7 @@ class AlertChecker:
         self._policy = policy
         self._interval_s = interval_s
         self._chunk = chunk
-        self._task: asyncio.Task[None] | None = None
+        self._loop: Periodic | None = None
         self._raised = Counter(
             "kinerja_scoring_alerts_total", "Alerts published by type", ["type"], registry=registry
         )
@@ -243,19 +243,12 @@ class AlertChecker:
             await self._db[DIRTY].delete_one({"_id": mark["_id"], "dirty_at": mark["dirty_at"]})
         return published
 
-    async def _run(self, tz: Any) -> None:
-        while True:
-            try:
-                await self.run_once(datetime.now(tz).date())
-            except Exception:
-                log.exception("alert check failed; retrying")
-            await asyncio.sleep(self._interval_s)
-
     def start(self, tz: Any) -> None:
-        self._task = asyncio.create_task(self._run(tz), name="alert-checker")
+        self._loop = Periodic(
+            "alert-checker", lambda: self.run_once(datetime.now(tz).date()), self._interval_s
+        )
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._loop is not None:
+            await self._loop.stop()

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -31,6 +30,7 @@ from kinerja_shared.events import (
     TargetProgressedEvent,
     parse_event,
 )
+from kinerja_shared.kafka import batch_records, subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import DayClosed, Employee, Holiday
 from kinerja_shared.validation import invalid_detail
@@ -66,27 +66,6 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
 Changed = Callable[[dict[str, set[str]]], Awaitable[None]]
 #: Called with the days a batch of reference data closed.
 DaysClosed = Callable[[list[date]], Awaitable[None]]
-
-
-def subscribe_batches(
-    broker: KafkaBroker,
-    settings: ScoringSettings,
-    title: str,
-    handler: Callable[[KafkaMessage], Awaitable[None]],
-    *topics: str,
-) -> None:
-    """Batches from the earliest offset; a batch is committed only when ``handler`` returns,
-    and rewound for redelivery when it raises (a store error)."""
-    broker.subscriber(
-        *topics,
-        group_id=settings.consumer_group,
-        batch=True,
-        max_records=settings.batch_max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=title,
-    )(handler)
 
 
 class EventConsumer:
@@ -141,18 +120,17 @@ class EventConsumer:
         topics = self._settings.topics
         subscribe_batches(
             self._broker,
-            self._settings,
-            "scoring.events",
             self.handle,
             topics.attendance,
             topics.service_quality,
             topics.target_progress,
             topics.feedback,
+            **self._settings.batch_subscription("scoring.events"),
         )
 
     async def handle(self, msg: KafkaMessage) -> None:
         started = time.perf_counter()
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        records = batch_records(msg)
         punches: list[Punch] = []
         excuses: list[ExcuseMark] = []
         ratings: list[ServiceRatedEvent] = []
@@ -283,14 +261,13 @@ class ReferenceConsumer:
     def register(self) -> None:
         subscribe_batches(
             self._broker,
-            self._settings,
-            "scoring.reference",
             self.handle,
             self._settings.topics.reference,
+            **self._settings.batch_subscription("scoring.reference"),
         )
 
     async def handle(self, msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        records = batch_records(msg)
         employees: dict[str, dict[str, Any]] = {}
         calendar: dict[str, dict[str, Any]] = {}
         for record in records:

@@ -5,10 +5,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from kinerja_shared.settings import ServiceSettings
+from kinerja_shared.settings import ConsumerSettings
 
 
-class ScoringSettings(ServiceSettings):
+class ScoringSettings(ConsumerSettings):
     """Scoring's settings; environment variables start with ``KINERJA_SCORING_``."""
 
     model_config = SettingsConfigDict(env_prefix="KINERJA_SCORING_", extra="ignore", frozen=True)
@@ -17,8 +17,6 @@ class ScoringSettings(ServiceSettings):
     http_port: int = 8002
     mongodb_database: str = "kinerja_scoring"
     consumer_group: str = Field("kinerja-scoring", description="Kafka consumer group id")
-    batch_max_records: int = Field(500, ge=1, le=10_000)
-    batch_timeout_ms: int = Field(200, ge=1, le=60_000)
     timezone: str = Field("Asia/Jakarta", description="Default local time of employees (WIB)")
     grace_days: int = Field(
         35, ge=1, description="Events received later than this after they occurred: DLQ"
