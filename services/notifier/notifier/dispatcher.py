@@ -59,7 +59,7 @@ from notifier.domain.routing import (
     flush_due_at,
 )
 from notifier.metrics import NotifierMetrics
-from notifier.notices import item_docs, notice_from_doc
+from notifier.notices import item_docs, notice_from_doc, summary
 from notifier.store import NotifierStore, put
 
 log = logging.getLogger(__name__)
@@ -594,7 +594,7 @@ class Dispatcher:
             if self._opens_at(group, now, holidays) > now:
                 continue
             repeat = group["repeats"] + 1
-            notices = [_summary_of(d) for d in open_docs]
+            notices = [summary(notice_from_doc(d)) for d in open_docs]
             doc_id = notification_id(group["_id"], [n["id"] for n in notices], f"repeat-{repeat}")
             doc = _notification_doc(
                 doc_id, {**group, "group_key": group["_id"]}, notices, now, reminder=True
@@ -715,16 +715,3 @@ def _silence(doc: dict[str, Any]) -> Silence:
         _aware(doc["starts_at"]),
         _aware(doc["ends_at"]),
     )
-
-
-def _summary_of(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": doc["_id"],
-        "type": doc["type"],
-        "title": doc["title"],
-        "nip": doc["nip"],
-        "unit_code": doc.get("unit_code"),
-        "period": doc["period"],
-        "level": doc.get("level"),
-        "reasons": doc.get("reasons", []),
-    }
