@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 LOCAL_DIR = Path(__file__).resolve().parents[1]
 KAFKA_POM = LOCAL_DIR / "kafka" / "pom.xml"
 FERRETDB_SRC = LOCAL_DIR / "ferretdb"
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+#: Small patches applied to FerretDB's source before it is built (see ferretdb/main.go).
+PATCHES = sorted((FERRETDB_SRC / "patches").glob("*.patch"))
 
 
 class StackError(RuntimeError):
@@ -128,8 +132,8 @@ def install_kafka(log: Callable[[str], None] = print, tools: bool = False) -> Pa
 
 def _ferretdb_source_hash() -> str:
     h = hashlib.sha256()
-    for name in ("go.mod", "go.sum", "main.go"):
-        h.update((FERRETDB_SRC / name).read_bytes())
+    for path in sorted([*FERRETDB_SRC.glob("go.*"), *FERRETDB_SRC.glob("*.go"), *PATCHES]):
+        h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -145,22 +149,35 @@ def install_ferretdb(log: Callable[[str], None] = print) -> Path:
     go = _need("go", "FerretDB is built from the Go module proxy: install Go 1.24 or newer.")
     log(f"building FerretDB (Go, once) into {binary}")
     binary.parent.mkdir(parents=True, exist_ok=True)
+    work = binary.parent / "build"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(FERRETDB_SRC, work / "main", ignore=shutil.ignore_patterns("patches"))
+    env = {**os.environ, "CGO_ENABLED": "0"}
+    _go(go, ["mod", "download"], work / "main", env)
+    module = json.loads(_go(go, ["mod", "download", "-json", FERRETDB_MODULE], work / "main", env))
+    # The module cache is read-only: patch a writable copy and build against it.
+    shutil.copytree(module["Dir"], work / "ferretdb", copy_function=shutil.copyfile)
+    for patch in PATCHES:
+        _run_checked(["git", "apply", "--verbose", str(patch)], work / "ferretdb", "patch " + patch.name)
+    _go(go, ["mod", "edit", f"-replace={FERRETDB_MODULE}=../ferretdb"], work / "main", env)
     tmp = binary.with_suffix(".partial")
-    result = subprocess.run(
-        [go, "build", "-trimpath", "-o", str(tmp), "."],
-        cwd=FERRETDB_SRC,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "CGO_ENABLED": "0"},
-    )
+    _go(go, ["build", "-trimpath", "-o", str(tmp), "."], work / "main", env)
+    tmp.rename(binary)
+    shutil.rmtree(work, ignore_errors=True)
+    return binary
+
+
+def _go(go: str, args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    return _run_checked([go, *args], cwd, "Go (is the Go module proxy reachable?)", env)
+
+
+def _run_checked(cmd: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise StackError(
-            "Go could not build FerretDB (is the Go module proxy reachable?):\n"
-            + (result.stdout + result.stderr)[-2000:]
+            f"building FerretDB failed at {what}:\n" + (result.stdout + result.stderr)[-2000:]
         )
-    tmp.rename(binary)
-    return binary
+    return result.stdout
 
 
 # --- processes ----------------------------------------------------------------------------
