@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from kinerja_shared.auth import mint_dev_token
+from kinerja_shared.clock import ManualClock
 from kinerja_shared.dlq import H_REASON
 from kinerja_shared.settings import DEV_JWT_SECRET
 from notifier.app import create_app
 from notifier.channels import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
-from notifier.clock import ManualClock
 from notifier.dispatcher import Dispatcher
 from notifier.domain.model import STATUS_OF_RANK
 from notifier.settings import NotifierSettings

@@ -207,7 +207,7 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         await scoring.__aexit__(None, None, None)
         in_unit = [e for e in city.employees if e.unit_code == unit]
         assert summary["employees"] == len(in_unit)
-        assert summary["predicates"] == {"belum ada (no targets yet)": len(in_unit)}
+        assert summary["predicates"] == {"belum ada": len(in_unit)}
         assert sum(summary["discipline_levels"].values()) == len(in_unit)
         assert summary["distribution_check"]["org_predicate"] == "Baik"
         assert outcomes.status_code == 200

@@ -158,7 +158,9 @@ def install_ferretdb(log: Callable[[str], None] = print) -> Path:
     # The module cache is read-only: patch a writable copy and build against it.
     shutil.copytree(module["Dir"], work / "ferretdb", copy_function=shutil.copyfile)
     for patch in PATCHES:
-        _run_checked(["git", "apply", "--verbose", str(patch)], work / "ferretdb", "patch " + patch.name)
+        _run_checked(
+            ["git", "apply", "--verbose", str(patch)], work / "ferretdb", "patch " + patch.name
+        )
     _go(go, ["mod", "edit", f"-replace={FERRETDB_MODULE}=../ferretdb"], work / "main", env)
     tmp = binary.with_suffix(".partial")
     _go(go, ["build", "-trimpath", "-o", str(tmp), "."], work / "main", env)

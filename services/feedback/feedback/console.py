@@ -4,15 +4,15 @@ the signed-in person's own token, so scoring applies its own access rules)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
@@ -23,6 +23,46 @@ from kinerja_shared.events import Nip
 from kinerja_shared.people import PeopleView
 
 STATIC = Path(str(files("feedback") / "static"))
+WIB = ZoneInfo("Asia/Jakarta")
+SCORING_DOWN = (
+    "Layanan penilaian (scoring) tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
+    "jika tetap gagal, hubungi tim TI."
+)
+SCORING_SLOW = "Layanan penilaian (scoring) terlalu lama menjawab. Coba lagi beberapa saat lagi."
+SCORING_FAILED = (
+    "Layanan penilaian (scoring) mengalami gangguan. Coba lagi beberapa saat lagi; "
+    "jika tetap gagal, hubungi tim TI."
+)
+
+
+def _detail(r: httpx.Response) -> str:
+    try:
+        return str(r.json().get("detail", r.text))
+    except ValueError:
+        return r.text
+
+
+def _team_row(
+    m: dict[str, Any], me: str, previous: str | None, threads: dict[str, int]
+) -> dict[str, Any]:
+    others = m.get("others", {})
+    return {
+        "nip": m["nip"],
+        "name": m.get("name") or m["nip"],
+        "position": m.get("position"),
+        "unit_code": m.get("unit_code"),
+        "direct": m.get("supervisor_nip") == me,
+        "predikat": m.get("predikat"),
+        "predikat_30d": others.get("30d"),
+        "discipline": m.get("discipline_level"),
+        "ikm": m.get("ikm_category"),
+        "hasil_kerja": m.get("hasil_kerja"),
+        "hadir": m.get("hadir", 0),
+        "tanpa_keterangan": m.get("tanpa_keterangan", 0),
+        "tl_psw_days": m.get("tl_psw_days", 0),
+        "feedback_threads": threads.get(m["nip"], 0),
+        "change": _change(others.get(previous) if previous else None, m.get("predikat")),
+    }
 
 
 class DevSignIn(BaseModel):
@@ -63,56 +103,71 @@ def mount_console(
             raise HTTPException(404, f"NIP {body.nip} is not in the reference data")
         return {"token": mint_dev_token(dev_secret, body.nip, [body.role.value])}
 
-    async def scoring(request: Request, path: str, **params: str) -> dict[str, Any] | None:
+    async def scoring(request: Request, path: str, **params: Any) -> dict[str, Any] | None:
         headers = {"Authorization": request.headers.get("authorization", "")}
-        r = await http.get(path, params=params, headers=headers)
+        try:
+            r = await http.get(path, params=params, headers=headers)
+        except httpx.TimeoutException:
+            raise HTTPException(504, SCORING_SLOW) from None
+        except httpx.HTTPError:
+            raise HTTPException(503, SCORING_DOWN) from None
         if r.status_code == 404:
             return None
+        if r.status_code >= 500:
+            raise HTTPException(502, SCORING_FAILED)
         if r.status_code >= 400:
-            raise HTTPException(r.status_code, r.json().get("detail", r.text))
+            raise HTTPException(r.status_code, _detail(r))
         body: dict[str, Any] = r.json()
         return body
 
-    @router.get("/console/team", summary="The people under me with their current figures")
-    async def team(request: Request, principal: Principal = signed_in) -> dict[str, Any]:
-        month = datetime.now(UTC).strftime("%Y-%m")
-        members = await people.below(principal.sub)
-
-        previous = _previous_month(month)
-
-        async def row(p: Any) -> dict[str, Any]:
-            month_ev, window, before = await asyncio.gather(
-                scoring(request, f"/v1/employees/{p.nip}/evaluation", period=month),
-                scoring(request, f"/v1/employees/{p.nip}/evaluation", window="30d"),
-                scoring(request, f"/v1/employees/{p.nip}/evaluation", period=previous),
-            )
-            threads = await store.threads.count_documents({"nip": p.nip})
-            return {
-                "nip": p.nip,
-                "name": p.name,
-                "unit_code": p.unit_code,
-                "direct": p.supervisor_nip == principal.sub,
-                "predikat": (month_ev or {}).get("predikat"),
-                "predikat_30d": (window or {}).get("predikat"),
-                "discipline": ((month_ev or {}).get("discipline") or {}).get("level"),
-                "ikm": ((month_ev or {}).get("ikm") or {}).get("category"),
-                "hasil_kerja": ((month_ev or {}).get("hasil_kerja") or {}).get("rating"),
-                "feedback_threads": threads,
-                "change": _change((before or {}).get("predikat"), (month_ev or {}).get("predikat")),
-            }
-
-        limit = asyncio.Semaphore(8)  # a big team: a few calls to scoring at a time
-
-        async def bounded(p: Any) -> dict[str, Any]:
-            async with limit:
-                return await row(p)
-
-        rows = list(await asyncio.gather(*(bounded(p) for p in members)))
+    @router.get("/console/team", summary="A page of the people under me with their figures")
+    async def team(
+        request: Request,
+        principal: Principal = signed_in,
+        period: str | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        size: Annotated[int, Query(ge=1, le=200)] = 50,
+        sort: str = "name",
+        descending: bool = False,
+        predikat: str | None = None,
+        discipline_level: str | None = None,
+        attention: bool = False,
+        q: str | None = None,
+    ) -> dict[str, Any]:
+        """One call to scoring for the whole page, whatever the team's size: scoring keeps each
+        unit's lines, and answers the page with the 30-day and last month's predicates."""
+        month = period or datetime.now(WIB).strftime("%Y-%m")
         me = await people.find(principal.sub)
+        if me is None or not me.unit_code:
+            raise HTTPException(404, "NIP Anda belum ada di data kepegawaian Kinerja.")
+        previous = _previous_month(month) if len(month) == 7 else None
+        filters = {
+            k: v
+            for k, v in {"predikat": predikat, "discipline_level": discipline_level, "q": q}.items()
+            if v
+        }
+        found = await scoring(
+            request,
+            f"/v1/units/{me.unit_code}/members",
+            period=month,
+            below=principal.sub,
+            page=page,
+            size=size,
+            sort=sort,
+            descending=str(descending).lower(),
+            attention=str(attention).lower(),
+            compare=["30d", *([previous] if previous else [])],
+            **filters,
+        )
+        lines = (found or {}).get("members", [])
+        threads = await store.thread_counts([m["nip"] for m in lines])
         return {
             "period": month,
-            "me": {"nip": principal.sub, "unit_code": me.unit_code if me else None},
-            "members": rows,
+            "me": {"nip": principal.sub, "unit_code": me.unit_code},
+            "total": (found or {}).get("total", 0),
+            "page": page,
+            "size": size,
+            "members": [_team_row(m, principal.sub, previous, threads) for m in lines],
         }
 
     @router.get("/console/employees/{nip}/evaluation", summary="Scoring's evaluation, as is")
@@ -122,7 +177,7 @@ def mount_console(
         found = await scoring(
             request,
             f"/v1/employees/{nip}/evaluation",
-            period=period or datetime.now(UTC).strftime("%Y-%m"),
+            period=period or datetime.now(WIB).strftime("%Y-%m"),
         )
         if found is None:
             raise HTTPException(404, "no evaluation yet for this period")
@@ -136,7 +191,7 @@ def mount_console(
         org_predicate: str | None = None,
         principal: Principal = signed_in,
     ) -> dict[str, Any]:
-        period = period or datetime.now(UTC).strftime("%Y-%m")
+        period = period or datetime.now(WIB).strftime("%Y-%m")
         extra = {"org_predicate": org_predicate} if org_predicate else {}
         summary = await scoring(request, f"/v1/units/{unit_code}/summary", period=period, **extra)
         if summary is None:

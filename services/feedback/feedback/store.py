@@ -48,3 +48,12 @@ class FeedbackStore:
             entry["current"] = v["body"]
             entry["version"] = v["version"]
         return {**thread, "entries": list(entries.values())}
+
+    async def thread_counts(self, nips: list[str]) -> dict[str, int]:
+        """How many threads each of ``nips`` has: one query for a whole page of a team."""
+        counts: dict[str, int] = {}
+        if not nips:
+            return counts
+        async for t in self.threads.find({"nip": {"$in": nips}}, {"nip": 1}):
+            counts[t["nip"]] = counts.get(t["nip"], 0) + 1
+        return counts

@@ -20,7 +20,7 @@ from pymongo import DESCENDING
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from kinerja_shared.auth import JwtVerifier, Principal, Role, TokenError, require_roles
-from notifier.clock import Clock
+from kinerja_shared.clock import Clock
 from notifier.domain.model import RANK, STATUS_OF_RANK, Status
 from notifier.domain.routing import Matcher
 from notifier.store import NotifierStore, put

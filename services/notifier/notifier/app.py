@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.clock import Clock, SystemClock
 from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
 from notifier.api import notifier_router
 from notifier.channels import EmailSender, WebhookSender
-from notifier.clock import Clock, SystemClock
 from notifier.consumer import NoticeConsumer
 from notifier.dispatcher import Dispatcher, Senders
 from notifier.metrics import NotifierMetrics

@@ -15,13 +15,13 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from kinerja_shared.alerts import AlertRaised
+from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
 from kinerja_shared.kafka import batch_records, subscribe_batches
 from kinerja_shared.mongo import insert_new
 from kinerja_shared.reference import Employee, Holiday
 from kinerja_shared.validation import invalid_detail
-from notifier.clock import Clock
 from notifier.domain.model import Channel, Delivery, Notice, Person
 from notifier.domain.planning import Undeliverable, plan
 from notifier.domain.policy import add_working_days, inhibition_sources

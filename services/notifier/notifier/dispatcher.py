@@ -37,11 +37,11 @@ from faststream.kafka import KafkaBroker
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import H_DETAIL, H_REASON, H_SERVICE, DlqReason
 from kinerja_shared.mongo import bulk_write_chunked, insert_new
 from kinerja_shared.periodic import Periodic
 from notifier.channels import EmailSender, Outcome, WebhookSender
-from notifier.clock import Clock
 from notifier.domain.model import RANK, Channel, Recipient, Status
 from notifier.domain.planning import plan
 from notifier.domain.policy import (

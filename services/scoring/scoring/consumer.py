@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 
+from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import (
     FEEDBACK_EVENT_ADAPTER,
@@ -34,10 +34,11 @@ from kinerja_shared.kafka import batch_records, subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import DayClosed, Employee, Holiday
 from kinerja_shared.validation import invalid_detail
-from scoring.domain import ExcuseMark, Punch, combine, excuse_marks, month_of, punch_of
-from scoring.domain.periods import period_months
+from scoring.domain import excuse_marks, month_of, punch_of
+from scoring.domain.facts import Deltas
+from scoring.domain.projection import ROLLING
 from scoring.settings import ScoringSettings
-from scoring.store import BehaviourStore, FiguresStore, ReferenceStore, ScoringStore
+from scoring.store import FactsStore, ReadModelStore, ReferenceStore, StaleQueue
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,12 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
         raw = json.loads(value)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return None, DlqReason.UNDECODABLE, str(exc)
-    if isinstance(raw, dict) and raw.get("schema_version", 1) not in SUPPORTED_SCHEMA_VERSIONS:
+    version = raw.get("schema_version", 1) if isinstance(raw, dict) else 1
+    if not isinstance(version, int) or version not in SUPPORTED_SCHEMA_VERSIONS:
         return (
             None,
             DlqReason.UNSUPPORTED_SCHEMA_VERSION,
-            f"schema_version {raw['schema_version']!r}",
+            f"schema_version {version!r}",
         )
     try:
         return parse_event(raw if isinstance(raw, dict) else value), None, ""
@@ -62,31 +64,24 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
         return None, DlqReason.INVALID, invalid_detail(exc)
 
 
-#: Called after a batch is stored with the months that changed per NIP (alerts, updates).
-Changed = Callable[[dict[str, set[str]]], Awaitable[None]]
-#: Called with the days a batch of reference data closed.
-DaysClosed = Callable[[list[date]], Awaitable[None]]
-
-
 class EventConsumer:
-    """Attendance, excuses, service ratings, target figures and supervisors' ratings."""
+    """Attendance, excuses, service ratings, target figures and supervisors' ratings: folded
+    into each employee's facts of the year, then one stale mark for the projector."""
 
     def __init__(
         self,
         broker: KafkaBroker,
-        store: ScoringStore,
-        figures: FiguresStore,
-        behaviour: BehaviourStore,
+        facts: FactsStore,
+        stale: StaleQueue,
         settings: ScoringSettings,
+        clock: Clock,
         registry: CollectorRegistry,
-        on_changed: Changed,
     ) -> None:
         self._broker = broker
-        self._store = store
-        self._figures = figures
-        self._behaviour = behaviour
-        self._on_changed = on_changed
+        self._facts = facts
+        self._stale = stale
         self._settings = settings
+        self._clock = clock
         self._tz = ZoneInfo(settings.timezone)
         self._grace = timedelta(days=settings.grace_days)
         self._events = Counter(
@@ -111,7 +106,7 @@ class EventConsumer:
             self._dlq.labels("scoring", reason.value)
         self._e2e_seconds = Histogram(
             "kinerja_scoring_end_to_end_seconds",
-            "From intake's received_at to the evaluation being written",
+            "From intake's received_at to the event's facts being written",
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
@@ -130,91 +125,84 @@ class EventConsumer:
 
     async def handle(self, msg: KafkaMessage) -> None:
         started = time.perf_counter()
-        records = batch_records(msg)
-        punches: list[Punch] = []
-        excuses: list[ExcuseMark] = []
-        ratings: list[ServiceRatedEvent] = []
-        progress: list[TargetProgressedEvent] = []
+        deltas = Deltas(self._tz)
         received: list[datetime] = []
         dead: list[tuple[Any, DlqReason, str]] = []
-        behaviour: list[BehaviourRatedEvent] = []
-        for record in records:
-            if record.topic == self._settings.topics.feedback:
-                # The dialogue's topic: scoring takes the supervisors' ratings; the rest is
-                # the notifier's.
-                rated = self._behaviour_of(record, dead)
-                if rated is not None:
-                    behaviour.append(rated)
-                continue
-            event, reason, detail = classify(record.value)
-            if reason is not None:
-                dead.append((record, reason, detail))
-                continue
-            if (
-                event.received_at is not None
-                and event.occurred_at < event.received_at - self._grace
-            ):
-                # Judged against intake's own stamp, not the clock: a replay decides the same.
-                dead.append(
-                    (
-                        record,
-                        DlqReason.PERIOD_CLOSED,
-                        f"occurred {event.occurred_at.isoformat()}, received "
-                        f"{event.received_at.isoformat()}: past the "
-                        f"{self._grace.days}-day grace",
-                    )
-                )
+        for record in batch_records(msg):
+            event = self._decode(record, dead)
+            if event is None:
                 continue
             if event.received_at is not None:
                 received.append(event.received_at)
-            if isinstance(event, AttendanceRecordedEvent):
-                punches.append(punch_of(event, self._tz))
-                self._events.labels(event.type, "applied").inc()
-            elif isinstance(event, AttendanceExcusedEvent):
-                excuses.extend(excuse_marks(event))
-                self._events.labels(event.type, "applied").inc()
-            elif isinstance(event, ServiceRatedEvent):
-                ratings.append(event)
-                self._events.labels(event.type, "applied").inc()
-            elif isinstance(event, TargetProgressedEvent):
-                progress.append(event)
-                self._events.labels(event.type, "applied").inc()
-            else:
-                self._events.labels(event.type, "ignored").inc()
-        deltas = combine(punches, excuses)
-        await self._store.apply_months(deltas)
-        await self._figures.apply_ratings(ratings, self._tz)
-        await self._figures.apply_progress(progress)
-        await self._behaviour.apply(behaviour)
+            self._fold(event, deltas)
+        folded = deltas.result()
+        await self._facts.apply(folded)
         changed: dict[str, set[str]] = {}
-        for d in deltas:
-            changed.setdefault(d.nip, set()).add(d.period)
-        for figure in [*ratings, *progress]:
-            local = figure.occurred_at.astimezone(self._tz)
-            changed.setdefault(figure.nip, set()).add(month_of(local))
-        for rated in behaviour:
-            changed.setdefault(rated.nip, set()).update(period_months(rated.payload.period))
-        await self._on_changed(changed)
-
+        for d in folded:
+            changed.setdefault(d.nip, set()).update(d.months)
+        await self._stale.mark(changed, self._clock.now())
         for record, reason, detail in dead:
-            log.warning(
-                "dead-lettered a record",
-                extra={
-                    "reason": reason.value,
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                },
-            )
-            await dead_letter(
-                self._broker, self._settings.topics.dlq, record, reason, detail, "scoring"
-            )
-            self._dlq.labels("scoring", reason.value).inc()
-            self._events.labels("unknown", "dead_lettered").inc()
-        now = datetime.now(UTC)
+            await self._dead_letter(record, reason, detail)
+        now = self._clock.now()
         for at in received:
             self._e2e_seconds.observe(max(0.0, (now - at).total_seconds()))
         self._batch_seconds.observe(time.perf_counter() - started)
+
+    def _decode(self, record: Any, dead: list[tuple[Any, DlqReason, str]]) -> Any:
+        """The event of a record, or None (dead-lettered or not scoring's)."""
+        if record.topic == self._settings.topics.feedback:
+            # The dialogue's topic: scoring takes the supervisors' ratings; the rest is the
+            # notifier's.
+            return self._behaviour_of(record, dead)
+        event, reason, detail = classify(record.value)
+        if reason is not None:
+            dead.append((record, reason, detail))
+            return None
+        if event.received_at is not None and event.occurred_at < event.received_at - self._grace:
+            # Judged against intake's own stamp, not the clock: a replay decides the same.
+            dead.append(
+                (
+                    record,
+                    DlqReason.PERIOD_CLOSED,
+                    f"occurred {event.occurred_at.isoformat()}, received "
+                    f"{event.received_at.isoformat()}: past the {self._grace.days}-day grace",
+                )
+            )
+            return None
+        return event
+
+    def _fold(self, event: Any, deltas: Deltas) -> None:
+        if isinstance(event, AttendanceRecordedEvent):
+            deltas.punch(punch_of(event, self._tz))
+        elif isinstance(event, AttendanceExcusedEvent):
+            for mark in excuse_marks(event):
+                deltas.excuse(mark)
+        elif isinstance(event, ServiceRatedEvent):
+            deltas.rating(event)
+        elif isinstance(event, TargetProgressedEvent):
+            deltas.progress(event)
+        elif isinstance(event, BehaviourRatedEvent):
+            deltas.behaviour(event)
+        else:
+            self._events.labels(event.type, "ignored").inc()
+            return
+        self._events.labels(event.type, "applied").inc()
+
+    async def _dead_letter(self, record: Any, reason: DlqReason, detail: str) -> None:
+        log.warning(
+            "dead-lettered a record",
+            extra={
+                "reason": reason.value,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+            },
+        )
+        await dead_letter(
+            self._broker, self._settings.topics.dlq, record, reason, detail, "scoring"
+        )
+        self._dlq.labels("scoring", reason.value).inc()
+        self._events.labels("unknown", "dead_lettered").inc()
 
     def _behaviour_of(
         self, record: Any, dead: list[tuple[Any, DlqReason, str]]
@@ -228,29 +216,35 @@ class EventConsumer:
             self._events.labels("feedback", "ignored").inc()
             return None
         try:
-            event = FEEDBACK_EVENT_ADAPTER.validate_python(raw)
+            return FEEDBACK_EVENT_ADAPTER.validate_python(raw)
         except ValidationError as exc:
             dead.append((record, DlqReason.INVALID, invalid_detail(exc)))
             return None
-        self._events.labels(event.type, "applied").inc()
-        return event
 
 
 class ReferenceConsumer:
-    """Keeps scoring's view of employees and the calendar from the compacted reference topic."""
+    """Keeps scoring's view of employees and the calendar from the compacted reference topic,
+    and marks whose read models the change moves: an employee's own when their record
+    changes; everyone's when a day is closed or the holidays change (in marks of bounded
+    size, worked off by the projector, never inside this handler)."""
 
     def __init__(
         self,
         broker: KafkaBroker,
-        store: ReferenceStore,
+        reference: ReferenceStore,
+        read_models: ReadModelStore,
+        stale: StaleQueue,
         settings: ScoringSettings,
+        clock: Clock,
         registry: CollectorRegistry,
-        on_days_closed: DaysClosed,
     ) -> None:
         self._broker = broker
-        self._store = store
+        self._reference = reference
+        self._read_models = read_models
+        self._stale = stale
         self._settings = settings
-        self._on_days_closed = on_days_closed
+        self._clock = clock
+        self._tz = ZoneInfo(settings.timezone)
         self._records = Counter(
             "kinerja_scoring_reference_records_total",
             "Reference records consumed by kind and outcome",
@@ -267,12 +261,16 @@ class ReferenceConsumer:
         )
 
     async def handle(self, msg: KafkaMessage) -> None:
-        records = batch_records(msg)
         employees: dict[str, dict[str, Any]] = {}
         calendar: dict[str, dict[str, Any]] = {}
-        for record in records:
+        withdrawn: set[str] = set()
+        for record in batch_records(msg):
             if record.value is None:  # a tombstone: the record was withdrawn
-                self._records.labels("unknown", "tombstone").inc()
+                key = (record.key or b"").decode(errors="replace")
+                if key.startswith("employee:"):
+                    withdrawn.add(key.removeprefix("employee:"))
+                    employees.pop(key.removeprefix("employee:"), None)
+                self._records.labels(key.split(":", 1)[0] or "unknown", "tombstone").inc()
                 continue
             ref = await reference_or_dead_letter(
                 self._broker, self._settings.topics.dlq, record, "scoring"
@@ -280,26 +278,65 @@ class ReferenceConsumer:
             if ref is None:
                 self._records.labels("unknown", "dead_lettered").inc()
                 continue
-            if isinstance(ref, Employee):
-                employees[ref.nip] = {
-                    "nip": ref.nip,
-                    "unit_code": ref.unit_code,
-                    "schedule": ref.schedule,
-                    "supervisor_nip": ref.supervisor_nip,
-                }
-            elif isinstance(ref, Holiday):
-                day = calendar.setdefault(ref.date.isoformat(), {"date": ref.date.isoformat()})
-                day.update(holiday=True, holiday_name=ref.name, holiday_kind=ref.holiday_kind.value)
-            elif isinstance(ref, DayClosed):
-                calendar.setdefault(ref.date.isoformat(), {"date": ref.date.isoformat()})[
-                    "closed"
-                ] = True
-            else:
+            if not _take_reference(ref, employees, calendar):
                 self._records.labels(ref.kind, "ignored").inc()
                 continue
+            withdrawn.discard(getattr(ref, "nip", ""))
             self._records.labels(ref.kind, "applied").inc()
         # Within a batch the latest record per key wins, as compaction would keep it.
-        await self._store.apply(list(employees.values()), list(calendar.values()))
-        closed = [date.fromisoformat(c["date"]) for c in calendar.values() if c.get("closed")]
-        if closed:
-            await self._on_days_closed(sorted(closed))
+        await self._leave_units(employees, withdrawn)
+        await self._reference.apply(list(employees.values()), list(calendar.values()))
+        await self._reference.withdraw(sorted(withdrawn))
+        await self._mark(employees, calendar)
+
+    async def _leave_units(self, employees: dict[str, dict[str, Any]], gone: set[str]) -> None:
+        """A withdrawn or moved employee leaves the lines of the unit they were in."""
+        before = await self._reference.employees([*employees, *gone])
+        year = self._clock.now().astimezone(self._tz).year
+        periods = [str(year), *(f"{year}-Q{q}" for q in range(1, 5))]
+        periods += [f"{year}-{m:02d}" for m in range(1, 13)] + [ROLLING]
+        for nip, old in before.items():
+            new_unit = employees.get(nip, {}).get("unit_code")
+            if old.unit_code and old.unit_code != new_unit:
+                await self._read_models.remove_member(nip, old.unit_code, periods)
+
+    async def _mark(
+        self, employees: dict[str, dict[str, Any]], calendar: dict[str, dict[str, Any]]
+    ) -> None:
+        today = self._clock.now().astimezone(self._tz).date()
+        now = self._clock.now()
+        if employees:
+            await self._stale.mark({n: [month_of(today)] for n in employees}, now)
+        changed_days = sorted(date.fromisoformat(d) for d in calendar)
+        if changed_days:
+            months = sorted({month_of(d) for d in changed_days if d <= today} or {month_of(today)})
+            everyone = await self._reference.nips()
+            for i in range(0, len(everyone), STALE_MARK_NIPS):
+                part = everyone[i : i + STALE_MARK_NIPS]
+                await self._stale.mark({n: months for n in part}, now)
+
+
+#: Employees per stale mark when everyone changes (a closed day): bounded documents.
+STALE_MARK_NIPS = 2000
+
+
+def _take_reference(
+    ref: Any, employees: dict[str, dict[str, Any]], calendar: dict[str, dict[str, Any]]
+) -> bool:
+    if isinstance(ref, Employee):
+        employees[ref.nip] = {
+            "nip": ref.nip,
+            "name": ref.name,
+            "position": ref.position,
+            "unit_code": ref.unit_code,
+            "schedule": ref.schedule,
+            "supervisor_nip": ref.supervisor_nip,
+        }
+    elif isinstance(ref, Holiday):
+        day = calendar.setdefault(ref.date.isoformat(), {"date": ref.date.isoformat()})
+        day.update(holiday=True, holiday_name=ref.name, holiday_kind=ref.holiday_kind.value)
+    elif isinstance(ref, DayClosed):
+        calendar.setdefault(ref.date.isoformat(), {"date": ref.date.isoformat()})["closed"] = True
+    else:
+        return False
+    return True

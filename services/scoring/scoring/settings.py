@@ -26,5 +26,13 @@ class ScoringSettings(ConsumerSettings):
     alert_settle_s: float = Field(
         30.0, ge=0, description="Changes rest this long before alerts are checked"
     )
-    alert_check_interval_s: float = Field(2.0, gt=0, description="How often dirty are checked")
+    alert_check_interval_s: float = Field(
+        2.0, gt=0, description="Unused since the projector checks alerts (kept for old configs)"
+    )
+    projection_interval_s: float = Field(
+        0.2, gt=0, description="How often the projector looks for changed employees"
+    )
+    projection_round: int = Field(
+        2000, ge=1, le=50_000, description="Employees at most in one projection round"
+    )
     policy_file: Path | None = Field(None, description="Policy TOML (default: Tanjungbalai's)")

@@ -1,57 +1,89 @@
-"""MongoDB adapter for scoring's collections (scoring owns them; nobody else reads them).
+"""MongoDB adapter: the only module of scoring that speaks Mongo (scoring owns these collections;
+nobody else reads them). Every hot path is an ``_id`` lookup or upsert of a keyed document:
+FerretDB's SQLite backend pushes nothing else down, and on MongoDB the ``_id`` is the shard key's
+natural partner (shard key: ``nip`` hashed, see deploy/README.md).
 
-``attendance_months``: one document per employee and month, ``_id = "<nip>:<YYYY-MM>"``::
+- ``facts`` ``<nip>:<YYYY>``: an employee's facts of a year (``scoring.domain.facts``);
+- ``evaluations`` ``<nip>:<period>``: the evaluation document the API returns, kept as JSON
+  text (``body``): it is only ever read whole, by ``_id``, and FerretDB refuses its nested
+  arrays (the bands in the evidence);
+- ``unit_summaries`` ``<unit>:<period>``: ``members.<nip>`` (one line per employee) and
+  ``desks.<desk>.<nip>`` (IKM tallies); counts are derived when read;
+- ``outcomes`` ``<YYYY>:<unit>``: ``members.<nip>`` of the recognition and coaching lists;
+- ``employees``, ``calendar_days``, ``unit_index``: scoring's view of the reference data;
+- ``stale``: the queue of employees whose read models wait for the projector (small);
+- ``leases``: which replica runs the projector.
 
-    {nip, period, days: {"03": {first_in, last_out}, ...}, event_ids: [...], updated_at}
-
-Writes use only ``$min``, ``$max``, ``$addToSet`` and ``$setOnInsert``: applying the same delta
-twice, or deltas in any order, gives the same document. That is what makes redelivery after a
-crash harmless without transactions (which FerretDB lacks).
+Documents stay bounded: a year of one employee's days, one unit's lines, one day's event ids
+(capped). Fact writes only use ``$min``, ``$max``, ``$addToSet`` and ``$set`` under keys unique
+to an event, so a redelivered batch changes nothing; read models are replaced wholesale.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from pymongo import UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kinerja_shared.events import BehaviourRatedEvent, ServiceRatedEvent, TargetProgressedEvent
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.mongo import bulk_write_chunked
-from scoring.domain import MonthDelta
+from kinerja_shared.mongo import (
+    bulk_write_chunked,
+    bulk_write_concurrent,
+    delete_by_ids,
+    find_by_ids,
+    retry_locked,
+)
+from scoring.domain.facts import FactsDelta, YearFacts, year_facts
+from scoring.domain.projection import CalendarView, EmployeeRef, Projection
 
-MONTHS = "attendance_months"
+FACTS = "facts"
+EVALUATIONS = "evaluations"
+UNITS = "unit_summaries"
+OUTCOMES = "outcomes"
+EMPLOYEES = "employees"
+CALENDAR = "calendar_days"
+UNIT_INDEX = "unit_index"
+STALE = "stale"
+LEASES = "leases"
 
 
-def month_id(nip: str, period: str) -> str:
-    return f"{nip}:{period}"
+def facts_id(nip: str, year: int) -> str:
+    return f"{nip}:{year:04d}"
 
 
-def _update_of(delta: MonthDelta, now: datetime) -> UpdateOne:
-    mins = {f"days.{dd}.first_in": at for dd, at in delta.first_in.items()}
-    maxs: dict[str, Any] = {f"days.{dd}.last_out": at for dd, at in delta.last_out.items()}
+def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
+    mins = {f"days.{k}.i": at for k, at in d.first_in.items()}
+    maxs: dict[str, Any] = {f"days.{k}.o": at for k, at in d.last_out.items()}
     maxs["updated_at"] = now
-    # An excused day stays excused whatever else arrives: setting True is idempotent.
-    sets = {f"days.{dd}.excused": True for dd in delta.excused}
-    update: dict[str, Any] = {
-        "$setOnInsert": {"nip": delta.nip, "period": delta.period},
-        "$max": maxs,
-        "$addToSet": {"event_ids": {"$each": sorted(delta.event_ids)}},
-    }
+    sets: dict[str, Any] = {f"days.{k}.x": True for k in d.excused}
+    sets.update({f"ikm.{k}": v for k, v in d.responses.items()})
+    for key, meta in d.figures.items():
+        sets.update({f"targets.{key}.{m}": v for m, v in meta.items() if m != "figures"})
+        sets.update({f"targets.{key}.figures.{k}": f for k, f in meta["figures"].items()})
+    for period, versions in d.ratings.items():
+        sets.update({f"ratings.{period}.{k}": v for k, v in versions.items()})
+    update: dict[str, Any] = {"$setOnInsert": {"nip": d.nip, "year": d.year}, "$max": maxs}
+    if d.event_ids:
+        update["$addToSet"] = {f"days.{k}.ev": {"$each": sorted(v)} for k, v in d.event_ids.items()}
     if mins:
         update["$min"] = mins
     if sets:
         update["$set"] = sets
-    return UpdateOne({"_id": month_id(delta.nip, delta.period)}, update, upsert=True)
+    return UpdateOne({"_id": facts_id(d.nip, d.year)}, update, upsert=True)
 
 
-class ScoringStore:
+class FactsStore:
+    """Each employee's facts, one document per year."""
+
     def __init__(self, db: AsyncDatabase[dict[str, Any]], registry: CollectorRegistry) -> None:
         self._db = db
         self._write_seconds = Histogram(
@@ -68,71 +100,95 @@ class ScoringStore:
             registry=registry,
         )
 
-    async def prepare(self) -> None:
-        await self._db[MONTHS].create_index([("period", 1), ("nip", 1)])
-
-    async def apply_months(self, deltas: Sequence[MonthDelta]) -> None:
+    async def apply(self, deltas: Sequence[FactsDelta]) -> None:
         if not deltas:
             return
         now = datetime.now(UTC)
         started = time.perf_counter()
         try:
-            await bulk_write_chunked(self._db[MONTHS], [_update_of(d, now) for d in deltas])
+            await bulk_write_concurrent(self._db[FACTS], [_facts_update(d, now) for d in deltas])
         except Exception:
-            self._write_errors.labels(MONTHS).inc()
+            self._write_errors.labels(FACTS).inc()
             raise
         finally:
-            self._write_seconds.labels(MONTHS).observe(time.perf_counter() - started)
+            self._write_seconds.labels(FACTS).observe(time.perf_counter() - started)
 
-    async def months(self, nip: str, periods: list[str]) -> list[dict[str, Any]]:
-        return await months_of(self._db, nip, periods)
-
-    async def month(self, nip: str, period: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self._db[MONTHS].find_one({"_id": month_id(nip, period)})
-        return doc
+    async def load(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], YearFacts]:
+        wanted = sorted(set(keys))
+        docs = await find_by_ids(self._db[FACTS], [facts_id(*k) for k in wanted])
+        return {k: year_facts(doc, *k) for k, doc in zip(wanted, docs, strict=True)}
 
 
-EMPLOYEES = "employees"
-CALENDAR = "calendar_days"
+def _employee_ref(doc: Mapping[str, Any] | None, nip: str) -> EmployeeRef:
+    if not doc:
+        return EmployeeRef(nip)
+    return EmployeeRef(
+        nip,
+        True,
+        doc.get("name"),
+        doc.get("position"),
+        doc.get("unit_code"),
+        doc.get("supervisor_nip"),
+        doc.get("schedule") or "standar",
+    )
 
 
 class ReferenceStore:
-    """Scoring's own view of the reference data it needs: employees' schedules and units, and
-    the calendar (holidays, cuti bersama, closed days)."""
+    """Scoring's own view of the reference data it needs: employees (unit, supervisor,
+    schedule), the calendar (holidays, cuti bersama, closed days) and the list of units."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._db = db
 
     async def apply(self, employees: list[dict[str, Any]], calendar: list[dict[str, Any]]) -> None:
         now = datetime.now(UTC)
-        if employees:
+        await bulk_write_concurrent(
+            self._db[EMPLOYEES],
+            [
+                UpdateOne({"_id": e["nip"]}, {"$set": {**e, "updated_at": now}}, upsert=True)
+                for e in employees
+            ],
+        )
+        units = {e["unit_code"] for e in employees if e.get("unit_code")}
+        if units:
             await bulk_write_chunked(
-                self._db[EMPLOYEES],
-                [
-                    UpdateOne({"_id": e["nip"]}, {"$set": {**e, "updated_at": now}}, upsert=True)
-                    for e in employees
-                ],
-            )
-        if calendar:
-            await bulk_write_chunked(
-                self._db[CALENDAR],
+                self._db[UNIT_INDEX],
                 [
                     UpdateOne(
-                        {"_id": c["date"]},
-                        {"$set": {k: v for k, v in c.items() if k != "date"}},
-                        upsert=True,
+                        {"_id": "units"}, {"$set": {f"codes.{u}": True for u in units}}, upsert=True
                     )
-                    for c in calendar
                 ],
             )
+        await bulk_write_concurrent(
+            self._db[CALENDAR],
+            [
+                UpdateOne(
+                    {"_id": c["date"]},
+                    {"$set": {k: v for k, v in c.items() if k != "date"}},
+                    upsert=True,
+                )
+                for c in calendar
+            ],
+        )
 
-    async def employee(self, nip: str) -> dict[str, Any] | None:
-        doc: dict[str, Any] | None = await self._db[EMPLOYEES].find_one({"_id": nip})
-        return doc
+    async def withdraw(self, nips: Sequence[str]) -> None:
+        await delete_by_ids(self._db[EMPLOYEES], nips)
 
-    async def nips(self, unit_code: str | None = None) -> list[str]:
-        query = {} if unit_code is None else {"unit_code": unit_code}
-        return [str(d["_id"]) async for d in self._db[EMPLOYEES].find(query, {"_id": 1})]
+    async def employee(self, nip: str) -> EmployeeRef:
+        return _employee_ref(await self._db[EMPLOYEES].find_one({"_id": nip}), nip)
+
+    async def employees(self, nips: Iterable[str]) -> dict[str, EmployeeRef]:
+        wanted = sorted(set(nips))
+        docs = await find_by_ids(self._db[EMPLOYEES], wanted)
+        return {n: _employee_ref(d, n) for n, d in zip(wanted, docs, strict=True)}
+
+    async def nips(self) -> list[str]:
+        """Every known employee: a full read, for the rare "everyone changed" (a closed day)."""
+        return [str(d["_id"]) async for d in self._db[EMPLOYEES].find({}, {"_id": 1})]
+
+    async def units(self) -> list[str]:
+        doc = await self._db[UNIT_INDEX].find_one({"_id": "units"})
+        return sorted((doc or {}).get("codes", {}))
 
     async def chain_above(self, nip: str, limit: int = 30) -> list[str]:
         """The supervisors above ``nip``, nearest first (stops at a loop or after ``limit``)."""
@@ -147,163 +203,215 @@ class ReferenceStore:
             current = above
         return chain
 
-    async def calendar(self, start: str, end: str) -> list[dict[str, Any]]:
-        """Calendar days between two ISO dates (inclusive)."""
-        return [d async for d in self._db[CALENDAR].find({"_id": {"$gte": start, "$lte": end}})]
+    async def calendar(self) -> CalendarView:
+        """The whole calendar: a few hundred small documents a year."""
+        holidays, closed = set(), set()
+        async for c in self._db[CALENDAR].find({}):
+            day = date.fromisoformat(c["_id"])
+            if c.get("holiday"):
+                holidays.add(day)
+            if c.get("closed"):
+                closed.add(day)
+        return CalendarView(frozenset(holidays), frozenset(closed))
 
 
-async def months_of(
-    db: AsyncDatabase[dict[str, Any]], nip: str, periods: list[str]
-) -> list[dict[str, Any]]:
-    ids = [month_id(nip, p) for p in periods]
-    return [d async for d in db[MONTHS].find({"_id": {"$in": ids}})]
+@dataclass(frozen=True)
+class UnitSummary:
+    """A unit's stored lines for a period: ``members`` by NIP, IKM tallies by desk and NIP."""
+
+    unit_code: str
+    period: str
+    members: dict[str, dict[str, Any]]
+    desks: dict[str, dict[str, dict[str, Any]]]
 
 
-RATINGS = "ratings_months"
-TARGETS = "targets"
+def _field(code: str) -> str:
+    return code.replace(".", "%")
 
 
-def _ts_key(at: datetime, event_id: str) -> str:
-    """A field name that sorts by time (no dots: they would split the path)."""
-    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}_{event_id}"
-
-
-class FiguresStore:
-    """Citizen ratings (IKM) per employee, desk and unit and month, and SKP target figures.
-
-    Each response and each figure is stored under its own time-ordered key (``$set``),
-    ``figures.<time>_<event_id>``): repeats change nothing and order does not matter; sums and
-    "the latest figure by event time" are derived when read.
-    """
+class ReadModelStore:
+    """Evaluations, unit summaries and outcomes, written by the projector, read by the API."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._db = db
 
-    async def apply_ratings(self, events: Sequence[ServiceRatedEvent], tz: ZoneInfo) -> None:
-        if not events:
-            return
-        by_doc: dict[str, dict[str, Any]] = {}
-        for e in events:
-            local = e.occurred_at.astimezone(tz)
-            month = f"{local.year:04d}-{local.month:02d}"
-            answers = {k.value: v for k, v in e.payload.ratings.items()}
-            for key in (
-                f"emp:{e.nip}:{month}",
-                f"desk:{e.payload.unit_code}:{e.payload.desk_id}:{month}",
-                f"unit:{e.payload.unit_code}:{month}",
-            ):
-                sets = by_doc.setdefault(key, {})
-                sets[f"responses.{_ts_key(e.occurred_at, e.event_id)}"] = answers
-                sets["month"] = month
-                if key.startswith("desk:"):  # so a unit's desks can be listed
-                    sets.update(unit_code=e.payload.unit_code, desk_id=e.payload.desk_id)
-        await bulk_write_chunked(
-            self._db[RATINGS],
-            [UpdateOne({"_id": key}, {"$set": sets}, upsert=True) for key, sets in by_doc.items()],
+    async def put(self, projections: Mapping[str, Projection], now: datetime) -> None:
+        evaluations: list[ReplaceOne[Any]] = []
+        units: dict[str, dict[str, Any]] = {}
+        outcomes: dict[str, dict[str, Any]] = {}
+        for nip, p in projections.items():
+            for period, doc in p.evaluations.items():
+                body = {"body": json.dumps(doc, default=str), "updated_at": now}
+                evaluations.append(ReplaceOne({"_id": f"{nip}:{period}"}, body, upsert=True))
+            for period, line in p.members.items():
+                if line.get("unit_code"):
+                    units.setdefault(f"{line['unit_code']}:{period}", {})[f"members.{nip}"] = line
+            for period, tallies in p.ikm.items():
+                for (unit, desk), tally in tallies.items():
+                    units.setdefault(f"{unit}:{period}", {})[f"desks.{_field(desk)}.{nip}"] = tally
+            for year, entry in p.outcomes.items():
+                home = p.members[str(year)].get("unit_code")
+                if home:
+                    outcomes.setdefault(f"{year}:{home}", {})[nip] = entry
+        await bulk_write_concurrent(self._db[EVALUATIONS], evaluations)
+        await bulk_write_concurrent(
+            self._db[UNITS],
+            [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in units.items()],
+        )
+        await bulk_write_concurrent(
+            self._db[OUTCOMES], [_outcome_op(k, v) for k, v in outcomes.items()]
         )
 
-    async def ratings(self, keys: list[str]) -> list[dict[str, int]]:
-        """The responses of the given documents, oldest first."""
-        timed: list[tuple[str, dict[str, int]]] = []
-        async for doc in self._db[RATINGS].find({"_id": {"$in": keys}}):
-            timed.extend(doc.get("responses", {}).items())
-        return [answers for _, answers in sorted(timed)]
-
-    async def desks(self, unit_code: str, months: list[str]) -> dict[str, list[dict[str, int]]]:
-        """Each desk of a unit with its responses in ``months``, oldest first."""
-        timed: dict[str, list[tuple[str, dict[str, int]]]] = {}
-        query = {"unit_code": unit_code, "month": {"$in": months}}
-        async for doc in self._db[RATINGS].find(query):
-            timed.setdefault(doc["desk_id"], []).extend(doc.get("responses", {}).items())
-        return {desk: [a for _, a in sorted(items)] for desk, items in sorted(timed.items())}
-
-    async def apply_progress(self, events: Sequence[TargetProgressedEvent]) -> None:
-        if not events:
-            return
-        ops = []
-        for e in events:
-            p = e.payload
-            key = f"{e.nip}:{p.period}:{p.skp_id}:{p.indicator_id}"
-            ops.append(
-                UpdateOne(
-                    {"_id": key},
-                    {
-                        "$set": {
-                            "nip": e.nip,
-                            "period": p.period,
-                            "skp_id": p.skp_id,
-                            "indicator_id": p.indicator_id,
-                            "indicator": p.indicator,
-                            "unit": p.unit,
-                            "polarity": p.polarity.value,
-                            f"figures.{_ts_key(e.occurred_at, e.event_id)}": {
-                                "target": p.target,
-                                "realized": p.realized,
-                                "main": p.main,
-                                "event_id": e.event_id,
-                                "occurred_at": e.occurred_at,
-                            },
-                        }
-                    },
-                    upsert=True,
-                )
-            )
-        await bulk_write_chunked(self._db[TARGETS], ops)
-
-    async def targets(self, nip: str, year: int, until: datetime) -> list[dict[str, Any]]:
-        """Each indicator's latest figure by event time up to ``until``."""
-        out = []
-        async for doc in self._db[TARGETS].find({"nip": nip, "period": year}):
-            cutoff = _ts_key(until, "~")
-            keys = sorted(k for k in doc.get("figures", {}) if k <= cutoff)
-            if keys:
-                out.append(
-                    {
-                        **{k: doc[k] for k in ("skp_id", "indicator_id", "indicator", "polarity")},
-                        **doc["figures"][keys[-1]],
-                    }
-                )
+    async def evaluation(self, nip: str, period: str) -> dict[str, Any] | None:
+        doc = await self._db[EVALUATIONS].find_one({"_id": f"{nip}:{period}"})
+        if not doc:
+            return None
+        out: dict[str, Any] = json.loads(doc["body"])
         return out
 
+    async def unit(self, unit_code: str, period: str) -> UnitSummary | None:
+        doc = await self._db[UNITS].find_one({"_id": f"{unit_code}:{period}"})
+        if not doc:
+            return None
+        desks = {k.replace("%", "."): v for k, v in doc.get("desks", {}).items()}
+        return UnitSummary(unit_code, period, doc.get("members", {}), desks)
 
-BEHAVIOUR = "behaviour_ratings"
+    async def outcomes(self, year: int, units: Sequence[str]) -> list[dict[str, Any]]:
+        docs = await find_by_ids(self._db[OUTCOMES], [f"{year}:{u}" for u in units])
+        return [m for d in docs if d for _, m in sorted(d.get("members", {}).items())]
 
-
-class BehaviourStore:
-    """Supervisors' Perilaku Kerja ratings per employee and period; the latest by event time
-    counts (a supervisor may revise), every version is kept."""
-
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._db = db
-
-    async def apply(self, events: Sequence[BehaviourRatedEvent]) -> None:
-        await bulk_write_chunked(
-            self._db[BEHAVIOUR],
+    async def remove_member(self, nip: str, unit_code: str, periods: Sequence[str]) -> None:
+        """A withdrawn or moved employee leaves the unit's lines and lists."""
+        ops = [
+            UpdateOne({"_id": f"{unit_code}:{p}"}, {"$unset": {f"members.{nip}": ""}})
+            for p in periods
+        ]
+        await bulk_write_concurrent(self._db[UNITS], ops)
+        years = sorted({p[:4] for p in periods if p[:4].isdigit()})
+        await bulk_write_concurrent(
+            self._db[OUTCOMES],
             [
-                UpdateOne(
-                    {"_id": f"{e.nip}:{e.payload.period}"},
-                    {
-                        "$set": {
-                            "nip": e.nip,
-                            "period": e.payload.period,
-                            f"versions.{_ts_key(e.occurred_at, e.event_id)}": {
-                                "rating": e.payload.rating.value,
-                                "rated_by": e.payload.rated_by,
-                                "justification": e.payload.justification,
-                                "event_id": e.event_id,
-                                "occurred_at": e.occurred_at,
-                            },
-                        }
-                    },
-                    upsert=True,
-                )
-                for e in events
+                UpdateOne({"_id": f"{y}:{unit_code}"}, {"$unset": {f"members.{nip}": ""}})
+                for y in years
             ],
         )
 
-    async def latest(self, nip: str, period: str) -> dict[str, Any] | None:
-        doc = await self._db[BEHAVIOUR].find_one({"_id": f"{nip}:{period}"})
-        if not doc or not doc.get("versions"):
-            return None
-        latest: dict[str, Any] = doc["versions"][max(doc["versions"])]
-        return latest
+
+def _outcome_op(key: str, entries: Mapping[str, dict[str, Any] | None]) -> UpdateOne:
+    sets = {f"members.{n}": e for n, e in entries.items() if e is not None}
+    unsets = {f"members.{n}": "" for n, e in entries.items() if e is None}
+    update: dict[str, Any] = {"$setOnInsert": {"created": True}}
+    if sets:
+        update["$set"] = sets
+    if unsets:
+        update["$unset"] = unsets
+    return UpdateOne({"_id": key}, update, upsert=True)
+
+
+@dataclass(frozen=True)
+class StaleMark:
+    """One consumed batch's changes: which months of which employees moved."""
+
+    id: str
+    months: dict[str, list[str]]
+    at: datetime
+    projected: bool
+
+
+class StaleQueue:
+    """Employees whose read models must be computed again, one small document per consumed
+    batch (one write, however many employees it touched). The projector reads the whole
+    collection, which stays small: marks leave it once projected and checked for alerts."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def mark(self, months_by_nip: Mapping[str, Iterable[str]], now: datetime) -> None:
+        months = {n: sorted(set(m)) for n, m in months_by_nip.items() if m}
+        if not months:
+            return
+        # Ids sort by time, so the queue is read oldest first.
+        doc_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        doc = {"_id": doc_id, "months": months, "at": now, "projected": False}
+        await retry_locked(partial(self._db[STALE].insert_one, doc))
+
+    async def pending(self, limit: int = 200) -> list[StaleMark]:
+        cursor = self._db[STALE].find({}).sort("_id", 1).limit(limit)
+        return [
+            StaleMark(d["_id"], d.get("months", {}), d["at"], bool(d.get("projected")))
+            async for d in cursor
+        ]
+
+    async def projected(self, ids: Sequence[str]) -> None:
+        await bulk_write_concurrent(
+            self._db[STALE], [UpdateOne({"_id": i}, {"$set": {"projected": True}}) for i in ids]
+        )
+
+    async def done(self, ids: Sequence[str]) -> None:
+        await delete_by_ids(self._db[STALE], ids)
+
+    async def size(self) -> int:
+        return await self._db[STALE].count_documents({})
+
+
+class Leases:
+    """A named lease: the one replica that holds it does the work (renewed while it runs)."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
+        doc = await self._db[LEASES].find_one({"_id": name})
+        if doc and doc.get("owner") != owner and doc.get("until", now) > now:
+            return False
+        if doc is None:
+            try:
+                await self._db[LEASES].insert_one({"_id": name, "owner": owner, "until": now + ttl})
+            except Exception:  # noqa: BLE001 - another replica inserted it first
+                return False
+            return True
+        # Compare-and-set on what was read: two replicas racing cannot both win.
+        result = await self._db[LEASES].update_one(
+            {"_id": name, "owner": doc.get("owner"), "until": doc.get("until")},
+            {"$set": {"owner": owner, "until": now + ttl}},
+        )
+        return result.modified_count == 1
+
+    async def release(self, name: str, owner: str) -> None:
+        """Give the lease up at a clean stop, so a restarted replica takes over at once."""
+        doc = await self._db[LEASES].find_one({"_id": name})
+        if doc and doc.get("owner") == owner:
+            await self._db[LEASES].delete_one({"_id": name})
+
+
+ALERT_STATE = "alert_state"
+ALERT_CONDITIONS = "alert_conditions"
+
+
+class AlertStore:
+    """Which alerts were published (by their deterministic id) and which rolling conditions
+    are active per employee: both by ``_id``."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def published(self, alert_ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(alert_ids))
+        docs = await find_by_ids(self._db[ALERT_STATE], wanted, {"_id": 1})
+        return {i for i, d in zip(wanted, docs, strict=True) if d is not None}
+
+    async def record(self, alert_id: str, nip: str, alert_type: str, now: datetime) -> None:
+        op = UpdateOne(
+            {"_id": alert_id},
+            {"$setOnInsert": {"nip": nip, "type": alert_type, "published_at": now}},
+            upsert=True,
+        )
+        await bulk_write_chunked(self._db[ALERT_STATE], [op])
+
+    async def active_conditions(self, nip: str) -> set[str]:
+        doc = await self._db[ALERT_CONDITIONS].find_one({"_id": nip})
+        return set(doc.get("active", [])) if doc else set()
+
+    async def set_conditions(self, nip: str, active: Iterable[str]) -> None:
+        op = UpdateOne({"_id": nip}, {"$set": {"active": sorted(active)}}, upsert=True)
+        await bulk_write_chunked(self._db[ALERT_CONDITIONS], [op])

@@ -23,12 +23,21 @@ from kinerja_shared.kafka import LagProbe
 from kinerja_shared.logs import configure_logging
 from kinerja_shared.mongo import make_client
 from scoring.settings import ScoringSettings
+from scoring.store import StaleQueue
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
 
 #: Collections a replay rebuilds (the alert bookkeeping is not part of the evaluations).
-STATE = ("attendance_months", "employees", "calendar_days", "ratings_months", "targets")
+STATE = (
+    "facts",
+    "employees",
+    "calendar_days",
+    "unit_index",
+    "evaluations",
+    "unit_summaries",
+    "outcomes",
+)
 VOLATILE = {"updated_at"}
 
 
@@ -42,34 +51,50 @@ async def _replay(settings: ScoringSettings, timeout_s: float) -> int:
     topics = settings.topics
     watched = [topics.attendance, topics.service_quality, topics.target_progress, topics.reference]
     probe = LagProbe(settings.kafka_bootstrap, settings.consumer_group)
+    client = make_client(settings.mongodb_url, app_name="kinerja-scoring-replay")
+    stale = StaleQueue(client[settings.mongodb_database])
     await probe.start()
     try:
         total = sum((await probe.lag(watched)).values())
         fastapi_app = create_app(settings)
         started = time.monotonic()
         with Progress(
-            TextColumn("[bold]replaying"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("replay", total=total)
+            task = progress.add_task("events", total=total, rate="")
             async with fastapi_app.router.lifespan_context(fastapi_app):
                 while True:
                     left = sum((await probe.lag(watched)).values())
-                    progress.update(task, completed=total - left)
+                    secs = max(time.monotonic() - started, 1e-9)
+                    rate = f"{(total - left) / secs:,.0f} records/s"
+                    progress.update(task, completed=total - left, rate=rate)
                     if left == 0:
                         break
-                    if time.monotonic() - started > timeout_s:
-                        raise ReplayTimeout(
-                            f"the replay did not catch up in {timeout_s:.0f}s; "
-                            "run it again with a longer --timeout"
-                        )
+                    _check_time(started, timeout_s)
                     await asyncio.sleep(0.5)
+                # Then the read models: the projector works off what the consumers marked.
+                waiting = progress.add_task("read models", total=None, rate="")
+                while (marks := await stale.size()) > 0:
+                    progress.update(waiting, rate=f"{marks} batches waiting")
+                    _check_time(started, timeout_s)
+                    await asyncio.sleep(0.25)
+                progress.update(waiting, total=1, completed=1, rate="done")
         return total
     finally:
         await probe.stop()
+        await client.close()
+
+
+def _check_time(started: float, timeout_s: float) -> None:
+    if time.monotonic() - started > timeout_s:
+        raise ReplayTimeout(
+            f"the replay did not catch up in {timeout_s:.0f}s; run it again with a longer --timeout"
+        )
 
 
 @app.command()

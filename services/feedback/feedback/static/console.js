@@ -54,25 +54,70 @@ function view(title, ...content) {
 
 const dash = (v) => v ?? "—";
 
+const teamQuery = { page: 1, size: 50, sort: "name", descending: false, predikat: "", discipline_level: "", attention: false, q: "" };
+const PREDIKAT = ["Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang"];
+const SORTS = { name: "Nama", predikat: "Predikat", discipline: "Disiplin", tanpa_keterangan: "Tanpa keterangan", tl_psw_days: "Hari TL/PSW", hadir: "Hadir" };
+
+function teamParams() {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(teamQuery)) if (v !== "" && v !== false) p.set(k, String(v));
+  return p.toString();
+}
+
+function select(id, label, options, value, onchange) {
+  return el("label", { for: id }, label, " ",
+    el("select", { id, onchange: (ev) => onchange(ev.target.value) },
+      options.map(([v, text]) => { const o = el("option", { value: v }, text); if (v === value) o.selected = true; return o; })));
+}
+
+function teamControls() {
+  const reload = (change) => { Object.assign(teamQuery, change, { page: 1 }); showTeam(); };
+  const search = el("form", { class: "inline", role: "search", onsubmit: (ev) => { ev.preventDefault(); reload({ q: ev.target.elements.q.value.trim() }); } },
+    el("label", { for: "team-q" }, "Cari nama atau NIP "),
+    el("input", { id: "team-q", name: "q", type: "search", value: teamQuery.q }),
+    el("button", { type: "submit", class: "secondary" }, "Cari"));
+  return el("div", { class: "controls" }, search,
+    select("team-predikat", "Predikat", [["", "Semua"], ...PREDIKAT.map((p) => [p, p]), ["none", "Belum ada"]], teamQuery.predikat, (v) => reload({ predikat: v })),
+    select("team-level", "Disiplin", [["", "Semua"], ["ringan", "Ringan"], ["sedang", "Sedang"], ["berat", "Berat"], ["none", "Tidak ada"]], teamQuery.discipline_level, (v) => reload({ discipline_level: v })),
+    select("team-sort", "Urutkan", Object.entries(SORTS), teamQuery.sort, (v) => reload({ sort: v })),
+    el("label", { for: "team-attention" }, el("input", { id: "team-attention", type: "checkbox", ...(teamQuery.attention ? { checked: "" } : {}),
+      onchange: (ev) => reload({ attention: ev.target.checked }) }), " Hanya yang perlu perhatian"));
+}
+
+function pager(total) {
+  const pages = Math.max(1, Math.ceil(total / teamQuery.size));
+  const go = (page) => { teamQuery.page = page; showTeam(); };
+  return el("nav", { class: "pager", "aria-label": "Halaman tim" },
+    el("button", { type: "button", class: "secondary", onclick: () => go(teamQuery.page - 1), ...(teamQuery.page <= 1 ? { disabled: "" } : {}) }, "‹ Sebelumnya"),
+    el("span", {}, ` Halaman ${teamQuery.page} dari ${pages} `),
+    el("button", { type: "button", class: "secondary", onclick: () => go(teamQuery.page + 1), ...(teamQuery.page >= pages ? { disabled: "" } : {}) }, "Berikutnya ›"));
+}
+
 async function showTeam() {
-  view("Tim saya", el("p", { class: "muted" }, "Memuat…"));
+  view("Tim saya", el("p", { class: "muted", role: "status" }, "Memuat daftar tim…"));
   try {
-    const team = await api("/v1/console/team");
+    const team = await api(`/v1/console/team?${teamParams()}`);
     const rows = team.members.map((m) =>
       el("tr", {},
         el("td", {}, el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
-                                     "aria-label": `Buka ${m.name}` }, m.name)),
+                                     "aria-label": `Buka ${m.name}` }, m.name),
+          m.position ? el("div", { class: "muted" }, m.position) : ""),
         el("td", {}, m.nip), el("td", {}, dash(m.predikat)), el("td", {}, dash(m.predikat_30d)),
-        el("td", {}, dash(m.discipline)), el("td", {}, dash(m.ikm)), el("td", {}, dash(m.hasil_kerja)),
+        el("td", {}, dash(m.discipline)), el("td", {}, String(m.tanpa_keterangan)), el("td", {}, String(m.tl_psw_days)),
+        el("td", {}, dash(m.ikm)), el("td", {}, dash(m.hasil_kerja)),
         el("td", {}, String(m.feedback_threads)), el("td", {}, m.change)));
-    view(`Tim saya — ${team.period}`,
+    const first = (team.page - 1) * team.size + 1;
+    view(`Tim saya — ${team.period}`, teamControls(),
       el("div", { class: "table-wrap" }, el("table", { id: "team" },
-        el("caption", { class: "muted" }, `${team.members.length} orang di bawah Anda`),
-        el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat bulan ini", "Predikat 30 hari", "Disiplin", "IKM",
-                                        "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
-        el("tbody", {}, rows))));
+        el("caption", { class: "muted" }, team.total
+          ? `${first}–${first + team.members.length - 1} dari ${team.total} orang di bawah Anda`
+          : "Tidak ada orang yang cocok dengan pilihan ini."),
+        el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat bulan ini", "Predikat 30 hari", "Disiplin", "Tanpa keterangan",
+                                        "Hari TL/PSW", "IKM", "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, rows))), pager(team.total));
   } catch (e) {
-    view("Tim saya", el("p", { class: "error", role: "alert" }, e.message));
+    view("Tim saya", el("p", { class: "error", role: "alert" }, `Daftar tim belum dapat ditampilkan. ${e.message}`),
+      el("button", { type: "button", onclick: showTeam }, "Coba lagi"));
   }
 }
 
@@ -245,7 +290,7 @@ function barChart(title, data, expected) {
 }
 
 async function showUnit(orgPredicate) {
-  const me = await api(`/v1/console/team`).catch(() => ({ members: [] }));
+  const me = await api(`/v1/console/team?size=1`).catch(() => ({ members: [] }));
   const unit = me.me?.unit_code;
   if (!unit) { view("Unit kerja", el("p", { class: "muted" }, "Tidak ada unit di bawah Anda.")); return; }
   try {

@@ -1,5 +1,5 @@
-"""Time as a dependency: the service reads the system clock; tests move a manual one, so
-grouping, quiet hours and escalation are tested without sleeping."""
+"""Time as a dependency of every service: services read the system clock; tests move a manual
+one, so windows, grouping, quiet hours and escalation are tested without sleeping."""
 
 from __future__ import annotations
 

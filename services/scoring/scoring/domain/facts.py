@@ -1,0 +1,194 @@
+"""An employee's facts of one calendar year (pure): what the events said, folded so that order,
+repetition and redelivery change nothing.
+
+Scoring keeps one document of facts per employee and year (``<nip>:<YYYY>``): the attendance of
+each local day, the citizens' responses, the SKP target figures and the supervisors' ratings. One
+lookup by ``_id`` then gives everything an evaluation of any period of that year needs.
+
+A batch of events becomes one ``FactsDelta`` per employee and year. Every part of it combines by
+``min`` (earliest check-in), ``max`` (latest check-out), set-union (event ids, excused days) or a
+set under a key unique to the event (responses, figures, ratings): applying it twice, or deltas in
+any order, gives the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kinerja_shared.events import BehaviourRatedEvent, ServiceRatedEvent, TargetProgressedEvent
+from scoring.domain.attendance import ExcuseMark, Punch, month_of
+from scoring.domain.periods import period_months
+
+#: How many event ids one day keeps as evidence. Real days have a handful of punches; the cap
+#: keeps a misbehaving device from growing a document without bound (the times still count).
+MAX_EVENT_IDS_PER_DAY = 48
+
+
+def day_key(day: date) -> str:
+    """``MMDD``: a field name for a day of the year's document."""
+    return f"{day.month:02d}{day.day:02d}"
+
+
+def time_key(at: datetime, event_id: str) -> str:
+    """A field name that sorts by event time, unique to the event (no dots: they split paths)."""
+    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}_{event_id}"
+
+
+def field_key(code: str) -> str:
+    """A code as a field name: codes may hold dots, never ``%``, so this is one-to-one."""
+    return code.replace(".", "%")
+
+
+@dataclass(slots=True)
+class FactsDelta:
+    """Everything one batch adds to one employee-year (one write per document)."""
+
+    nip: str
+    year: int
+    first_in: dict[str, datetime] = field(default_factory=dict)  # MMDD → earliest check-in
+    last_out: dict[str, datetime] = field(default_factory=dict)  # MMDD → latest check-out
+    excused: set[str] = field(default_factory=set)  # MMDD of days with a valid reason
+    event_ids: dict[str, set[str]] = field(default_factory=dict)  # MMDD → ids (evidence)
+    responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # time key → response
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # indicator → meta, figures
+    ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # period → time key → rating
+    months: set[str] = field(default_factory=set)  # YYYY-MM touched (what to evaluate again)
+
+
+class Deltas:
+    """Folds a batch's events into one ``FactsDelta`` per (nip, year)."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self._tz = tz
+        self._by_key: dict[tuple[str, int], FactsDelta] = {}
+
+    def _delta(self, nip: str, year: int) -> FactsDelta:
+        return self._by_key.setdefault((nip, year), FactsDelta(nip, year))
+
+    def _note_event(self, d: FactsDelta, day: date, event_id: str) -> None:
+        ids = d.event_ids.setdefault(day_key(day), set())
+        if len(ids) < MAX_EVENT_IDS_PER_DAY:
+            ids.add(event_id)
+        d.months.add(month_of(day))
+
+    def punch(self, p: Punch) -> None:
+        day = date(int(p.period[:4]), int(p.period[5:]), int(p.day))
+        d, key = self._delta(p.nip, day.year), day_key(day)
+        self._note_event(d, day, p.event_id)
+        if p.counts_as_check_in and (key not in d.first_in or p.at < d.first_in[key]):
+            d.first_in[key] = p.at
+        if p.counts_as_check_out and (key not in d.last_out or p.at > d.last_out[key]):
+            d.last_out[key] = p.at
+
+    def excuse(self, e: ExcuseMark) -> None:
+        day = date(int(e.period[:4]), int(e.period[5:]), int(e.day))
+        d = self._delta(e.nip, day.year)
+        self._note_event(d, day, e.event_id)
+        d.excused.add(day_key(day))
+
+    def rating(self, e: ServiceRatedEvent) -> None:
+        local = e.occurred_at.astimezone(self._tz)
+        d = self._delta(e.nip, local.year)
+        d.responses[time_key(e.occurred_at, e.event_id)] = {
+            "answers": {k.value: v for k, v in e.payload.ratings.items()},
+            "unit_code": e.payload.unit_code,
+            "desk_id": e.payload.desk_id,
+            "month": month_of(local.date()),
+        }
+        d.months.add(month_of(local.date()))
+
+    def progress(self, e: TargetProgressedEvent) -> None:
+        p = e.payload
+        d = self._delta(e.nip, p.period)
+        entry = d.figures.setdefault(
+            field_key(f"{p.skp_id}|{p.indicator_id}"),
+            {
+                "skp_id": p.skp_id,
+                "indicator_id": p.indicator_id,
+                "indicator": p.indicator,
+                "polarity": p.polarity.value,
+                "figures": {},
+            },
+        )
+        entry["figures"][time_key(e.occurred_at, e.event_id)] = {
+            "target": p.target,
+            "realized": p.realized,
+            "main": p.main,
+            "event_id": e.event_id,
+            "occurred_at": e.occurred_at,
+        }
+        # A target figure moves the Hasil Kerja of every month of its year from here on.
+        d.months.add(month_of(e.occurred_at.astimezone(self._tz).date()))
+
+    def behaviour(self, e: BehaviourRatedEvent) -> None:
+        period = e.payload.period
+        d = self._delta(e.nip, int(period[:4]))
+        d.ratings.setdefault(period, {})[time_key(e.occurred_at, e.event_id)] = {
+            "rating": e.payload.rating.value,
+            "rated_by": e.payload.rated_by,
+            "justification": e.payload.justification,
+            "event_id": e.event_id,
+            "occurred_at": e.occurred_at,
+        }
+        d.months.update(period_months(period))
+
+    def result(self) -> list[FactsDelta]:
+        return list(self._by_key.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DayRecord:
+    """What the records say of one local day."""
+
+    first_in: datetime | None = None
+    last_out: datetime | None = None
+    excused: bool = False
+    event_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class YearFacts:
+    """One employee's facts of one year, as read back (typed, time-ordered)."""
+
+    nip: str
+    year: int
+    days: Mapping[date, DayRecord] = field(default_factory=dict)
+    responses: tuple[dict[str, Any], ...] = ()  # oldest first
+    indicators: tuple[dict[str, Any], ...] = ()  # meta; figures: (time key, figure), in order
+    ratings: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+
+    @property
+    def recorded(self) -> bool:
+        """Anything at all recorded this year."""
+        return bool(self.days or self.responses or self.indicators or self.ratings)
+
+    def events_in(self, months: Iterable[str]) -> int:
+        wanted = set(months)
+        ids = {i for d, r in self.days.items() if month_of(d) in wanted for i in r.event_ids}
+        return len(ids)
+
+
+def year_facts(doc: Mapping[str, Any] | None, nip: str, year: int) -> YearFacts:
+    """The typed facts of a stored document (``None``: nothing recorded yet)."""
+    if not doc:
+        return YearFacts(nip, year)
+    days = {
+        date(year, int(k[:2]), int(k[2:])): DayRecord(
+            v.get("i"), v.get("o"), bool(v.get("x")), tuple(v.get("ev", ()))
+        )
+        for k, v in doc.get("days", {}).items()
+    }
+    responses = tuple(v for _, v in sorted(doc.get("ikm", {}).items()))
+    indicators = tuple(
+        {**meta, "figures": sorted(meta.get("figures", {}).items())}
+        for _, meta in sorted(doc.get("targets", {}).items())
+    )
+    ratings = {
+        period: tuple(v for _, v in sorted(versions.items()))
+        for period, versions in doc.get("ratings", {}).items()
+    }
+    return YearFacts(nip, year, days, responses, indicators, ratings)

@@ -1,0 +1,441 @@
+"""Read models from facts (pure): an employee's evaluation of each period as the document the API
+returns, the line that employee adds to the unit's summary, and the year's outcome.
+
+Scoring keeps these documents up to date when the facts under them change, so a read is one
+lookup. The day standings of a year are computed once per employee and sliced per period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scoring.domain.alerts import AlertDraft, Conditions, discipline_alerts, tl_psw_week_alerts
+from scoring.domain.attendance import month_attendance, month_of
+from scoring.domain.calendar import DayStanding
+from scoring.domain.evaluation import DayFacts, Evaluation, evaluate, standings
+from scoring.domain.facts import YearFacts, time_key
+from scoring.domain.ikm import ELEMENTS, OVERALL, IkmResult, IkmTally, ikm, ikm_of
+from scoring.domain.performance import (
+    IndicatorStatus,
+    Predikat,
+    Rating,
+    achievement_percent,
+    annual_outcome,
+    display_percent,
+    hasil_kerja,
+    indicator_status,
+)
+from scoring.domain.periods import Period, resolve
+from scoring.domain.policy import Policy
+
+ROLLING = "30d"
+WEAK_PREDICATES = (Predikat.BUTUH_PERBAIKAN, Predikat.KURANG, Predikat.SANGAT_KURANG)
+NO_PREDICATE = "belum ada"  # no SKP figures yet, so no predicate
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeRef:
+    """What scoring knows of an employee from the reference data."""
+
+    nip: str
+    known: bool = False
+    name: str | None = None
+    position: str | None = None
+    unit_code: str | None = None
+    supervisor_nip: str | None = None
+    schedule: str = "standar"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarView:
+    holidays: frozenset[date] = frozenset()
+    closed: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Everything one employee's facts give: ``evaluations`` by period name, the ``members``
+    line per period for the unit summary, IKM tallies per (unit, desk) and period, and the
+    outcome of each year evaluated (``None``: on neither list)."""
+
+    evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ikm: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    outcomes: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    alerts: AlertInput | None = None
+    known: bool = True  # False: neither facts nor reference data
+
+
+@dataclass(frozen=True)
+class AlertInput:
+    """What the alert check needs of one employee, as of the projection: the threshold
+    crossings of the current year (deterministic ids) and the rolling conditions."""
+
+    drafts: list[AlertDraft]
+    conditions: Conditions
+
+
+def periods_to_project(months: Iterable[str], today: date) -> list[Period]:
+    """The periods a change in ``months`` moves: each month from the earliest changed one to
+    the year's last elapsed month (discipline counts the year to date), their quarters, the
+    year, and the rolling 30 days."""
+    by_year: dict[int, int] = {}
+    for m in months:
+        y, mm = int(m[:4]), int(m[5:])
+        by_year[y] = min(by_year.get(y, 13), mm)
+    out: list[Period] = []
+    for y, first in sorted(by_year.items()):
+        last = 12 if y < today.year else today.month
+        for mm in range(first, max(first, last) + 1):
+            out.append(resolve(f"{y:04d}-{mm:02d}", None, today))
+        for q in sorted({(mm - 1) // 3 + 1 for mm in range(first, max(first, last) + 1)}):
+            out.append(resolve(f"{y:04d}-Q{q}", None, today))
+        out.append(resolve(str(y), None, today))
+    if by_year:
+        out.append(resolve(None, ROLLING, today))
+    return out
+
+
+def project(
+    facts: Mapping[int, YearFacts],
+    employee: EmployeeRef,
+    calendar: CalendarView,
+    periods: Sequence[Period],
+    policy: Policy,
+    tz: ZoneInfo,
+    today: date,
+) -> Projection:
+    """``facts``: the employee's facts by year, for every year the periods touch."""
+    schedule = policy.schedules.get(employee.schedule, policy.schedules["standar"])
+    days: dict[date, DayFacts] = {
+        d: DayFacts(r.first_in, r.last_out, r.excused)
+        for f in facts.values()
+        for d, r in f.days.items()
+    }
+    years = sorted({p.start.year for p in periods} | {p.end.year for p in periods})
+    judged = [
+        s
+        for y in years
+        for s in standings(
+            date(y, 1, 1),
+            date(y, 12, 31),
+            days,
+            calendar.closed,
+            schedule,
+            calendar.holidays,
+            tz,
+            policy,
+        )
+    ]
+    out = Projection()
+    evaluated: dict[str, Evaluation] = {}
+    for p in periods:
+        ev_doc, ev = _evaluation(p, facts, employee, calendar, judged, policy, tz, today)
+        evaluated[p.name] = ev
+        out.evaluations[p.name] = ev_doc
+        out.members[p.name] = _member(employee, ev)
+        out.ikm[p.name] = _ikm_tallies(_responses(facts, p))
+        if p.name == str(p.end.year):
+            result = annual_outcome(ev.predikat, ev.discipline.level, ev.discipline.reason)
+            out.outcomes[p.end.year] = (
+                {
+                    **out.members[p.name],
+                    "recognition": result.recognition,
+                    "coaching": result.coaching,
+                    "reasons": list(result.reasons),
+                }
+                if result.recognition or result.coaching
+                else None
+            )
+    this_year = str(today.year)
+    if this_year in evaluated and ROLLING in evaluated:
+        year_doc = out.evaluations[this_year]
+        this_year_days = [s for s in judged if s.date.year == today.year]
+        out = Projection(
+            out.evaluations,
+            out.members,
+            out.ikm,
+            out.outcomes,
+            _alert_input(employee.nip, facts, evaluated, year_doc, this_year_days, policy, today),
+        )
+    if not employee.known and not any(f.recorded for f in facts.values()):
+        out = Projection(out.evaluations, out.members, out.ikm, out.outcomes, out.alerts, False)
+    return out
+
+
+def _alert_input(
+    nip: str,
+    facts: Mapping[int, YearFacts],
+    evaluated: Mapping[str, Evaluation],
+    year_doc: Mapping[str, Any],
+    year_days: Sequence[DayStanding],
+    policy: Policy,
+    today: date,
+) -> AlertInput:
+    rules = policy.early_warning
+    year = evaluated[str(today.year)]
+    drafts = discipline_alerts(nip, today.year, year.discipline)
+    drafts += tl_psw_week_alerts(nip, year_days, rules.tl_psw_days_in_a_week)
+    # IKM over the last responses of about the last three months.
+    first_month = min(month_of(rolling_start(today)), f"{today.year}-{max(1, today.month - 2):02d}")
+    recent = [
+        r["answers"]
+        for y in sorted(facts)
+        for r in facts[y].responses
+        if str(r.get("month", "")) >= first_month
+    ][-rules.ikm_last_responses :]
+    result = ikm_of(recent, policy)
+    ikm_low = (
+        result.category
+        if result is not None
+        and len(recent) >= rules.ikm_last_responses
+        and result.category in ("C", "D")
+        else None
+    )
+    hasil = year_doc["hasil_kerja"]
+    pace = policy.targets.pace_warning_percent * hasil["year_elapsed"]
+    slow = [
+        i["indicator_id"]
+        for i in hasil["indicators"]
+        if i["polarity"] == "higher_is_better" and i["achievement_percent"] < pace
+    ]
+    rolling = evaluated[ROLLING].predikat
+    weak = rolling.value if rolling in WEAK_PREDICATES else None
+    return AlertInput(drafts, Conditions(ikm_low, slow, weak))
+
+
+def _responses(facts: Mapping[int, YearFacts], p: Period) -> list[dict[str, Any]]:
+    months = set(p.months())
+    return [r for y in sorted(facts) for r in facts[y].responses if r.get("month") in months]
+
+
+def _ikm_tallies(responses: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    tallies: dict[tuple[str, str], IkmTally] = {}
+    for r in responses:
+        tallies.setdefault((r["unit_code"], r["desk_id"]), IkmTally()).add(r["answers"])
+    return {k: asdict(t) for k, t in tallies.items()}
+
+
+def ikm_of_tallies(tallies: Iterable[Mapping[str, Any]], policy: Policy) -> IkmResult | None:
+    """The IKM of several employees' tallies together (sums and counts add up)."""
+    total = IkmTally(0, {}, {})
+    for t in tallies:
+        total.responses += int(t.get("responses", 0))
+        for e in (*ELEMENTS, OVERALL):
+            for part in ("sums", "counts"):
+                src, dst = t.get(part) or {}, getattr(total, part)
+                if e in src:
+                    dst[e] = dst.get(e, 0) + src[e]
+    return ikm(total, policy)
+
+
+def _indicators(
+    facts: Mapping[int, YearFacts], p: Period, elapsed: float, policy: Policy, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    year = facts.get(p.end.year)
+    cutoff = time_key(datetime.combine(p.end, time.max, tz), "~")
+    out = []
+    for meta in year.indicators if year else ():
+        figures = [f for k, f in meta["figures"] if k <= cutoff]
+        if not figures:
+            continue
+        t = figures[-1]  # the latest figure by event time decides, its main flag too
+        higher = meta["polarity"] == "higher_is_better"
+        achievement = achievement_percent(t["target"], t["realized"], higher)
+        out.append(
+            {
+                **{k: meta[k] for k in ("skp_id", "indicator_id", "indicator", "polarity")},
+                "target": t["target"],
+                "realized": t["realized"],
+                "main": bool(t.get("main", False)),
+                "status": indicator_status(achievement, elapsed, higher, policy).value,
+                "achievement_percent": display_percent(achievement, policy),
+            }
+        )
+    return out
+
+
+def _evaluation(
+    p: Period,
+    facts: Mapping[int, YearFacts],
+    employee: EmployeeRef,
+    calendar: CalendarView,
+    judged: Sequence[DayStanding],
+    policy: Policy,
+    tz: ZoneInfo,
+    today: date,
+) -> tuple[dict[str, Any], Evaluation]:
+    period_days = [s for s in judged if p.start <= s.date <= p.end]
+    ytd = [s for s in judged if date(p.end.year, 1, 1) <= s.date <= p.end]
+    ikm_result = ikm_of((r["answers"] for r in _responses(facts, p)), policy)
+    as_of = min(p.end, today)
+    year_days = (date(p.end.year, 12, 31) - date(p.end.year, 1, 1)).days + 1
+    elapsed = ((as_of - date(p.end.year, 1, 1)).days + 1) / year_days
+    indicators = _indicators(facts, p, elapsed, policy, tz)
+    rating = hasil_kerja([(IndicatorStatus(i["status"]), i["main"]) for i in indicators])
+    year = facts.get(p.end.year)
+    versions = year.ratings.get(p.name, ()) if year else ()
+    supervisor = versions[-1] if versions else None
+    schedule = policy.schedules.get(employee.schedule, policy.schedules["standar"])
+    ev = evaluate(
+        p.name,
+        p.start,
+        p.end,
+        period_days,
+        ytd,
+        ikm_result,
+        rating,
+        Rating(supervisor["rating"]) if supervisor else None,
+        schedule,
+        policy,
+        p.monthly,
+    )
+    doc = _evaluation_doc(p, ev, employee, calendar, period_days, ikm_result, indicators, elapsed)
+    doc["perilaku_kerja"].update(
+        {k: supervisor[k] for k in ("rated_by", "justification")} if supervisor else {}
+    )
+    if p.monthly:
+        doc.update(_first_path(employee.nip, p, facts, tz))
+    doc["as_of"] = today.isoformat()
+    return doc, ev
+
+
+def _evaluation_doc(
+    p: Period,
+    ev: Evaluation,
+    employee: EmployeeRef,
+    calendar: CalendarView,
+    period_days: Sequence[DayStanding],
+    ikm_result: IkmResult | None,
+    indicators: list[dict[str, Any]],
+    elapsed: float,
+) -> dict[str, Any]:
+    return {
+        "nip": employee.nip,
+        "period": p.name,
+        "start": p.start.isoformat(),
+        "end": p.end.isoformat(),
+        "employee": {
+            "known": employee.known,
+            "unit_code": employee.unit_code,
+            "schedule": employee.schedule,
+            "name": employee.name,
+            "position": employee.position,
+        },
+        "calendar": {
+            "closed_days": sorted(d.isoformat() for d in calendar.closed if p.start <= d <= p.end),
+            "holidays": sorted(d.isoformat() for d in calendar.holidays if p.start <= d <= p.end),
+        },
+        "attendance": {
+            "working_days_judged": ev.working_days_judged,
+            "hadir": ev.hadir,
+            "izin": ev.izin,
+            "tanpa_keterangan": ev.tanpa_keterangan,
+            "tl_psw_days": ev.tl_psw_days,
+            "late_minutes": ev.late_minutes,
+            "early_minutes": ev.early_minutes,
+            "categories": ev.categories,
+        },
+        "tpp_disiplin_deduction_percent": ev.tpp.percent if ev.tpp else None,
+        "discipline": {
+            "level": ev.discipline.level,
+            "sanction": ev.discipline.sanction,
+            "counted_days": ev.discipline.counted_days,
+            "reason": ev.discipline.reason,
+        },
+        "ikm": None if ikm_result is None else _ikm_doc(ikm_result),
+        "hasil_kerja": {
+            "rating": ev.hasil_kerja.value if ev.hasil_kerja else None,
+            "year_elapsed": round(elapsed, 4),
+            "indicators": indicators,
+        },
+        "perilaku_kerja": {"rating": ev.perilaku_kerja.value, "proposal": ev.perilaku_is_proposal},
+        "predikat": ev.predikat.value if ev.predikat else None,
+        "policy_version": ev.policy_version,
+        "evidence": [{**asdict(e), "policy_version": ev.policy_version} for e in ev.evidence],
+        "standings": [_standing_doc(s) for s in period_days]
+        if p.monthly or p.name == ROLLING
+        else None,
+    }
+
+
+def _ikm_doc(r: IkmResult) -> dict[str, Any]:
+    return {
+        "responses": r.responses,
+        "index": r.index,
+        "converted": r.converted,
+        "category": r.category,
+        "label": r.label,
+        "final": r.final,
+    }
+
+
+def _standing_doc(s: DayStanding) -> dict[str, Any]:
+    return {
+        "date": s.date.isoformat(),
+        "status": s.status.value,
+        "late_minutes": s.late_minutes,
+        "tl": s.tl,
+        "early_minutes": s.early_minutes,
+        "psw": s.psw,
+    }
+
+
+def _first_path(
+    nip: str, p: Period, facts: Mapping[int, YearFacts], tz: ZoneInfo
+) -> dict[str, Any]:
+    """The month figures of the first path (days with a check-in, first check-in per day)."""
+    year = facts.get(p.start.year)
+    days = {d: r for d, r in (year.days.items() if year else ()) if p.start <= d <= p.end}
+    month = month_attendance(
+        nip,
+        p.name,
+        {f"{d.day:02d}": r.first_in for d, r in days.items() if r.first_in},
+        {f"{d.day:02d}": r.last_out for d, r in days.items() if r.last_out},
+        year.events_in([p.name]) if year else 0,
+        tz,
+    )
+    return {
+        "days_with_check_in": month.days_with_check_in,
+        "events_counted": month.events_counted,
+        "days": [
+            {
+                "date": d.date.isoformat(),
+                "first_check_in": d.first_check_in.isoformat() if d.first_check_in else None,
+                "last_check_out": d.last_check_out.isoformat() if d.last_check_out else None,
+            }
+            for d in month.days
+        ],
+    }
+
+
+def _member(employee: EmployeeRef, ev: Evaluation) -> dict[str, Any]:
+    """The employee's line in the unit's summary: what a team list shows, sorts and filters by."""
+    return {
+        "nip": employee.nip,
+        "name": employee.name,
+        "position": employee.position,
+        "unit_code": employee.unit_code,
+        "supervisor_nip": employee.supervisor_nip,
+        "predikat": ev.predikat.value if ev.predikat else None,
+        "hasil_kerja": ev.hasil_kerja.value if ev.hasil_kerja else None,
+        "perilaku_kerja": ev.perilaku_kerja.value,
+        "perilaku_is_proposal": ev.perilaku_is_proposal,
+        "discipline_level": ev.discipline.level,
+        "discipline_reason": ev.discipline.reason,
+        "hadir": ev.hadir,
+        "tanpa_keterangan": ev.tanpa_keterangan,
+        "tl_psw_days": ev.tl_psw_days,
+        "working_days_judged": ev.working_days_judged,
+        "tpp_disiplin_deduction_percent": ev.tpp.percent if ev.tpp else None,
+        "ikm_category": ev.ikm.category if ev.ikm else None,
+        "ikm_responses": ev.ikm.responses if ev.ikm else 0,
+    }
+
+
+def rolling_start(today: date) -> date:
+    return today - timedelta(days=29)

@@ -1,0 +1,271 @@
+"""Keeps the read models up to date (a use case): takes the stale queue the consumers fill,
+computes each changed employee's evaluations once per round, and writes them with the unit
+lines and the outcome lists. Then, once the changes have settled, it hands the employees to the
+alert check and clears their marks.
+
+Coalescing is the point. The consumers write facts and one stale mark per batch; the projector
+takes every mark that is waiting when a round starts, so an employee with many new events is
+evaluated once. Live, a round follows each batch within a fraction of a second; during a
+catch-up or a replay rounds grow by themselves and the store's write rate, not the event rate,
+is the limit.
+
+One replica projects at a time (a lease), so two never write the same documents with different
+views of the facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from kinerja_shared.clock import Clock
+from kinerja_shared.metrics import LATENCY_BUCKETS
+from scoring.domain.attendance import month_of
+from scoring.domain.facts import YearFacts
+from scoring.domain.periods import Period
+from scoring.domain.policy import Policy
+from scoring.domain.projection import (
+    CalendarView,
+    EmployeeRef,
+    Projection,
+    periods_to_project,
+    project,
+)
+from scoring.store import FactsStore, ReferenceStore, StaleMark
+
+log = logging.getLogger(__name__)
+#: How long the projector's lease lasts without renewal (each round renews it): a replica
+#: that dies leaves the work for this long at most.
+LEASE = timedelta(seconds=20)
+
+#: Alert checks of settled employees: ``{nip: projection}`` of those that have an alert input.
+AlertCheck = Callable[[Mapping[str, Projection]], Awaitable[object]]
+#: Told which months of which employees now read differently (``evaluation.updated``).
+Projected = Callable[[Mapping[str, Iterable[str]]], Awaitable[None]]
+
+
+class Evaluations:
+    """Computes read models from facts: for a round of many employees, or for one read whose
+    document is not there yet (an employee just registered, a new day for the rolling window)."""
+
+    def __init__(
+        self,
+        facts: FactsStore,
+        reference: ReferenceStore,
+        policy: Policy,
+        tz: ZoneInfo,
+        clock: Clock,
+    ) -> None:
+        self._facts = facts
+        self._reference = reference
+        self._policy = policy
+        self._tz = tz
+        self._clock = clock
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def today(self) -> date:
+        return self._clock.now().astimezone(self._tz).date()
+
+    async def compute(self, months_by_nip: Mapping[str, Iterable[str]]) -> dict[str, Projection]:
+        today = self.today()
+        plans = {n: periods_to_project(m, today) for n, m in months_by_nip.items()}
+        return await self._run(plans, today)
+
+    async def one(self, nip: str, period: Period) -> Projection | None:
+        """None when scoring knows nothing of ``nip`` (no events, no reference data)."""
+        projection = (await self._run({nip: [period]}, self.today()))[nip]
+        return projection if projection.known else None
+
+    async def _run(self, plans: Mapping[str, list[Period]], today: date) -> dict[str, Projection]:
+        calendar = await self._reference.calendar()
+        employees = await self._reference.employees(plans)
+        keys = {(n, y) for n, ps in plans.items() for p in ps for y in (p.start.year, p.end.year)}
+        facts = await self._facts.load(keys)
+        out = {}
+        for i, (nip, periods) in enumerate(plans.items()):
+            mine = {y: f for (n, y), f in facts.items() if n == nip}
+            out[nip] = self._project(mine, employees[nip], calendar, periods, today)
+            if i % 50 == 49:
+                await asyncio.sleep(0)  # the HTTP API stays responsive during a long round
+        return out
+
+    def _project(
+        self,
+        facts: Mapping[int, YearFacts],
+        employee: EmployeeRef,
+        calendar: CalendarView,
+        periods: list[Period],
+        today: date,
+    ) -> Projection:
+        return project(facts, employee, calendar, periods, self._policy, self._tz, today)
+
+
+class Queue(Protocol):
+    async def pending(self, limit: int = 200) -> list[StaleMark]: ...
+    async def projected(self, ids: Sequence[str]) -> None: ...
+    async def done(self, ids: Sequence[str]) -> None: ...
+
+
+class ReadModels(Protocol):
+    async def put(self, projections: Mapping[str, Projection], now: datetime) -> None: ...
+
+
+class Lease(Protocol):
+    async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool: ...
+    async def release(self, name: str, owner: str) -> None: ...
+
+
+class Computes(Protocol):
+    def today(self) -> date: ...
+    async def compute(
+        self, months_by_nip: Mapping[str, Iterable[str]]
+    ) -> dict[str, Projection]: ...
+
+
+class Projector:
+    """The ports are the stores' (``StaleQueue``, ``ReadModelStore``, ``Leases``) and
+    ``Evaluations``; tests pass fakes."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        evaluations: Computes,
+        read_models: ReadModels,
+        leases: Lease,
+        clock: Clock,
+        registry: CollectorRegistry,
+        *,
+        alert_check: AlertCheck | None = None,
+        on_projected: Projected | None = None,
+        caught_up: Callable[[], Awaitable[bool]] | None = None,
+        settle_s: float = 30.0,
+        round_employees: int = 1000,
+    ) -> None:
+        self._queue = queue
+        self._evaluations = evaluations
+        self._read_models = read_models
+        self._leases = leases
+        self._clock = clock
+        self._alert_check = alert_check
+        self._on_projected = on_projected
+        self._caught_up = caught_up
+        self._settle = timedelta(seconds=settle_s)
+        self._round = round_employees
+        self._owner = f"projector-{uuid.uuid4().hex[:8]}"
+        self._pending_alerts: dict[str, Projection] = {}
+        self._projected = Counter(
+            "kinerja_scoring_projected_employees_total",
+            "Employees whose read models were computed again",
+            registry=registry,
+        )
+        self._round_seconds = Histogram(
+            "kinerja_scoring_projection_round_seconds",
+            "Time of one projection round (read facts, compute, write read models)",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._waiting = Gauge(
+            "kinerja_scoring_stale_marks",
+            "Stale marks waiting for the projector or the alert check",
+            registry=registry,
+        )
+
+    async def release(self) -> None:
+        await self._leases.release("projector", self._owner)
+
+    async def drain(self) -> None:
+        """Rounds until nothing is waiting to be projected."""
+        while await self.run_once():
+            pass
+
+    async def run_once(self) -> int:
+        """One round; returns how many employees were projected."""
+        now = self._clock.now()
+        if not await self._leases.hold("projector", self._owner, LEASE, now):
+            return 0
+        # Asked before the queue is read: once the consumers had committed everything, every
+        # record's mark is in what is read next (a mark is written before its commit).
+        caught_up = self._caught_up is None or await self._caught_up()
+        marks = await self._queue.pending()
+        self._waiting.set(len(marks))
+        fresh = self._take(marks)
+        projected = 0
+        if fresh:
+            months = _union(fresh)
+            started = time.perf_counter()
+            projections = await self._evaluations.compute(months)
+            await self._read_models.put(projections, now)
+            await self._queue.projected([m.id for m in fresh])
+            if self._on_projected is not None:
+                await self._on_projected(months)
+            self._round_seconds.observe(time.perf_counter() - started)
+            self._projected.inc(len(projections))
+            projected = len(projections)
+            if self._alert_check is not None:
+                self._pending_alerts.update(
+                    {n: p for n, p in projections.items() if p.alerts is not None}
+                )
+        await self._settled([m for m in marks if m.projected or m in fresh], caught_up)
+        return projected
+
+    def _take(self, marks: list[StaleMark]) -> list[StaleMark]:
+        """Unprojected marks, oldest first, up to a round's worth of employees."""
+        taken: list[StaleMark] = []
+        nips: set[str] = set()
+        for m in marks:
+            if m.projected:
+                continue
+            if taken and len(nips | set(m.months)) > self._round:
+                break
+            taken.append(m)
+            nips |= set(m.months)
+        return taken
+
+    async def _settled(self, marks: list[StaleMark], caught_up: bool) -> None:
+        """Marks whose changes have rested long enough go to the alert check, then away:
+        records of one day travel on several topics, and an alert cannot be taken back."""
+        if self._alert_check is None:
+            await self._queue.done([m.id for m in marks])
+            return
+        cutoff = self._clock.now() - self._settle
+        ripe = [m for m in marks if m.at <= cutoff]
+        if ripe and not caught_up:
+            # A backlog may still hold records of the same day (its closing, a late punch):
+            # wait for it, but never longer than ten settle times, so steady load cannot
+            # starve the alerts.
+            ripe = [m for m in ripe if m.at <= cutoff - 9 * self._settle]
+        if not ripe:
+            return
+        # An employee changed again since is checked when that later mark has settled.
+        unsettled = set(_union(m for m in marks if m.at > cutoff))
+        nips = set(_union(ripe)) - unsettled
+        missing = nips - set(self._pending_alerts)
+        if missing:  # a restart lost the in-memory inputs: compute them again
+            this_month = month_of(self._evaluations.today())
+            again = await self._evaluations.compute({n: [this_month] for n in missing})
+            self._pending_alerts.update({n: p for n, p in again.items() if p.alerts})
+        await self._alert_check(
+            {n: self._pending_alerts[n] for n in nips if n in self._pending_alerts}
+        )
+        for n in nips:
+            self._pending_alerts.pop(n, None)
+        await self._queue.done([m.id for m in ripe])
+
+
+def _union(marks: Iterable[StaleMark]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for m in marks:
+        for nip, months in m.months.items():
+            out.setdefault(nip, set()).update(months)
+    return out

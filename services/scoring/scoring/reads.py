@@ -1,0 +1,180 @@
+"""What the API answers (use cases): who may read what, and the read models behind it. Every
+read is one or a few ``_id`` lookups of documents the projector keeps; nothing evaluates a whole
+team on a request. The one exception is a single employee whose document is not there yet (just
+registered, or a new day for the rolling window): that one is computed on the spot.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from kinerja_shared.identity import Principal, Role
+from scoring.domain.access import may_see
+from scoring.domain.ikm import IkmResult
+from scoring.domain.performance import OrgPredikat, Predikat, distribution_check
+from scoring.domain.periods import Period
+from scoring.domain.policy import Policy
+from scoring.domain.projection import ROLLING, EmployeeRef, Projection, ikm_of_tallies
+from scoring.domain.team import MemberQuery, below, select
+from scoring.store import UnitSummary
+
+NO_PREDICATE_LABEL = "belum ada"  # no SKP figures yet, so no predicate
+
+
+class Refused(Exception):
+    """The reader may not see this (HTTP 403), with the reason in words."""
+
+
+class NotFound(Exception):
+    """Nothing is known of what was asked (HTTP 404), with the reason in words."""
+
+
+@dataclass(frozen=True)
+class MembersPage:
+    unit_code: str
+    period: str
+    total: int
+    page: int
+    size: int
+    members: list[dict[str, Any]]
+
+
+class UnitLines(Protocol):
+    async def evaluation(self, nip: str, period: str) -> dict[str, Any] | None: ...
+    async def unit(self, unit_code: str, period: str) -> UnitSummary | None: ...
+    async def outcomes(self, year: int, units: Sequence[str]) -> list[dict[str, Any]]: ...
+
+
+class People(Protocol):
+    async def chain_above(self, nip: str) -> list[str]: ...
+    async def employee(self, nip: str) -> EmployeeRef: ...
+    async def units(self) -> list[str]: ...
+
+
+class Evaluating(Protocol):
+    @property
+    def policy(self) -> Policy: ...
+    def today(self) -> date: ...
+    async def one(self, nip: str, period: Period) -> Projection | None: ...
+
+
+class Reads:
+    """The ports are ``ReadModelStore``, ``ReferenceStore`` and ``Evaluations``; tests pass
+    fakes."""
+
+    def __init__(self, read_models: UnitLines, reference: People, evaluations: Evaluating) -> None:
+        self._read_models = read_models
+        self._reference = reference
+        self._evaluations = evaluations
+
+    async def evaluation(self, who: Principal, nip: str, p: Period) -> dict[str, Any]:
+        if not may_see(who, nip, await self._reference.chain_above(nip)):
+            raise Refused("this evaluation is neither yours nor in your chain")
+        doc = await self._read_models.evaluation(nip, p.name)
+        today = self._evaluations.today().isoformat()
+        if doc is not None and (p.name != ROLLING or doc.get("as_of") == today):
+            return doc
+        projection = await self._evaluations.one(nip, p)
+        if projection is None:
+            raise NotFound(f"no events and no reference data for NIP {nip}")
+        return projection.evaluations[p.name]
+
+    async def _may_read_unit(self, who: Principal, unit_code: str) -> None:
+        if who.has(Role.ADMIN, Role.OPS):
+            return
+        mine = await self._reference.employee(who.sub)
+        if not (who.has(Role.SUPERVISOR) and mine.unit_code == unit_code):
+            raise Refused("only admin, ops or a supervisor of this unit")
+
+    async def unit_summary(
+        self, who: Principal, unit_code: str, p: Period, org: OrgPredikat | None
+    ) -> dict[str, Any]:
+        await self._may_read_unit(who, unit_code)
+        unit = await self._read_models.unit(unit_code, p.name)
+        if unit is None or not unit.members:
+            raise NotFound(f"no employees registered in unit {unit_code}")
+        policy = self._evaluations.policy
+        lines = unit.members.values()
+        counts = Counter(Predikat(m["predikat"]) for m in lines if m.get("predikat"))
+        all_tallies = [t for desk in unit.desks.values() for t in desk.values()]
+        desks = {d: ikm_of_tallies(t.values(), policy) for d, t in sorted(unit.desks.items())}
+        return {
+            "unit_code": unit_code,
+            "period": p.name,
+            "employees": len(unit.members),
+            "predicates": dict(Counter(m.get("predikat") or NO_PREDICATE_LABEL for m in lines)),
+            "discipline_levels": dict(Counter(m.get("discipline_level") or "none" for m in lines)),
+            "ikm": _ikm_brief(ikm_of_tallies(all_tallies, policy)),
+            "desks": {d: _ikm_brief(r) for d, r in desks.items() if r is not None},
+            "distribution_check": None
+            if org is None
+            else {"org_predicate": org.value, "problems": distribution_check(org, counts)},
+            "policy_version": policy.version,
+        }
+
+    async def members(
+        self,
+        who: Principal,
+        unit_code: str,
+        p: Period,
+        query: MemberQuery,
+        compare: Sequence[Period] = (),
+    ) -> MembersPage:
+        """A page of a unit's lines: all of it for admin and ops, a supervisor's own team
+        (everyone below them in the chain) for a supervisor. ``compare``: other periods whose
+        predicate each line also carries (``others``), e.g. the rolling 30 days."""
+        if not who.has(Role.ADMIN, Role.OPS):
+            if not who.has(Role.SUPERVISOR):
+                raise Refused("team lists are for supervisors, admin and ops")
+            query = query.under(who.sub)
+        unit = await self._read_models.unit(unit_code, p.name)
+        lines = list(unit.members.values()) if unit else []
+        if query.below is not None:
+            team = below(query.below, lines)
+            lines = [m for m in lines if m["nip"] in team]
+        total, page = select(lines, query)
+        for other in compare:
+            found = await self._read_models.unit(unit_code, other.name)
+            theirs = found.members if found else {}
+            for m in page:
+                m.setdefault("others", {})[other.name] = theirs.get(m["nip"], {}).get("predikat")
+        return MembersPage(unit_code, p.name, total, query.page, query.size, page)
+
+    async def outcomes(self, who: Principal, year: int) -> dict[str, Any]:
+        if not who.has(Role.ADMIN, Role.OPS):
+            raise Refused("the outcome lists are for admin and ops (BKD)")
+        entries = await self._read_models.outcomes(year, await self._reference.units())
+        return {
+            "year": year,
+            "recognition": [_outcome_entry(e) for e in entries if e.get("recognition")],
+            "coaching": [_outcome_entry(e) for e in entries if e.get("coaching")],
+            "policy_version": self._evaluations.policy.version,
+        }
+
+
+def _outcome_entry(e: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "nip": e["nip"],
+        "name": e.get("name"),
+        "unit_code": e.get("unit_code"),
+        "predikat": e.get("predikat"),
+        "reasons": list(e.get("reasons", [])),
+    }
+
+
+def _ikm_brief(r: IkmResult | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "responses": r.responses,
+        "converted": r.converted,
+        "category": r.category,
+        "final": r.final,
+    }
+
+
+__all__: Sequence[str] = ("MembersPage", "NotFound", "Reads", "Refused")

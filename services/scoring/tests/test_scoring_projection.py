@@ -1,0 +1,358 @@
+"""The read models and the use cases around them, with fake stores (no Kafka, no MongoDB):
+facts fold the same whatever the order and repetition, a projection gives the same figures as
+evaluating on read did, a team read costs the same number of store calls for 10 people as for
+2,000, and the projector coalesces many marks of one employee into one evaluation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry
+
+from kinerja_shared.clock import ManualClock
+from kinerja_shared.events import AttendanceRecordedEvent, parse_event
+from kinerja_shared.identity import Principal
+from scoring.domain import punch_of
+from scoring.domain.evaluation import DayFacts, evaluate, standings
+from scoring.domain.facts import Deltas, FactsDelta, YearFacts, year_facts
+from scoring.domain.periods import Period, resolve
+from scoring.domain.policy import Policy
+from scoring.domain.projection import (
+    CalendarView,
+    EmployeeRef,
+    Projection,
+    periods_to_project,
+    project,
+)
+from scoring.domain.team import MemberQuery, SortKey, below, select
+from scoring.policy_file import load_policy
+from scoring.projector import Projector
+from scoring.reads import Reads
+from scoring.store import StaleMark, UnitSummary
+
+WIB = ZoneInfo("Asia/Jakarta")
+POLICY = load_policy(None)
+NIP = "199001152015032002"
+HEAD = "197501012000031001"
+TODAY = date(2026, 11, 20)
+
+
+def punch(day: int, hh: int, mm: int, direction: str = "in") -> AttendanceRecordedEvent:
+    event = parse_event(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "attendance.recorded",
+            "schema_version": 1,
+            "occurred_at": f"2026-11-{day:02d}T{hh:02d}:{mm:02d}:00+07:00",
+            "nip": NIP,
+            "source": {"kind": "device", "id": "TBL1"},
+            "payload": {"direction": direction, "method": "card", "device_sn": "TBL1"},
+        }
+    )
+    assert isinstance(event, AttendanceRecordedEvent)
+    return event
+
+
+def fold(events: Sequence[AttendanceRecordedEvent]) -> list[FactsDelta]:
+    deltas = Deltas(WIB)
+    for e in events:
+        deltas.punch(punch_of(e, WIB))
+    return deltas.result()
+
+
+def apply(doc: dict[str, Any], delta: FactsDelta) -> dict[str, Any]:
+    """What MongoDB's $min/$max/$addToSet/$set do to the stored days (for the fake store)."""
+    days = doc.setdefault("days", {})
+    for k, at in delta.first_in.items():
+        day = days.setdefault(k, {})
+        day["i"] = min(day.get("i", at), at)
+    for k, at in delta.last_out.items():
+        day = days.setdefault(k, {})
+        day["o"] = max(day.get("o", at), at)
+    for k, ids in delta.event_ids.items():
+        day = days.setdefault(k, {})
+        day["ev"] = sorted(set(day.get("ev", [])) | ids)
+    for k in delta.excused:
+        days.setdefault(k, {})["x"] = True
+    return doc
+
+
+def test_facts_fold_the_same_whatever_the_order_and_repetition() -> None:
+    events = [punch(2, 7, 40), punch(2, 7, 10), punch(2, 16, 5, "out"), punch(3, 8, 0)]
+    once: dict[str, Any] = {}
+    for d in fold(events):
+        apply(once, d)
+    again: dict[str, Any] = {}
+    for d in fold(list(reversed(events)) + events[:2]):  # redelivered, another order
+        apply(again, d)
+    for d in fold(events[1:2]):
+        apply(again, d)
+    assert once == again
+    facts = year_facts(once, NIP, 2026)
+    assert facts.days[date(2026, 11, 2)].first_in == datetime(2026, 11, 2, 7, 10, tzinfo=WIB)
+    assert facts.events_in(["2026-11"]) == 4
+
+
+def test_the_projection_gives_the_figures_of_evaluating_on_read() -> None:
+    calendar = CalendarView(frozenset(), frozenset(date(2026, 11, d) for d in range(2, 7)))
+    doc: dict[str, Any] = {}
+    for d in fold([punch(2, 7, 50), punch(2, 16, 10, "out"), punch(3, 8, 5), punch(5, 7, 45)]):
+        apply(doc, d)
+    facts = year_facts(doc, NIP, 2026)
+    employee = EmployeeRef(NIP, True, "Siti", "Pelaksana", "DUKCAPIL", HEAD)
+    out = project(
+        {2026: facts},
+        employee,
+        calendar,
+        periods_to_project(["2026-11"], TODAY),
+        POLICY,
+        WIB,
+        TODAY,
+    )
+    assert sorted(out.evaluations) == ["2026", "2026-11", "2026-Q4", "30d"]
+    month = resolve("2026-11", None, TODAY)
+    schedule = POLICY.schedules["standar"]
+    days = {d: DayFacts(r.first_in, r.last_out, r.excused) for d, r in facts.days.items()}
+    judged = standings(
+        month.start, month.end, days, calendar.closed, schedule, frozenset(), WIB, POLICY
+    )
+    want = evaluate(
+        "2026-11", month.start, month.end, judged, judged, None, None, None, schedule, POLICY, True
+    )
+    got = out.evaluations["2026-11"]
+    assert got["attendance"]["tanpa_keterangan"] == want.tanpa_keterangan == 2
+    assert got["attendance"]["tl_psw_days"] == want.tl_psw_days
+    assert got["tpp_disiplin_deduction_percent"] == want.tpp.percent if want.tpp else None
+    assert got["events_counted"] == 4
+    assert got["days_with_check_in"] == 3
+    line = out.members["2026-11"]
+    assert (line["name"], line["unit_code"], line["tanpa_keterangan"]) == ("Siti", "DUKCAPIL", 2)
+    assert out.alerts is not None  # the current year was projected: the alert check's input
+
+
+def test_a_change_in_march_moves_every_later_month_and_the_rolling_window() -> None:
+    names = [p.name for p in periods_to_project(["2026-03"], TODAY)]
+    assert names[:9] == [f"2026-{m:02d}" for m in range(3, 12)]
+    assert {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026", "30d"} <= set(names)
+
+
+def lines(n: int) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {
+        HEAD: {"nip": HEAD, "name": "Kepala", "supervisor_nip": None, "predikat": "Baik"}
+    }
+    for i in range(n):
+        nip = f"19900115201503{i:04d}"
+        boss = HEAD if i < 10 else f"19900115201503{i % 10:04d}"
+        out[nip] = {
+            "nip": nip,
+            "name": f"Pegawai {i:04d}",
+            "supervisor_nip": boss,
+            "predikat": ["Baik", "Butuh Perbaikan", None][i % 3],
+            "discipline_level": "ringan" if i % 7 == 0 else None,
+            "tanpa_keterangan": i % 4,
+        }
+    return out
+
+
+class CountingReadModels:
+    def __init__(self, members: dict[str, dict[str, Any]]) -> None:
+        self.members = members
+        self.calls = 0
+
+    async def outcomes(self, year: int, units: Sequence[str]) -> list[dict[str, Any]]:
+        self.calls += 1
+        return []
+
+    async def unit(self, unit_code: str, period: str) -> UnitSummary:
+        self.calls += 1
+        return UnitSummary(unit_code, period, self.members, {})
+
+    async def evaluation(self, nip: str, period: str) -> dict[str, Any] | None:
+        self.calls += 1
+        return {"nip": nip, "period": period, "as_of": TODAY.isoformat()}
+
+
+class CountingReference:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def units(self) -> list[str]:
+        self.calls += 1
+        return ["DISDIK"]
+
+    async def chain_above(self, nip: str) -> list[str]:
+        self.calls += 1
+        return [HEAD]
+
+    async def employee(self, nip: str) -> EmployeeRef:
+        self.calls += 1
+        return EmployeeRef(nip, True, unit_code="DISDIK")
+
+
+class FixedEvaluations:
+    @property
+    def policy(self) -> Policy:
+        return POLICY
+
+    def today(self) -> date:
+        return TODAY
+
+    async def one(self, nip: str, period: Period) -> Projection | None:
+        raise AssertionError("every document is there: nothing is computed on read")
+
+
+def reads_over(n: int) -> tuple[Reads, CountingReadModels, CountingReference]:
+    models, reference = CountingReadModels(lines(n)), CountingReference()
+    return Reads(models, reference, FixedEvaluations()), models, reference
+
+
+def test_a_team_page_costs_the_same_store_calls_for_10_people_as_for_2000() -> None:
+    head = Principal(HEAD, frozenset({"supervisor"}))
+    calls = []
+    for n in (10, 2000):
+        reads, models, reference = reads_over(n)
+        month, rolling = resolve("2026-11", None, TODAY), resolve(None, "30d", TODAY)
+        page = asyncio.run(reads.members(head, "DISDIK", month, MemberQuery(size=50), [rolling]))
+        assert page.total == n
+        assert len(page.members) == min(n, 50)
+        asyncio.run(reads.evaluation(head, f"19900115201503{0:04d}", month))
+        calls.append(models.calls + reference.calls)
+    assert calls[0] == calls[1] == 4  # two unit documents, one chain walk, one evaluation
+
+
+def test_a_team_is_everyone_below_and_pages_in_a_stable_order() -> None:
+    members = list(lines(30).values())
+    assert len(below(HEAD, members)) == 30
+    assert below("19900115201503" + "0001", members) == {f"19900115201503{i:04d}" for i in (11, 21)}
+    q = MemberQuery(sort=SortKey.PREDIKAT, size=7)
+    seen = []
+    for page in range(1, 6):
+        total, rows = select(members, MemberQuery(**{**q.__dict__, "page": page}))
+        seen += [r["nip"] for r in rows]
+    assert total == 31
+    assert len(seen) == len(set(seen)) == 31
+    ranks = [r["predikat"] for r in select(members, MemberQuery(sort=SortKey.PREDIKAT, size=50))[1]]
+    assert ranks == sorted(ranks, key=lambda p: {"Baik": 0, "Butuh Perbaikan": 1, None: 2}[p])
+    total, _ = select(members, MemberQuery(predikat="none"))
+    assert total == 10
+    total, _ = select(members, MemberQuery(attention=True))
+    assert total == sum(
+        1
+        for m in members
+        if m.get("discipline_level")
+        or m.get("tanpa_keterangan")
+        or m.get("predikat") == "Butuh Perbaikan"
+    )
+
+
+class FakeQueue:
+    def __init__(self, marks: list[StaleMark]) -> None:
+        self.marks = {m.id: m for m in marks}
+
+    async def pending(self, limit: int = 200) -> list[StaleMark]:
+        return sorted(self.marks.values(), key=lambda m: m.id)[:limit]
+
+    async def projected(self, ids: Sequence[str]) -> None:
+        for i in ids:
+            m = self.marks[i]
+            self.marks[i] = StaleMark(m.id, m.months, m.at, True)
+
+    async def done(self, ids: Sequence[str]) -> None:
+        for i in ids:
+            self.marks.pop(i, None)
+
+
+class FakeEvaluations:
+    def __init__(self) -> None:
+        self.rounds: list[dict[str, set[str]]] = []
+
+    def today(self) -> date:
+        return TODAY
+
+    async def compute(self, months: Mapping[str, Iterable[str]]) -> dict[str, Projection]:
+        self.rounds.append({n: set(m) for n, m in months.items()})
+        return {n: Projection() for n in months}
+
+
+class FakeReadModels:
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    async def put(self, projections: Mapping[str, Projection], now: datetime) -> None:
+        self.written += list(projections)
+
+
+class FreeLease:
+    async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
+        return True
+
+    async def release(self, name: str, owner: str) -> None:
+        return None
+
+
+def test_the_projector_evaluates_an_employee_once_for_many_marks_and_then_clears_them() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    marks = [
+        StaleMark(
+            f"{i:03d}", {NIP: ["2026-11"], HEAD: ["2026-10"] if i == 3 else []}, clock.now(), False
+        )
+        for i in range(10)
+    ]
+    queue, evaluations, models = FakeQueue(marks), FakeEvaluations(), FakeReadModels()
+    projector = Projector(
+        queue,
+        evaluations,
+        models,
+        FreeLease(),
+        clock,
+        CollectorRegistry(),
+    )
+    asyncio.run(projector.drain())
+    assert evaluations.rounds == [{NIP: {"2026-11"}, HEAD: {"2026-10"}}]
+    assert sorted(models.written) == sorted([NIP, HEAD])
+    assert queue.marks == {}  # no alert check configured: cleared once projected
+
+
+def test_alerts_wait_for_the_changes_to_settle() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    queue = FakeQueue([StaleMark("001", {NIP: ["2026-11"]}, clock.now(), False)])
+    checked: list[list[str]] = []
+
+    async def check(projections: Mapping[str, Projection]) -> None:
+        checked.append(sorted(projections))
+
+    class WithAlerts(FakeEvaluations):
+        async def compute(self, months: Mapping[str, Iterable[str]]) -> dict[str, Projection]:
+            await super().compute(months)
+            from scoring.domain.alerts import Conditions
+            from scoring.domain.projection import AlertInput
+
+            return {n: Projection(alerts=AlertInput([], Conditions(None, []))) for n in months}
+
+    projector = Projector(
+        queue,
+        WithAlerts(),
+        FakeReadModels(),
+        FreeLease(),
+        clock,
+        CollectorRegistry(),
+        alert_check=check,
+        settle_s=30,
+    )
+    asyncio.run(projector.drain())
+    assert checked == []
+    assert list(queue.marks) == ["001"]
+    clock.advance(seconds=31)
+    asyncio.run(projector.drain())
+    assert checked == [[NIP]]
+    assert queue.marks == {}
+
+
+def test_year_facts_of_nothing_is_empty() -> None:
+    assert not year_facts(None, NIP, 2026).recorded
+    assert YearFacts(NIP, 2026).events_in(["2026-11"]) == 0
