@@ -1,14 +1,15 @@
-"""Scoring's throughput from Kafka into the store, beside the store's own ceiling for the same
-write pattern and Kafka's ConsumerPerformance on the same broker.
+"""Scoring's throughput from Kafka into the store, read models included, beside the store's own
+ceiling for the same write pattern and Kafka's ConsumerPerformance on the same broker.
 
-    uv run python -m bench.scoring_throughput [--events 50000]
+    uv run python -m bench.scoring_throughput [--events 200000]
 
 Starts its own Kafka and FerretDB, pre-loads --events attendance events of a simulated city
 (time-ordered, as machines send them), then starts scoring as a separate process and measures
-from its start to the moment its consumer group has committed the last offset (its results are
-in the store by then). The store ceiling bulk-upserts the same month documents directly.
-Targets (2 cores): 5,000 events/s, or at least half the store's ceiling where that is the limit;
-< 300 MB resident for a city of 4,500.
+from its start to the moment its consumer group has committed the last offset and the projector
+has worked off every stale mark (the evaluations, unit lines and outcomes are in the store).
+The store ceiling does the same writes directly, without Kafka: the facts of each batch of the
+size scoring takes, one stale mark per batch, then one projection of every employee.
+Targets (2 cores): 3,000 events/s sustained; < 300 MB resident for a city of 4,500.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ from kinerja_shared.events import AttendanceRecordedEvent, parse_event
 from kinerja_shared.kafka import LagProbe, ensure_topics
 from kinerja_shared.mongo import make_client
 from kinerja_shared.topics import Topics
-from scoring.domain import combine, punch_of
-from scoring.store import ScoringStore
+from scoring.domain import punch_of
 
 
 def city_events(n: int) -> list[dict[str, Any]]:
@@ -63,24 +63,61 @@ async def preload(bootstrap: str, topics: Topics, events: list[dict[str, Any]]) 
 
 
 async def store_ceiling(url: str, events: list[dict[str, Any]], batch: int) -> float:
-    """The same combine-and-upsert pattern scoring uses, straight into the store."""
+    """The same facts, marks and read-model writes scoring makes, straight into the store."""
     from zoneinfo import ZoneInfo
 
     from prometheus_client import CollectorRegistry
 
+    from kinerja_shared.clock import SystemClock
+    from scoring.domain.facts import Deltas
+    from scoring.policy_file import load_policy
+    from scoring.projector import Evaluations
+    from scoring.store import FactsStore, ReadModelStore, ReferenceStore, StaleQueue
+
     client = make_client(url, app_name="bench")
-    store = ScoringStore(client["bench_ceiling"], CollectorRegistry())
+    db = client["bench_ceiling"]
+    facts, stale = FactsStore(db, CollectorRegistry()), StaleQueue(db)
     tz = ZoneInfo("Asia/Jakarta")
     parsed = [parse_event(e) for e in events]
+    clock = SystemClock()
     started = time.perf_counter()
+    changed: dict[str, set[str]] = {}
     for i in range(0, len(parsed), batch):
-        punches = [
-            punch_of(e, tz) for e in parsed[i : i + batch] if isinstance(e, AttendanceRecordedEvent)
-        ]
-        await store.apply_months(combine(punches))
+        deltas = Deltas(tz)
+        for e in parsed[i : i + batch]:
+            if isinstance(e, AttendanceRecordedEvent):
+                deltas.punch(punch_of(e, tz))
+        folded = deltas.result()
+        await facts.apply(folded)
+        marks = {d.nip: d.months for d in folded}
+        await stale.mark(marks, clock.now())
+        for nip, months in marks.items():
+            changed.setdefault(nip, set()).update(months)
+    evaluations = Evaluations(facts, ReferenceStore(db), load_policy(None), tz, clock)
+    read_models = ReadModelStore(db)
+    nips = sorted(changed)
+    for i in range(0, len(nips), 2000):
+        part = {n: changed[n] for n in nips[i : i + 2000]}
+        await read_models.put(await evaluations.compute(part), clock.now())
     secs = time.perf_counter() - started
     await client.close()
     return len(events) / secs
+
+
+async def wait_projected(url: str, database: str, timeout_s: float) -> float:
+    from scoring.store import StaleQueue
+
+    client = make_client(url, app_name="bench-wait")
+    queue = StaleQueue(client[database])
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout_s:
+            if await queue.size() == 0:
+                return time.perf_counter()
+            await asyncio.sleep(0.25)
+        raise SystemExit(f"the projector did not finish in {timeout_s:.0f}s")
+    finally:
+        await client.close()
 
 
 async def wait_caught_up(bootstrap: str, group: str, topic: str, timeout_s: float) -> float:
@@ -132,7 +169,8 @@ def consumer_performance(stack: Stack, topic: str, messages: int, libs: Any) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=20_000, help="scoring's batch_max_records")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
     tools = install_kafka(lambda m: console.print(f"[dim]{m}"), tools=True)
@@ -145,28 +183,38 @@ def main() -> None:
     with local_stack() as stack:
         asyncio.run(preload(stack.ports.kafka_bootstrap, topics, events))
         console.print("store ceiling (same upserts, no Kafka)…")
-        ceiling = asyncio.run(store_ceiling(stack.ports.mongodb_url, events, 500))
+        ceiling = asyncio.run(store_ceiling(stack.ports.mongodb_url, events, args.batch))
         console.print("scoring from Kafka into the store…")
         t0 = time.perf_counter()
         with service(
             stack,
             "scoring",
-            {"KINERJA_SCORING_PUBLISH_ALERTS": "false", "KINERJA_SCORING_PUBLISH_UPDATES": "false"},
+            {
+                "KINERJA_SCORING_PUBLISH_ALERTS": "false",
+                "KINERJA_SCORING_PUBLISH_UPDATES": "false",
+                "KINERJA_SCORING_BATCH_MAX_RECORDS": str(args.batch),
+            },
         ) as (_, proc):
             pid = proc.pid()
             assert pid is not None
-            done = asyncio.run(
+            consumed = asyncio.run(
                 wait_caught_up(
                     stack.ports.kafka_bootstrap, "kinerja-scoring", topics.attendance, args.timeout
                 )
             )
+            done = asyncio.run(
+                wait_projected(stack.ports.mongodb_url, "kinerja_scoring", args.timeout)
+            )
             rss = peak_rss_mb(pid)
+        facts_rate = len(events) / (consumed - t0)
         rate = len(events) / (done - t0)
         console.print("Kafka's ConsumerPerformance on the same broker…")
         cp = consumer_performance(stack, topics.attendance, len(events), tools)
     result = {
         "events": len(events),
+        "batch_max_records": args.batch,
         "scoring_events_per_s": round(rate),
+        "scoring_facts_events_per_s": round(facts_rate),
         "store_ceiling_events_per_s": round(ceiling),
         "ratio_to_store_ceiling": round(rate / ceiling, 3),
         "scoring_peak_rss_mb": round(rss, 1),
@@ -176,8 +224,9 @@ def main() -> None:
         "scoring_throughput",
         result,
         [
-            ("scoring: events/s (start to last commit)", f"{rate:,.0f}", "≥ 5,000 or ≥ ½ ceiling"),
-            ("store ceiling: events/s (same upserts)", f"{ceiling:,.0f}", ""),
+            ("scoring: events/s, read models written", f"{rate:,.0f}", "≥ 3,000"),
+            ("scoring: events/s, facts committed", f"{facts_rate:,.0f}", ""),
+            ("store ceiling: events/s (same writes)", f"{ceiling:,.0f}", ""),
             ("scoring / store ceiling", f"{rate / ceiling:.0%}", "≥ 50%"),
             ("Kafka ConsumerPerformance", f"{cp['messages_per_s']:,.0f} messages/s", "ceiling"),
             ("scoring peak RSS", f"{rss:.0f} MiB", "< 300 MB"),

@@ -169,6 +169,7 @@ def subscribe_batches(
     title: str,
     max_records: int = 500,
     timeout_ms: int = 200,
+    partition_fetch_bytes: int = 1 << 20,
 ) -> None:
     """Batches from the earliest offset; a batch is committed only when ``handler`` returns,
     and rewound for redelivery when it raises (a store error)."""
@@ -178,6 +179,8 @@ def subscribe_batches(
         batch=True,
         max_records=max_records,
         batch_timeout_ms=timeout_ms,
+        max_partition_fetch_bytes=partition_fetch_bytes,
+        fetch_max_bytes=max(partition_fetch_bytes * 8, 50 << 20),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=title,

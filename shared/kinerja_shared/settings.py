@@ -59,8 +59,14 @@ class ConsumerSettings(ServiceSettings):
     """A service that consumes Kafka in batches (each sets its own ``consumer_group``)."""
 
     consumer_group: str = Field("kinerja", description="Kafka consumer group id")
-    batch_max_records: int = Field(500, ge=1, le=10_000)
+    batch_max_records: int = Field(500, ge=1, le=100_000)
     batch_timeout_ms: int = Field(200, ge=1, le=60_000)
+    batch_partition_fetch_bytes: int = Field(
+        1 << 20,
+        ge=1 << 16,
+        le=64 << 20,
+        description="Bytes fetched per partition at once: large batches need large fetches",
+    )
 
     def batch_subscription(self, title: str) -> dict[str, Any]:
         """The keyword arguments of ``kinerja_shared.kafka.subscribe_batches``."""
@@ -69,4 +75,5 @@ class ConsumerSettings(ServiceSettings):
             "title": title,
             "max_records": self.batch_max_records,
             "timeout_ms": self.batch_timeout_ms,
+            "partition_fetch_bytes": self.batch_partition_fetch_bytes,
         }

@@ -17,6 +17,10 @@ class ScoringSettings(ConsumerSettings):
     http_port: int = 8002
     mongodb_database: str = "kinerja_scoring"
     consumer_group: str = Field("kinerja-scoring", description="Kafka consumer group id")
+    # Large batches are how a catch-up coalesces: an employee's many events become one write.
+    # Live, a batch is whatever arrived within batch_timeout_ms, so small.
+    batch_max_records: int = Field(20_000, ge=1, le=100_000)
+    batch_partition_fetch_bytes: int = Field(8 << 20, ge=1 << 16, le=64 << 20)
     timezone: str = Field("Asia/Jakarta", description="Default local time of employees (WIB)")
     grace_days: int = Field(
         35, ge=1, description="Events received later than this after they occurred: DLQ"
