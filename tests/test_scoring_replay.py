@@ -13,8 +13,10 @@ import pytest
 from kinerja_local.city import generate_city
 from kinerja_local.simulator import attendance_events
 from kinerja_shared.kafka import LagProbe, ensure_topics
+from kinerja_shared.mongo import make_client
 from scoring.app import create_app
 from scoring.settings import ScoringSettings
+from scoring.store import StaleQueue
 from scoring.tools import STATE, _differences, _replay
 from tests.conftest import Namespace
 from tests.infra import Infra
@@ -22,6 +24,14 @@ from tests.support import serving
 from tests.test_scoring_stream import produce
 
 pytestmark = pytest.mark.integration
+
+
+async def stale_marks(url: str, database: str) -> int:
+    client = make_client(url, app_name="test-replay")
+    try:
+        return await StaleQueue(client[database]).size()
+    finally:
+        await client.close()
 
 
 async def test_replay_into_an_empty_database_gives_identical_documents(
@@ -90,8 +100,8 @@ async def test_replay_into_an_empty_database_gives_identical_documents(
                     ).values()
                 )
                 == 0
-            ):
-                break
+            ) and await stale_marks(infra.mongodb_url, live.mongodb_database) == 0:
+                break  # consumed, and the read models written
             await asyncio.sleep(0.5)
     await probe.stop()
     # ...and the replay rebuilds from the earliest offsets into a fresh database.

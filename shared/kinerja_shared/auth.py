@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kinerja_shared.identity import Principal, Role
@@ -134,3 +134,13 @@ def require_roles(verifier: JwtVerifier, *roles: str) -> Callable[..., Principal
         return principal
 
     return dependency
+
+
+def signed_in(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """A FastAPI dependency for handlers defined at module level: the verifier is the app's
+    (``app.state.verifier``, set by the composition root)."""
+    verifier: JwtVerifier = request.app.state.verifier
+    return require_roles(verifier)(credentials)

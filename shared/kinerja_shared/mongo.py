@@ -156,7 +156,7 @@ async def retry_locked(call: Callable[[], Awaitable[T]], attempts: int = 5) -> T
     async for attempt in AsyncRetrying(
         retry=retry_if_exception(_locked),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(0.05, max=2.0),
+        wait=wait_exponential_jitter(multiplier=0.05, max=2.0),
         reraise=True,
     ):
         with attempt:

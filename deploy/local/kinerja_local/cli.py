@@ -16,15 +16,30 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from kinerja_local.city import generate_city
-from kinerja_local.provision import admin_headers, provision_city, write_city_files
+from kinerja_local.city import City, generate_city
+from kinerja_local.provision import (
+    ADMIN_NIP,
+    admin_headers,
+    close_days,
+    provision_city,
+    write_city_files,
+)
 from kinerja_local.sender import send_events
 from kinerja_local.services import default_services, start_services, stop_services
 from kinerja_local.simulator import attendance_events, working_days
@@ -191,6 +206,10 @@ def _simulate(
     )
     for err in report.errors[:5]:
         console.print(f"[yellow]rejected:[/] {err}")
+    # The days that are over are closed, as the city's evening job does: absences then count.
+    closed = close_days(intake_url, [d for d in days if d < date.today()])  # noqa: DTZ011
+    if closed:
+        console.print(f"closed {len(closed)} past working days ({closed[0]}..{closed[-1]})")
 
 
 def _month_start(today: date) -> date:
@@ -254,6 +273,69 @@ def token(
     print(mint_dev_token(DEV_JWT_SECRET, nip, wanted, _td(hours=hours)))
 
 
+def _scoring_backlog(scoring_url: str) -> float | None:
+    """Records scoring has still to store plus batches its projector has still to evaluate,
+    from its own metrics; None while it does not answer."""
+    try:
+        text = httpx.get(f"{scoring_url}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return None
+    backlog = 0.0
+    for family in text_string_to_metric_families(text):
+        if family.name in ("kinerja_consumer_lag_messages", "kinerja_scoring_stale_marks"):
+            backlog += sum(sample.value for sample in family.samples)
+    return backlog
+
+
+def _wait_for_scoring(scoring_url: str, sent_at: float, timeout_s: float = 900) -> None:
+    """Shows scoring catching up with what was sent, and how long it took after the sender."""
+    with Progress(
+        TextColumn("[bold]scoring catches up"),
+        BarColumn(),
+        TextColumn("{task.fields[left]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("scoring", total=None, left="")
+        quiet = 0
+        while time.monotonic() - sent_at < timeout_s:
+            backlog = _scoring_backlog(scoring_url)
+            if backlog is not None:
+                progress.update(task, left=f"{backlog:,.0f} records and batches left")
+                quiet = quiet + 1 if backlog == 0 else 0
+                if quiet >= 3:  # three readings in a row: nothing is on its way any more
+                    break
+            time.sleep(1)
+    took = time.monotonic() - sent_at
+    console.print(f"scoring has every event evaluated, {took:.0f}s after the sender finished")
+
+
+def _print_first_steps(s: LocalSettings, city: City, today: date) -> None:
+    """Where to sign in, with whom, and a request that works when pasted."""
+    heads = [e for e in city.employees if e.supervisor_nip is None]
+    head = max(heads, key=lambda h: sum(1 for e in city.employees if e.unit_code == h.unit_code))
+    supervisor = next(e for e in city.employees if e.supervisor_nip == head.nip)
+    staff = next(e for e in city.employees if e.supervisor_nip == supervisor.nip)
+    table = Table(title="Sign in to the console", show_lines=False)
+    for column in ("who", "NIP", "role", "name"):
+        table.add_column(column)
+    table.add_row(f"head of {head.unit_code}", head.nip, "supervisor", head.name)
+    table.add_row("a supervisor", supervisor.nip, "supervisor", supervisor.name)
+    table.add_row("an employee", staff.nip, "employee", staff.name)
+    table.add_row("an administrator", ADMIN_NIP, "admin", "(BKPSDM)")
+    console.print(f"\nConsole: [bold]http://127.0.0.1:{s.base_port + 2}/[/]")
+    console.print(table)
+    auth = admin_headers()["Authorization"]
+    url = (
+        f"http://127.0.0.1:{s.base_port + 1}/v1/employees/{staff.nip}/evaluation"
+        f"?period={today:%Y-%m}"
+    )
+    console.print("Try (one line):", style="bold")
+    # Printed raw, never wrapped: a token broken across lines does not paste.
+    print(f"curl -H 'Authorization: {auth}' '{url}'")
+    console.print("Kinerja runs; press Ctrl-C to stop everything.")
+
+
 @app.command()
 def run(
     employees: Annotated[int, typer.Option(min=3)] = 4500,
@@ -273,14 +355,9 @@ def run(
         _simulate(
             f"http://127.0.0.1:{s.base_port}", employees, _month_start(today), today, seed, None
         )
-        sample = generate_city(seed, employees).employees[7]
-        auth = admin_headers()["Authorization"]
-        console.print(
-            f"\nTry: [bold]curl -H '{auth}' "
-            f"'http://127.0.0.1:{s.base_port + 1}/v1/employees/{sample.nip}/evaluation"
-            f"?period={today:%Y-%m}'[/]\n"
-            "Kinerja runs; press Ctrl-C to stop everything."
-        )
+        sent_at = time.monotonic()
+        _wait_for_scoring(f"http://127.0.0.1:{s.base_port + 1}", sent_at)
+        _print_first_steps(s, generate_city(seed, employees), today)
         signal.signal(signal.SIGTERM, _stop)
         while not stop:
             time.sleep(0.5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,13 @@ def write_city_files(city: City, folder: Path, year: int = 2026) -> list[Path]:
         + "\n"
     )
     return [units, devices, employees, holidays]
+
+
+def close_days(intake_url: str, days: list[date]) -> list[str]:
+    """Close past working days through the admin API, as the city's evening job does, so the
+    days without a record count as absences; returns the days closed."""
+    if not days:
+        return []
+    with httpx.Client(base_url=intake_url, headers=admin_headers(), timeout=60) as client:
+        body = _post(client, "/v1/admin/days/close", {"dates": [d.isoformat() for d in days]})
+    return list(body.get("closed", []))

@@ -9,10 +9,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from kinerja_shared.auth import JwtVerifier, Principal, require_roles
+from kinerja_shared.auth import Principal, signed_in
 from kinerja_shared.nip import parse_nip
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
@@ -93,91 +93,106 @@ async def _answer(call: Any) -> Any:
         raise HTTPException(404, str(exc)) from None
 
 
-def evaluation_router(reads: Reads, today: Today, verifier: JwtVerifier) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["evaluations"])
-    signed_in = Depends(require_roles(verifier))
+def _reads(request: Request) -> Reads:
+    reads: Reads = request.app.state.reads
+    return reads
 
-    @router.get(
-        "/employees/{nip}/evaluation",
-        summary="An employee's evaluation for a period, with its evidence",
-        responses={
-            401: {"description": "No valid bearer token"},
-            403: {"description": "Neither your own nor in your chain"},
-            404: {"description": "Neither events nor reference data for this NIP"},
-            422: {"description": "Malformed NIP, period or window"},
-        },
+
+def _today(request: Request) -> date:
+    today: Today = request.app.state.today
+    return today()
+
+
+Who = Annotated[Principal, Depends(signed_in)]
+Uses = Annotated[Reads, Depends(_reads)]
+Now = Annotated[date, Depends(_today)]
+router = APIRouter(prefix="/v1", tags=["evaluations"])
+
+
+@router.get(
+    "/employees/{nip}/evaluation",
+    summary="An employee's evaluation for a period, with its evidence",
+    responses={
+        401: {"description": "No valid bearer token"},
+        403: {"description": "Neither your own nor in your chain"},
+        404: {"description": "Neither events nor reference data for this NIP"},
+        422: {"description": "Malformed NIP, period or window"},
+    },
+)
+async def get_evaluation(
+    nip: Annotated[str, Path(description="18-digit NIP")],
+    who: Who,
+    reads: Uses,
+    today: Now,
+    period: Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026")] = None,
+    window: Annotated[str | None, Query(description="30d: the rolling 30 days")] = None,
+) -> dict[str, Any]:
+    try:
+        parse_nip(nip, today)
+    except ValueError as exc:
+        raise HTTPException(422, f"nip: {exc}") from None
+    out: dict[str, Any] = await _answer(reads.evaluation(who, nip, _period(period, window, today)))
+    return out
+
+
+@router.get(
+    "/units/{unit_code}/summary",
+    summary="A unit's picture for a period: predicates, IKM, discipline, distribution check",
+    responses={403: {"description": "Only admin, ops, or a supervisor of this unit"}},
+)
+async def unit_summary(
+    unit_code: Annotated[str, Path(max_length=64)],
+    period: Annotated[str, Query(description="2026-11, 2026-Q4, 2026 or 30d")],
+    who: Who,
+    reads: Uses,
+    today: Now,
+    org_predicate: Annotated[
+        OrgPredikat | None,
+        Query(description="The unit's organisational predicate, for the distribution check"),
+    ] = None,
+) -> dict[str, Any]:
+    p = _named_period(period, today)
+    out: dict[str, Any] = await _answer(reads.unit_summary(who, unit_code, p, org_predicate))
+    return out
+
+
+@router.get(
+    "/units/{unit_code}/members",
+    summary="A page of a unit's employees with their figures (a supervisor sees their team)",
+    response_model=MembersOut,
+    responses={403: {"description": "Only supervisors (their own team), admin and ops"}},
+)
+async def unit_members(
+    unit_code: Annotated[str, Path(max_length=64)],
+    period: Annotated[str, Query(description="2026-11, 2026-Q4, 2026 or 30d")],
+    who: Who,
+    reads: Uses,
+    today: Now,
+    below: Annotated[str | None, Query(description="Only those under this NIP")] = None,
+    predikat: Annotated[str | None, Query(max_length=40)] = None,
+    discipline_level: Annotated[str | None, Query(max_length=10)] = None,
+    attention: Annotated[bool, Query(description="Only those who need attention")] = False,
+    q: Annotated[str | None, Query(max_length=64, description="Part of a name or NIP")] = None,
+    sort: SortKey = SortKey.NAME,
+    descending: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+    compare: Annotated[
+        list[str] | None, Query(max_length=4, description="Other periods to show")
+    ] = None,
+) -> Any:
+    query = MemberQuery(
+        below, predikat, discipline_level, attention, q, sort, descending, page, size
     )
-    async def get_evaluation(
-        nip: Annotated[str, Path(description="18-digit NIP")],
-        period: Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026")] = None,
-        window: Annotated[str | None, Query(description="30d: the rolling 30 days")] = None,
-        who: Principal = signed_in,
-    ) -> dict[str, Any]:
-        try:
-            parse_nip(nip, today())
-        except ValueError as exc:
-            raise HTTPException(422, f"nip: {exc}") from None
-        out: dict[str, Any] = await _answer(
-            reads.evaluation(who, nip, _period(period, window, today()))
-        )
-        return out
+    others = [_named_period(c, today) for c in compare or []]
+    p = _named_period(period, today)
+    return asdict(await _answer(reads.members(who, unit_code, p, query, others)))
 
-    @router.get(
-        "/units/{unit_code}/summary",
-        summary="A unit's picture for a period: predicates, IKM, discipline, distribution check",
-        responses={403: {"description": "Only admin, ops, or a supervisor of this unit"}},
-    )
-    async def unit_summary(
-        unit_code: Annotated[str, Path(max_length=64)],
-        period: Annotated[str, Query(description="2026-11, 2026-Q4, 2026 or 30d")],
-        org_predicate: Annotated[
-            OrgPredikat | None,
-            Query(description="The unit's organisational predicate, for the distribution check"),
-        ] = None,
-        who: Principal = signed_in,
-    ) -> dict[str, Any]:
-        p = _named_period(period, today())
-        out: dict[str, Any] = await _answer(reads.unit_summary(who, unit_code, p, org_predicate))
-        return out
 
-    @router.get(
-        "/units/{unit_code}/members",
-        summary="A page of a unit's employees with their figures (a supervisor sees their team)",
-        response_model=MembersOut,
-        responses={403: {"description": "Only supervisors (their own team), admin and ops"}},
-    )
-    async def unit_members(
-        unit_code: Annotated[str, Path(max_length=64)],
-        period: Annotated[str, Query(description="2026-11, 2026-Q4, 2026 or 30d")],
-        below: Annotated[str | None, Query(description="Only those under this NIP")] = None,
-        predikat: Annotated[str | None, Query(max_length=40)] = None,
-        discipline_level: Annotated[str | None, Query(max_length=10)] = None,
-        attention: Annotated[bool, Query(description="Only those who need attention")] = False,
-        q: Annotated[str | None, Query(max_length=64, description="Part of a name or NIP")] = None,
-        sort: SortKey = SortKey.NAME,
-        descending: bool = False,
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        size: Annotated[int, Query(ge=1, le=500)] = 50,
-        compare: Annotated[
-            list[str] | None, Query(max_length=4, description="Other periods to show")
-        ] = None,
-        who: Principal = signed_in,
-    ) -> Any:
-        p = _named_period(period, today())
-        query = MemberQuery(
-            below, predikat, discipline_level, attention, q, sort, descending, page, size
-        )
-        others = [_named_period(c, today()) for c in compare or []]
-        return asdict(await _answer(reads.members(who, unit_code, p, query, others)))
-
-    @router.get(
-        "/outcomes",
-        summary="The year's recognition candidates and coaching list",
-        response_model=OutcomesOut,
-    )
-    async def outcomes(
-        year: Annotated[int, Query(ge=2000, le=2100)], who: Principal = signed_in
-    ) -> Any:
-        return await _answer(reads.outcomes(who, year))
-
-    return router
+@router.get(
+    "/outcomes",
+    summary="The year's recognition candidates and coaching list",
+    response_model=OutcomesOut,
+)
+async def outcomes(year: Annotated[int, Query(ge=2000, le=2100)], who: Who, reads: Uses) -> Any:
+    return await _answer(reads.outcomes(who, year))

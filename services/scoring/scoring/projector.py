@@ -119,6 +119,7 @@ class Queue(Protocol):
 
 class ReadModels(Protocol):
     async def put(self, projections: Mapping[str, Projection], now: datetime) -> None: ...
+    def forget(self) -> None: ...
 
 
 class Lease(Protocol):
@@ -148,9 +149,11 @@ class Projector:
         *,
         alert_check: AlertCheck | None = None,
         on_projected: Projected | None = None,
-        caught_up: Callable[[], Awaitable[bool]] | None = None,
+        backlog: Callable[[], Awaitable[int]] | None = None,
+        catchup_backlog: int = 2000,
         settle_s: float = 30.0,
         round_employees: int = 1000,
+        catchup_window_s: float = 10.0,
     ) -> None:
         self._queue = queue
         self._evaluations = evaluations
@@ -159,9 +162,13 @@ class Projector:
         self._clock = clock
         self._alert_check = alert_check
         self._on_projected = on_projected
-        self._caught_up = caught_up
+        self._backlog = backlog
+        self._catchup_backlog = catchup_backlog
         self._settle = timedelta(seconds=settle_s)
         self._round = round_employees
+        self._window = catchup_window_s
+        self._last_round = float("-inf")
+        self._held = False
         self._owner = f"projector-{uuid.uuid4().hex[:8]}"
         self._pending_alerts: dict[str, Projection] = {}
         self._projected = Counter(
@@ -193,31 +200,51 @@ class Projector:
         """One round; returns how many employees were projected."""
         now = self._clock.now()
         if not await self._leases.hold("projector", self._owner, LEASE, now):
+            self._held = False
             return 0
+        if not self._held:  # another replica may have written meanwhile
+            self._read_models.forget()
+            self._held = True
         # Asked before the queue is read: once the consumers had committed everything, every
         # record's mark is in what is read next (a mark is written before its commit).
-        caught_up = self._caught_up is None or await self._caught_up()
+        backlog = 0 if self._backlog is None else await self._backlog()
+        caught_up = backlog == 0
         marks = await self._queue.pending()
         self._waiting.set(len(marks))
-        fresh = self._take(marks)
+        fresh = self._take(marks) if self._due(backlog) else []
         projected = 0
         if fresh:
             months = _union(fresh)
             started = time.perf_counter()
-            projections = await self._evaluations.compute(months)
-            await self._read_models.put(projections, now)
+            nips = sorted(months)
+            for i in range(0, len(nips), self._round):  # bounded memory per step
+                part = {n: months[n] for n in nips[i : i + self._round]}
+                projected += await self._project(part, now)
             await self._queue.projected([m.id for m in fresh])
-            if self._on_projected is not None:
-                await self._on_projected(months)
             self._round_seconds.observe(time.perf_counter() - started)
-            self._projected.inc(len(projections))
-            projected = len(projections)
-            if self._alert_check is not None:
-                self._pending_alerts.update(
-                    {n: p for n, p in projections.items() if p.alerts is not None}
-                )
+            self._last_round = time.monotonic()
         await self._settled([m for m in marks if m.projected or m in fresh], caught_up)
         return projected
+
+    def _due(self, backlog: int) -> bool:
+        """Live, every round; while the consumers have a large backlog (a catch-up, a replay),
+        one round per window, so that each round takes in more of it (an employee's many
+        events, one evaluation)."""
+        if backlog <= self._catchup_backlog:
+            return True
+        return time.monotonic() - self._last_round >= self._window
+
+    async def _project(self, months: Mapping[str, set[str]], now: datetime) -> int:
+        projections = await self._evaluations.compute(months)
+        await self._read_models.put(projections, now)
+        if self._on_projected is not None:
+            await self._on_projected(months)
+        self._projected.inc(len(projections))
+        if self._alert_check is not None:
+            self._pending_alerts.update(
+                {n: p for n, p in projections.items() if p.alerts is not None}
+            )
+        return len(projections)
 
     def _take(self, marks: list[StaleMark]) -> list[StaleMark]:
         """Unprojected marks, oldest first, up to a round's worth of employees."""
@@ -226,10 +253,13 @@ class Projector:
         for m in marks:
             if m.projected:
                 continue
-            if taken and len(nips | set(m.months)) > self._round:
+            new = set(m.months) - nips
+            # A mark of the same employees always joins (that is the coalescing); new
+            # employees join while the round stays within ten steps.
+            if taken and new and len(nips) + len(new) > 10 * self._round:
                 break
             taken.append(m)
-            nips |= set(m.months)
+            nips |= new
         return taken
 
     async def _settled(self, marks: list[StaleMark], caught_up: bool) -> None:

@@ -19,8 +19,8 @@ class ScoringSettings(ConsumerSettings):
     consumer_group: str = Field("kinerja-scoring", description="Kafka consumer group id")
     # Large batches are how a catch-up coalesces: an employee's many events become one write.
     # Live, a batch is whatever arrived within batch_timeout_ms, so small.
-    batch_max_records: int = Field(20_000, ge=1, le=100_000)
-    batch_partition_fetch_bytes: int = Field(8 << 20, ge=1 << 16, le=64 << 20)
+    batch_max_records: int = Field(10_000, ge=1, le=100_000)
+    batch_partition_fetch_bytes: int = Field(4 << 20, ge=1 << 16, le=64 << 20)
     timezone: str = Field("Asia/Jakarta", description="Default local time of employees (WIB)")
     grace_days: int = Field(
         35, ge=1, description="Events received later than this after they occurred: DLQ"
@@ -37,6 +37,12 @@ class ScoringSettings(ConsumerSettings):
         0.2, gt=0, description="How often the projector looks for changed employees"
     )
     projection_round: int = Field(
-        2000, ge=1, le=50_000, description="Employees at most in one projection round"
+        1000, ge=1, le=50_000, description="Employees evaluated together (bounds memory)"
+    )
+    projection_catchup_window_s: float = Field(
+        10.0, ge=0, description="During a catch-up, one projection round per window"
+    )
+    projection_catchup_backlog: int = Field(
+        5000, ge=0, description="Records behind from which the consumers are catching up"
     )
     policy_file: Path | None = Field(None, description="Policy TOML (default: Tanjungbalai's)")

@@ -21,9 +21,11 @@ to an event, so a redelivered batch changes nothing; read models are replaced wh
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -229,26 +231,62 @@ def _field(code: str) -> str:
     return code.replace(".", "%")
 
 
+class _Written:
+    """What this process last wrote under each key (a digest), so an unchanged document or
+    line is not written again: in a replay most later months do not change. Bounded (LRU);
+    forgotten when the projector's lease was lost, since another replica may have written."""
+
+    def __init__(self, size: int = 300_000) -> None:
+        self._size = size
+        self._digests: OrderedDict[str, bytes] = OrderedDict()
+
+    def changed(self, key: str, value: Any) -> bool:
+        digest = hashlib.blake2b(
+            json.dumps(value, sort_keys=True, default=str).encode(), digest_size=12
+        ).digest()
+        if self._digests.get(key) == digest:
+            self._digests.move_to_end(key)
+            return False
+        self._digests[key] = digest
+        self._digests.move_to_end(key)
+        if len(self._digests) > self._size:
+            self._digests.popitem(last=False)
+        return True
+
+    def forget(self) -> None:
+        self._digests.clear()
+
+
 class ReadModelStore:
     """Evaluations, unit summaries and outcomes, written by the projector, read by the API."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._db = db
+        self._written = _Written()
+
+    def forget(self) -> None:
+        self._written.forget()
 
     async def put(self, projections: Mapping[str, Projection], now: datetime) -> None:
         evaluations: list[ReplaceOne[Any]] = []
         units: dict[str, dict[str, Any]] = {}
         outcomes: dict[str, dict[str, Any]] = {}
+        changed = self._written.changed
         for nip, p in projections.items():
             for period, doc in p.evaluations.items():
-                body = {"body": json.dumps(doc, default=str), "updated_at": now}
-                evaluations.append(ReplaceOne({"_id": f"{nip}:{period}"}, body, upsert=True))
+                text = json.dumps(doc, default=str)
+                if changed(f"e:{nip}:{period}", text):
+                    body = {"body": text, "updated_at": now}
+                    evaluations.append(ReplaceOne({"_id": f"{nip}:{period}"}, body, upsert=True))
             for period, line in p.members.items():
-                if line.get("unit_code"):
-                    units.setdefault(f"{line['unit_code']}:{period}", {})[f"members.{nip}"] = line
+                unit_id = f"{line.get('unit_code')}:{period}"
+                if line.get("unit_code") and changed(f"m:{unit_id}:{nip}", line):
+                    units.setdefault(unit_id, {})[f"members.{nip}"] = line
             for period, tallies in p.ikm.items():
                 for (unit, desk), tally in tallies.items():
-                    units.setdefault(f"{unit}:{period}", {})[f"desks.{_field(desk)}.{nip}"] = tally
+                    key = f"desks.{_field(desk)}.{nip}"
+                    if changed(f"d:{unit}:{period}:{key}", tally):
+                        units.setdefault(f"{unit}:{period}", {})[key] = tally
             for year, entry in p.outcomes.items():
                 home = p.members[str(year)].get("unit_code")
                 if home:
@@ -282,6 +320,7 @@ class ReadModelStore:
 
     async def remove_member(self, nip: str, unit_code: str, periods: Sequence[str]) -> None:
         """A withdrawn or moved employee leaves the unit's lines and lists."""
+        self._written.forget()  # rare: simpler than forgetting the employee's keys one by one
         ops = [
             UpdateOne({"_id": f"{unit_code}:{p}"}, {"$unset": {f"members.{nip}": ""}})
             for p in periods

@@ -286,6 +286,9 @@ class FakeReadModels:
     async def put(self, projections: Mapping[str, Projection], now: datetime) -> None:
         self.written += list(projections)
 
+    def forget(self) -> None:
+        return None
+
 
 class FreeLease:
     async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:

@@ -126,14 +126,69 @@ def evaluate(
         proposal = True
     pred = predikat(hasil_kerja, perilaku) if hasil_kerja is not None else None
 
-    v = policy.version
+    evidence = _evidence(
+        period_days,
+        count,
+        categories,
+        disc,
+        tpp,
+        ikm_result,
+        perilaku,
+        proposal,
+        tl_psw_days,
+        hasil_kerja,
+        pred,
+        schedule,
+        policy,
+    )
+    return Evaluation(
+        period=period,
+        start=start,
+        end=end,
+        working_days_judged=len(period_days),
+        hadir=count[DayStatus.HADIR],
+        izin=count[DayStatus.IZIN],
+        tanpa_keterangan=count[DayStatus.TANPA_KETERANGAN],
+        tl_psw_days=tl_psw_days,
+        late_minutes=sum(s.late_minutes for s in period_days),
+        early_minutes=sum(s.early_minutes for s in period_days),
+        categories=categories,
+        tpp=tpp,
+        discipline=disc,
+        ikm=ikm_result,
+        hasil_kerja=hasil_kerja,
+        perilaku_kerja=perilaku,
+        perilaku_is_proposal=proposal,
+        predikat=pred,
+        policy_version=policy.version,
+        evidence=evidence,
+    )
+
+
+def _evidence(
+    period_days: Sequence[DayStanding],
+    count: Mapping[DayStatus, int],
+    categories: dict[str, int],
+    disc: DisciplineOutcome,
+    tpp: TppDeduction | None,
+    ikm_result: IkmResult | None,
+    perilaku: Rating,
+    proposal: bool,
+    tl_psw_days: int,
+    hasil_kerja: Rating | None,
+    pred: Predikat | None,
+    schedule: Schedule,
+    policy: Policy,
+) -> list[Evidence]:
+    """Every rule's inputs and result, for the evaluation's reader."""
+    ikm_category = ikm_result.category if ikm_result and ikm_result.final else None
     evidence = [
         Evidence(
             "calendar.day_standing",
             {
                 "schedule_hours": {
                     str(k): [t.isoformat() for t in h]
-                    for k, h in sorted(next(iter(policy.schedules.values())).hours.items())
+                    for k, h in sorted(schedule.hours.items())  # the employee's own schedule
                 },
                 "tl_bands": policy.attendance.tl_bands,
                 "psw_bands": policy.attendance.psw_bands,
@@ -215,25 +270,4 @@ def evaluate(
             pred.value if pred else "no SKP indicators for this period yet",
         )
     )
-    return Evaluation(
-        period=period,
-        start=start,
-        end=end,
-        working_days_judged=len(period_days),
-        hadir=count[DayStatus.HADIR],
-        izin=count[DayStatus.IZIN],
-        tanpa_keterangan=count[DayStatus.TANPA_KETERANGAN],
-        tl_psw_days=tl_psw_days,
-        late_minutes=sum(s.late_minutes for s in period_days),
-        early_minutes=sum(s.early_minutes for s in period_days),
-        categories=categories,
-        tpp=tpp,
-        discipline=disc,
-        ikm=ikm_result,
-        hasil_kerja=hasil_kerja,
-        perilaku_kerja=perilaku,
-        perilaku_is_proposal=proposal,
-        predikat=pred,
-        policy_version=v,
-        evidence=evidence,
-    )
+    return evidence

@@ -140,17 +140,7 @@ def project(
         out.members[p.name] = _member(employee, ev)
         out.ikm[p.name] = _ikm_tallies(_responses(facts, p))
         if p.name == str(p.end.year):
-            result = annual_outcome(ev.predikat, ev.discipline.level, ev.discipline.reason)
-            out.outcomes[p.end.year] = (
-                {
-                    **out.members[p.name],
-                    "recognition": result.recognition,
-                    "coaching": result.coaching,
-                    "reasons": list(result.reasons),
-                }
-                if result.recognition or result.coaching
-                else None
-            )
+            out.outcomes[p.end.year] = _outcome(out.members[p.name], ev)
     this_year = str(today.year)
     if this_year in evaluated and ROLLING in evaluated:
         year_doc = out.evaluations[this_year]
@@ -165,6 +155,19 @@ def project(
     if not employee.known and not any(f.recorded for f in facts.values()):
         out = Projection(out.evaluations, out.members, out.ikm, out.outcomes, out.alerts, False)
     return out
+
+
+def _outcome(line: dict[str, Any], ev: Evaluation) -> dict[str, Any] | None:
+    """The employee's entry on the year's recognition or coaching list, or None."""
+    result = annual_outcome(ev.predikat, ev.discipline.level, ev.discipline.reason)
+    if not (result.recognition or result.coaching):
+        return None
+    return {
+        **line,
+        "recognition": result.recognition,
+        "coaching": result.coaching,
+        "reasons": list(result.reasons),
+    }
 
 
 def _alert_input(
@@ -330,16 +333,7 @@ def _evaluation_doc(
             "closed_days": sorted(d.isoformat() for d in calendar.closed if p.start <= d <= p.end),
             "holidays": sorted(d.isoformat() for d in calendar.holidays if p.start <= d <= p.end),
         },
-        "attendance": {
-            "working_days_judged": ev.working_days_judged,
-            "hadir": ev.hadir,
-            "izin": ev.izin,
-            "tanpa_keterangan": ev.tanpa_keterangan,
-            "tl_psw_days": ev.tl_psw_days,
-            "late_minutes": ev.late_minutes,
-            "early_minutes": ev.early_minutes,
-            "categories": ev.categories,
-        },
+        "attendance": _attendance_doc(ev),
         "tpp_disiplin_deduction_percent": ev.tpp.percent if ev.tpp else None,
         "discipline": {
             "level": ev.discipline.level,
@@ -356,10 +350,33 @@ def _evaluation_doc(
         "perilaku_kerja": {"rating": ev.perilaku_kerja.value, "proposal": ev.perilaku_is_proposal},
         "predikat": ev.predikat.value if ev.predikat else None,
         "policy_version": ev.policy_version,
-        "evidence": [{**asdict(e), "policy_version": ev.policy_version} for e in ev.evidence],
+        # Shallow on purpose: the evidence is plain data already, and a deep copy (asdict) was
+        # half the cost of a projection.
+        "evidence": [
+            {
+                "rule": e.rule,
+                "inputs": e.inputs,
+                "result": e.result,
+                "policy_version": ev.policy_version,
+            }
+            for e in ev.evidence
+        ],
         "standings": [_standing_doc(s) for s in period_days]
         if p.monthly or p.name == ROLLING
         else None,
+    }
+
+
+def _attendance_doc(ev: Evaluation) -> dict[str, Any]:
+    return {
+        "working_days_judged": ev.working_days_judged,
+        "hadir": ev.hadir,
+        "izin": ev.izin,
+        "tanpa_keterangan": ev.tanpa_keterangan,
+        "tl_psw_days": ev.tl_psw_days,
+        "late_minutes": ev.late_minutes,
+        "early_minutes": ev.early_minutes,
+        "categories": ev.categories,
     }
 
 
