@@ -151,6 +151,7 @@ def write_result(name: str, result: dict[str, Any], rows: list[tuple[str, str, s
         "kafka_version": kafka_version(),
         "cpus": os.cpu_count(),
         **result,
+        "rows": [list(r) for r in rows],  # what the summary shows: measure, value, target
     }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

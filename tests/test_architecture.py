@@ -52,3 +52,70 @@ def test_domain_modules_do_no_io(service: str) -> None:
     package = ROOT / "services" / service / service
     for path in [*package.glob("domain*.py"), *package.glob("domain/*.py")]:
         assert not imports(path) & IO_MODULES, f"{path} imports {imports(path) & IO_MODULES}"
+
+
+#: Modules that still speak Mongo outside a store, as of this writing: this list may only shrink
+#: (the test fails when one is fixed and left here, and when a new one appears).
+MONGO_OUTSIDE_STORE = {
+    "services/notifier/notifier/api.py",
+    "services/notifier/notifier/dispatcher.py",
+    "services/notifier/notifier/stream.py",
+}
+
+
+def test_only_store_modules_import_pymongo() -> None:
+    found = {
+        str(path.relative_to(ROOT))
+        for service in SERVICES
+        for path in (ROOT / "services" / service / service).rglob("*.py")
+        if "pymongo" in imports(path) and path.name != "store.py"
+    }
+    assert found == MONGO_OUTSIDE_STORE
+
+
+#: Functions over 60 lines, as of this writing (the routers of intake, feedback and the
+#: notifier still nest their handlers; scoring's are at module level): may only shrink.
+LONG_FUNCTIONS = {
+    ("services/feedback/feedback/api.py", "feedback_router"),
+    ("services/notifier/notifier/api.py", "notifier_router"),
+    ("services/intake/intake/api.py", "events_router"),
+    ("services/feedback/feedback/console.py", "mount_console"),
+    ("services/scoring/scoring/domain/evaluation.py", "_evidence"),
+    ("services/scoring/scoring/domain/evaluation.py", "evaluate"),
+    ("services/intake/intake/adms_api.py", "adms_router"),
+    ("services/intake/intake/admin_api.py", "admin_router"),
+    ("services/notifier/notifier/app.py", "create_app"),
+    ("services/notifier/notifier/consumer.py", "handle"),
+    ("services/intake/intake/api.py", "_handle"),
+    ("services/notifier/notifier/dispatcher.py", "_write_outcomes"),
+    ("services/notifier/notifier/metrics.py", "__init__"),
+    ("services/intake/intake/adms_api.py", "cdata_post"),
+    ("shared/kinerja_shared/service.py", "create_service_app"),
+    ("services/notifier/notifier/dispatcher.py", "flush"),
+    ("services/intake/intake/reference_import.py", "validate_employees"),
+}
+
+
+def test_no_function_is_longer_than_60_lines() -> None:
+    paths = [
+        *(ROOT / "shared" / "kinerja_shared").rglob("*.py"),
+        *(p for s in SERVICES for p in (ROOT / "services" / s / s).rglob("*.py")),
+    ]
+    long = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                if node.end_lineno - node.lineno + 1 > 60:
+                    long.add((str(path.relative_to(ROOT)), node.name))
+    assert long == LONG_FUNCTIONS
+
+
+def test_scoring_answers_with_declared_shapes_and_reads_by_id() -> None:
+    """Scoring's routes are module-level handlers; its store filters only on ``_id`` outside
+    the small collections (the stale queue, the calendar, the employees for a closed day)."""
+    api = (ROOT / "services/scoring/scoring/api.py").read_text()
+    assert "def evaluation_router" not in api
+    store = (ROOT / "services/scoring/scoring/store.py").read_text()
+    assert "$in" not in store
+    assert '"$gte"' not in store

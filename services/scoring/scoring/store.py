@@ -236,7 +236,7 @@ class _Written:
     line is not written again: in a replay most later months do not change. Bounded (LRU);
     forgotten when the projector's lease was lost, since another replica may have written."""
 
-    def __init__(self, size: int = 300_000) -> None:
+    def __init__(self, size: int = 200_000) -> None:
         self._size = size
         self._digests: OrderedDict[str, bytes] = OrderedDict()
 
