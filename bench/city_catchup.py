@@ -36,8 +36,9 @@ def backlog(scoring_url: str) -> float:
     return sum(
         s.value
         for f in text_string_to_metric_families(text)
-        if f.name in ("kinerja_consumer_lag_messages", "kinerja_scoring_stale_marks")
         for s in f.samples
+        if f.name == "kinerja_consumer_lag_messages"
+        or (f.name == "kinerja_scoring_stale_marks" and s.labels.get("stage") == "evaluate")
     )
 
 

@@ -282,8 +282,12 @@ def _scoring_backlog(scoring_url: str) -> float | None:
         return None
     backlog = 0.0
     for family in text_string_to_metric_families(text):
-        if family.name in ("kinerja_consumer_lag_messages", "kinerja_scoring_stale_marks"):
-            backlog += sum(sample.value for sample in family.samples)
+        for sample in family.samples:
+            if family.name == "kinerja_consumer_lag_messages" or (
+                family.name == "kinerja_scoring_stale_marks"
+                and sample.labels.get("stage") == "evaluate"
+            ):
+                backlog += sample.value
     return backlog
 
 

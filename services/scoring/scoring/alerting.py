@@ -22,7 +22,7 @@ from kinerja_shared.clock import Clock
 from kinerja_shared.topics import Topics
 from scoring.domain.alerts import AlertDraft, early_warnings
 from scoring.domain.policy import Policy
-from scoring.domain.projection import Projection
+from scoring.domain.projection import AlertInput
 from scoring.store import AlertStore
 
 log = logging.getLogger(__name__)
@@ -85,26 +85,26 @@ class AlertChecker:
         for alert_type in ALERT_TYPES:
             self._raised.labels(alert_type)
 
-    async def check(self, projections: Mapping[str, Projection]) -> int:
-        """Publishes the alerts the settled employees have not had yet; returns how many."""
+    async def check(self, inputs: Mapping[str, AlertInput]) -> int:
+        """Publishes the alerts the settled employees have not had yet; returns how many.
+        The lookups of a whole round go out together (by ``_id``), the conditions back in
+        one bulk write."""
+        today = self._today()
+        actives = await self._store.active_conditions_of(list(inputs))
+        plans: dict[str, tuple[dict[str, AlertDraft], set[str]]] = {}
+        for nip, given in inputs.items():
+            fresh, now_active = early_warnings(nip, today, given.conditions, actives[nip])
+            plans[nip] = ({d.alert_id: d for d in [*given.drafts, *fresh]}, now_active)
+        known = await self._store.published([i for drafts, _ in plans.values() for i in drafts])
         published = 0
-        for nip, projection in projections.items():
-            if projection.alerts is None:
-                continue
-            active = await self._store.active_conditions(nip)
-            fresh, now_active = early_warnings(
-                nip, self._today(), projection.alerts.conditions, active
-            )
-            drafts = {d.alert_id: d for d in [*projection.alerts.drafts, *fresh]}
-            known = await self._store.published(drafts)
-            line = next(iter(projection.members.values()), {})
+        for nip, (drafts, _) in plans.items():
             for draft in drafts.values():
                 if draft.alert_id not in known:
-                    await self._publish(
-                        nip, draft, line.get("unit_code"), line.get("supervisor_nip")
-                    )
+                    given = inputs[nip]
+                    await self._publish(nip, draft, given.unit_code, given.supervisor_nip)
                     published += 1
-            await self._store.set_conditions(nip, now_active)
+        changed = {n: a for n, (_, a) in plans.items() if a != actives[n]}
+        await self._store.set_conditions_of(changed)
         return published
 
     async def _publish(

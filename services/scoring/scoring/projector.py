@@ -33,6 +33,7 @@ from scoring.domain.facts import YearFacts
 from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
+    AlertInput,
     CalendarView,
     EmployeeRef,
     Projection,
@@ -46,8 +47,8 @@ log = logging.getLogger(__name__)
 #: that dies leaves the work for this long at most.
 LEASE = timedelta(seconds=20)
 
-#: Alert checks of settled employees: ``{nip: projection}`` of those that have an alert input.
-AlertCheck = Callable[[Mapping[str, Projection]], Awaitable[object]]
+#: Alert checks of settled employees: ``{nip: alert input}``.
+AlertCheck = Callable[[Mapping[str, AlertInput]], Awaitable[object]]
 #: Told which months of which employees now read differently (``evaluation.updated``).
 Projected = Callable[[Mapping[str, Iterable[str]]], Awaitable[None]]
 
@@ -170,7 +171,8 @@ class Projector:
         self._last_round = float("-inf")
         self._held = False
         self._owner = f"projector-{uuid.uuid4().hex[:8]}"
-        self._pending_alerts: dict[str, Projection] = {}
+        # Only the alert inputs wait for the settle time (small), never whole projections.
+        self._pending_alerts: dict[str, AlertInput] = {}
         self._projected = Counter(
             "kinerja_scoring_projected_employees_total",
             "Employees whose read models were computed again",
@@ -184,7 +186,8 @@ class Projector:
         )
         self._waiting = Gauge(
             "kinerja_scoring_stale_marks",
-            "Stale marks waiting for the projector or the alert check",
+            "Stale marks waiting: to be evaluated, or evaluated and waiting for the alert check",
+            ["stage"],
             registry=registry,
         )
 
@@ -210,7 +213,8 @@ class Projector:
         backlog = 0 if self._backlog is None else await self._backlog()
         caught_up = backlog == 0
         marks = await self._queue.pending()
-        self._waiting.set(len(marks))
+        self._waiting.labels("evaluate").set(sum(1 for m in marks if not m.projected))
+        self._waiting.labels("alerts").set(sum(1 for m in marks if m.projected))
         fresh = self._take(marks) if self._due(backlog) else []
         projected = 0
         if fresh:
@@ -242,7 +246,7 @@ class Projector:
         self._projected.inc(len(projections))
         if self._alert_check is not None:
             self._pending_alerts.update(
-                {n: p for n, p in projections.items() if p.alerts is not None}
+                {n: p.alerts for n, p in projections.items() if p.alerts is not None}
             )
         return len(projections)
 
@@ -284,7 +288,7 @@ class Projector:
         if missing:  # a restart lost the in-memory inputs: compute them again
             this_month = month_of(self._evaluations.today())
             again = await self._evaluations.compute({n: [this_month] for n in missing})
-            self._pending_alerts.update({n: p for n, p in again.items() if p.alerts})
+            self._pending_alerts.update({n: p.alerts for n, p in again.items() if p.alerts})
         await self._alert_check(
             {n: self._pending_alerts[n] for n in nips if n in self._pending_alerts}
         )

@@ -447,10 +447,13 @@ class AlertStore:
         )
         await bulk_write_chunked(self._db[ALERT_STATE], [op])
 
-    async def active_conditions(self, nip: str) -> set[str]:
-        doc = await self._db[ALERT_CONDITIONS].find_one({"_id": nip})
-        return set(doc.get("active", [])) if doc else set()
+    async def active_conditions_of(self, nips: Sequence[str]) -> dict[str, set[str]]:
+        docs = await find_by_ids(self._db[ALERT_CONDITIONS], nips)
+        return {n: set((d or {}).get("active", [])) for n, d in zip(nips, docs, strict=True)}
 
-    async def set_conditions(self, nip: str, active: Iterable[str]) -> None:
-        op = UpdateOne({"_id": nip}, {"$set": {"active": sorted(active)}}, upsert=True)
-        await bulk_write_chunked(self._db[ALERT_CONDITIONS], [op])
+    async def set_conditions_of(self, active: Mapping[str, Iterable[str]]) -> None:
+        ops = [
+            UpdateOne({"_id": n}, {"$set": {"active": sorted(a)}}, upsert=True)
+            for n, a in active.items()
+        ]
+        await bulk_write_concurrent(self._db[ALERT_CONDITIONS], ops)

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kinerja_shared.events import AttendanceRecordedEvent, parse_event
-from scoring.domain import combine, month_attendance, parse_month, punch_of
+from scoring.domain import Punch, month_attendance, parse_month, punch_of
+from scoring.domain.facts import Deltas, FactsDelta
 
 WIB = ZoneInfo("Asia/Jakarta")
 NIP = "198609262015051001"
@@ -63,7 +64,14 @@ def test_unknown_direction_counts_as_either() -> None:
     assert p.counts_as_check_out
 
 
-def test_month_is_a_function_of_the_set_of_events() -> None:
+def fold(punches: list[Punch]) -> list[FactsDelta]:
+    deltas = Deltas(WIB)
+    for p in punches:
+        deltas.punch(p)
+    return deltas.result()
+
+
+def test_facts_are_a_function_of_the_set_of_events() -> None:
     events = [
         rec(1, "2026-11-02T07:40:00+07:00"),
         rec(2, "2026-11-02T07:10:00+07:00"),
@@ -73,21 +81,27 @@ def test_month_is_a_function_of_the_set_of_events() -> None:
         rec(6, "2026-11-04T07:29:59+07:00"),
     ]
     punches = [punch_of(e, WIB) for e in events]
-    reference = combine(punches)
+    (reference,) = fold(punches)
     rng = random.Random(3)
     for _ in range(20):
         shuffled = punches + rng.sample(punches, 3)  # duplicates and redelivery
         rng.shuffle(shuffled)
-        assert combine(shuffled)[0].first_in == reference[0].first_in
-        assert combine(shuffled)[0].last_out == reference[0].last_out
-        assert combine(shuffled)[0].event_ids == reference[0].event_ids
+        (again,) = fold(shuffled)
+        assert again.first_in == reference.first_in
+        assert again.last_out == reference.last_out
+        assert again.event_ids == reference.event_ids
     # Folding deltas again (what the store's $min/$max/$addToSet do) changes nothing either.
     for a, b in itertools.permutations(range(2)):
-        assert combine([punches[a], punches[b]])[0].first_in == {"02": events[1].occurred_at}
+        assert fold([punches[a], punches[b]])[0].first_in == {"1102": events[1].occurred_at}
 
-    (delta,) = reference
+    ids = {i for day in reference.event_ids.values() for i in day}
     month = month_attendance(
-        NIP, "2026-11", delta.first_in, delta.last_out, len(delta.event_ids), WIB
+        NIP,
+        "2026-11",
+        {k[2:]: v for k, v in reference.first_in.items()},
+        {k[2:]: v for k, v in reference.last_out.items()},
+        len(ids),
+        WIB,
     )
     assert month.days_with_check_in == 2
     assert month.events_counted == 6
@@ -98,13 +112,16 @@ def test_month_is_a_function_of_the_set_of_events() -> None:
     assert month.days[2].first_check_in == datetime(2026, 11, 4, 7, 29, 59, tzinfo=WIB)
 
 
-def test_deltas_are_one_per_employee_month() -> None:
+def test_deltas_are_one_per_employee_year_and_name_the_months_they_touch() -> None:
     punches = [
         punch_of(rec(1, "2026-11-30T08:00:00+07:00"), WIB),
         punch_of(rec(2, "2026-12-01T08:00:00+07:00"), WIB),
-        punch_of(rec(3, "2026-12-02T08:00:00+07:00"), WIB),
+        punch_of(rec(3, "2026-12-31T08:00:00+07:00"), WIB),
+        punch_of(rec(4, "2027-01-02T08:00:00+07:00"), WIB),
     ]
-    periods = sorted(d.period for d in combine(punches))
-    assert periods == ["2026-11", "2026-12"]
-    december = next(d for d in combine(punches) if d.period == "2026-12")
-    assert sorted(december.first_in) == ["01", "02"]
+    deltas = sorted(fold(punches), key=lambda d: d.year)
+    assert [(d.year, sorted(d.months)) for d in deltas] == [
+        (2026, ["2026-11", "2026-12"]),
+        (2027, ["2027-01"]),
+    ]
+    assert sorted(deltas[0].first_in) == ["1130", "1201", "1231"]

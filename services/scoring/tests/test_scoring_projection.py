@@ -18,11 +18,13 @@ from kinerja_shared.clock import ManualClock
 from kinerja_shared.events import AttendanceRecordedEvent, parse_event
 from kinerja_shared.identity import Principal
 from scoring.domain import punch_of
+from scoring.domain.alerts import Conditions
 from scoring.domain.evaluation import DayFacts, evaluate, standings
 from scoring.domain.facts import Deltas, FactsDelta, YearFacts, year_facts
 from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
+    AlertInput,
     CalendarView,
     EmployeeRef,
     Projection,
@@ -326,15 +328,12 @@ def test_alerts_wait_for_the_changes_to_settle() -> None:
     queue = FakeQueue([StaleMark("001", {NIP: ["2026-11"]}, clock.now(), False)])
     checked: list[list[str]] = []
 
-    async def check(projections: Mapping[str, Projection]) -> None:
-        checked.append(sorted(projections))
+    async def check(inputs: Mapping[str, AlertInput]) -> None:
+        checked.append(sorted(inputs))
 
     class WithAlerts(FakeEvaluations):
         async def compute(self, months: Mapping[str, Iterable[str]]) -> dict[str, Projection]:
             await super().compute(months)
-            from scoring.domain.alerts import Conditions
-            from scoring.domain.projection import AlertInput
-
             return {n: Projection(alerts=AlertInput([], Conditions(None, []))) for n in months}
 
     projector = Projector(

@@ -1,15 +1,15 @@
 """Scoring's pure rules. No I/O: adapters turn records into these inputs and store the outputs.
 
-Attendance facts are kept per employee and month (``periode bulanan``) by local calendar day.
-Every fact combines by ``min``/``max``/set-union, so the result depends only on the *set* of events
-received: order, duplicates and redelivery change nothing.
+A punch is reduced to its local day and instant; ``scoring.domain.facts`` folds punches into an
+employee's facts of the year by ``min``/``max``/set-union, so the result depends only on the *set*
+of events received: order, duplicates and redelivery change nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,18 +59,6 @@ def punch_of(event: AttendanceRecordedEvent, tz: ZoneInfo) -> Punch:
     )
 
 
-@dataclass(slots=True)
-class MonthDelta:
-    """Everything a batch adds to one employee-month, already combined (one write per document)."""
-
-    nip: str
-    period: str
-    first_in: dict[str, datetime] = field(default_factory=dict)  # day → earliest check-in
-    last_out: dict[str, datetime] = field(default_factory=dict)  # day → latest check-out
-    event_ids: set[str] = field(default_factory=set)
-    excused: set[str] = field(default_factory=set)  # days with a valid reason
-
-
 @dataclass(frozen=True, slots=True)
 class ExcuseMark:
     """One day covered by an ``attendance.excused`` event (cuti, sakit, izin, dinas luar...)."""
@@ -89,24 +77,6 @@ def excuse_marks(event: AttendanceExcusedEvent) -> list[ExcuseMark]:
         marks.append(ExcuseMark(event.nip, month_of(day), f"{day.day:02d}", event.event_id))
         day += timedelta(days=1)
     return marks
-
-
-def combine(punches: Iterable[Punch], excuses: Iterable[ExcuseMark] = ()) -> list[MonthDelta]:
-    """Fold punches and excuse days into one delta per (nip, month) with min/max/union: order
-    and repetition do not matter."""
-    deltas: dict[tuple[str, str], MonthDelta] = {}
-    for e in excuses:
-        d = deltas.setdefault((e.nip, e.period), MonthDelta(e.nip, e.period))
-        d.event_ids.add(e.event_id)
-        d.excused.add(e.day)
-    for p in punches:
-        d = deltas.setdefault((p.nip, p.period), MonthDelta(p.nip, p.period))
-        d.event_ids.add(p.event_id)
-        if p.counts_as_check_in and (p.day not in d.first_in or p.at < d.first_in[p.day]):
-            d.first_in[p.day] = p.at
-        if p.counts_as_check_out and (p.day not in d.last_out or p.at > d.last_out[p.day]):
-            d.last_out[p.day] = p.at
-    return list(deltas.values())
 
 
 @dataclass(frozen=True, slots=True)

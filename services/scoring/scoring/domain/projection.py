@@ -77,6 +77,8 @@ class AlertInput:
 
     drafts: list[AlertDraft]
     conditions: Conditions
+    unit_code: str | None = None
+    supervisor_nip: str | None = None
 
 
 def periods_to_project(months: Iterable[str], today: date) -> list[Period]:
@@ -150,7 +152,12 @@ def project(
             out.members,
             out.ikm,
             out.outcomes,
-            _alert_input(employee.nip, facts, evaluated, year_doc, this_year_days, policy, today),
+            with_people(
+                _alert_input(
+                    employee.nip, facts, evaluated, year_doc, this_year_days, policy, today
+                ),
+                employee,
+            ),
         )
     if not employee.known and not any(f.recorded for f in facts.values()):
         out = Projection(out.evaluations, out.members, out.ikm, out.outcomes, out.alerts, False)
@@ -209,6 +216,10 @@ def _alert_input(
     rolling = evaluated[ROLLING].predikat
     weak = rolling.value if rolling in WEAK_PREDICATES else None
     return AlertInput(drafts, Conditions(ikm_low, slow, weak))
+
+
+def with_people(alerts: AlertInput, employee: EmployeeRef) -> AlertInput:
+    return AlertInput(alerts.drafts, alerts.conditions, employee.unit_code, employee.supervisor_nip)
 
 
 def _responses(facts: Mapping[int, YearFacts], p: Period) -> list[dict[str, Any]]:
