@@ -99,6 +99,7 @@ async def store_ceiling(url: str, events: list[dict[str, Any]], batch: int) -> f
     for i in range(0, len(nips), 2000):
         part = {n: changed[n] for n in nips[i : i + 2000]}
         await read_models.put(await evaluations.compute(part), clock.now())
+    await read_models.flush()
     secs = time.perf_counter() - started
     await client.close()
     return len(events) / secs

@@ -120,6 +120,7 @@ class Queue(Protocol):
 
 class ReadModels(Protocol):
     async def put(self, projections: Mapping[str, Projection], now: datetime) -> None: ...
+    async def flush(self) -> None: ...
     def forget(self) -> None: ...
 
 
@@ -168,7 +169,8 @@ class Projector:
         self._settle = timedelta(seconds=settle_s)
         self._round = round_employees
         self._window = catchup_window_s
-        self._last_round = float("-inf")
+        self._last_round = time.monotonic()  # a start into a large backlog waits a window
+        self._last_round_seconds = 0.0
         self._held = False
         self._owner = f"projector-{uuid.uuid4().hex[:8]}"
         # Only the alert inputs wait for the settle time (small), never whole projections.
@@ -224,8 +226,10 @@ class Projector:
             for i in range(0, len(nips), self._round):  # bounded memory per step
                 part = {n: months[n] for n in nips[i : i + self._round]}
                 projected += await self._project(part, now)
+            await self._read_models.flush()
             await self._queue.projected([m.id for m in fresh])
-            self._round_seconds.observe(time.perf_counter() - started)
+            self._last_round_seconds = time.perf_counter() - started
+            self._round_seconds.observe(self._last_round_seconds)
             self._last_round = time.monotonic()
         await self._settled([m for m in marks if m.projected or m in fresh], caught_up)
         return projected
@@ -236,7 +240,10 @@ class Projector:
         events, one evaluation)."""
         if backlog <= self._catchup_backlog:
             return True
-        return time.monotonic() - self._last_round >= self._window
+        # A round that took long says the next one will too: wait at least twice as long, so
+        # the store spends most of a catch-up on the consumers' writes.
+        window = max(self._window, 2 * self._last_round_seconds)
+        return time.monotonic() - self._last_round >= window
 
     async def _project(self, months: Mapping[str, set[str]], now: datetime) -> int:
         projections = await self._evaluations.compute(months)

@@ -240,18 +240,20 @@ class _Written:
         self._size = size
         self._digests: OrderedDict[str, bytes] = OrderedDict()
 
-    def changed(self, key: str, value: Any) -> bool:
+    def fresh(self, key: str, value: Any) -> bytes | None:
+        """The digest of ``value`` if it differs from what was last written under ``key``."""
         digest = hashlib.blake2b(
             json.dumps(value, sort_keys=True, default=str).encode(), digest_size=12
         ).digest()
-        if self._digests.get(key) == digest:
+        return None if self._digests.get(key) == digest else digest
+
+    def remember(self, written: Mapping[str, bytes]) -> None:
+        """Called once the writes succeeded (a failed write is written again next round)."""
+        for key, digest in written.items():
+            self._digests[key] = digest
             self._digests.move_to_end(key)
-            return False
-        self._digests[key] = digest
-        self._digests.move_to_end(key)
-        if len(self._digests) > self._size:
+        while len(self._digests) > self._size:
             self._digests.popitem(last=False)
-        return True
 
     def forget(self) -> None:
         self._digests.clear()
@@ -263,42 +265,57 @@ class ReadModelStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._db = db
         self._written = _Written()
+        self._units: dict[str, dict[str, Any]] = {}
+        self._outcomes: dict[str, dict[str, dict[str, Any] | None]] = {}
+        self._staged: dict[str, bytes] = {}
 
     def forget(self) -> None:
         self._written.forget()
 
     async def put(self, projections: Mapping[str, Projection], now: datetime) -> None:
+        """Writes the evaluations; stages the unit lines and outcomes until ``flush``: a unit's
+        document is large (one line per employee), so a round writes it once, not once per
+        step of the round."""
         evaluations: list[ReplaceOne[Any]] = []
-        units: dict[str, dict[str, Any]] = {}
-        outcomes: dict[str, dict[str, Any]] = {}
-        changed = self._written.changed
+        written: dict[str, bytes] = {}
         for nip, p in projections.items():
             for period, doc in p.evaluations.items():
                 text = json.dumps(doc, default=str)
-                if changed(f"e:{nip}:{period}", text):
+                if digest := self._written.fresh(f"e:{nip}:{period}", text):
                     body = {"body": text, "updated_at": now}
                     evaluations.append(ReplaceOne({"_id": f"{nip}:{period}"}, body, upsert=True))
-            for period, line in p.members.items():
-                unit_id = f"{line.get('unit_code')}:{period}"
-                if line.get("unit_code") and changed(f"m:{unit_id}:{nip}", line):
-                    units.setdefault(unit_id, {})[f"members.{nip}"] = line
-            for period, tallies in p.ikm.items():
-                for (unit, desk), tally in tallies.items():
-                    key = f"desks.{_field(desk)}.{nip}"
-                    if changed(f"d:{unit}:{period}:{key}", tally):
-                        units.setdefault(f"{unit}:{period}", {})[key] = tally
-            for year, entry in p.outcomes.items():
-                home = p.members[str(year)].get("unit_code")
-                if home:
-                    outcomes.setdefault(f"{year}:{home}", {})[nip] = entry
+                    written[f"e:{nip}:{period}"] = digest
+            self._stage(nip, p)
         await bulk_write_concurrent(self._db[EVALUATIONS], evaluations)
-        await bulk_write_concurrent(
-            self._db[UNITS],
-            [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in units.items()],
-        )
-        await bulk_write_concurrent(
-            self._db[OUTCOMES], [_outcome_op(k, v) for k, v in outcomes.items()]
-        )
+        self._written.remember(written)
+
+    def _stage(self, nip: str, p: Projection) -> None:
+        for period, line in p.members.items():
+            unit_id = f"{line.get('unit_code')}:{period}"
+            key = f"m:{unit_id}:{nip}"
+            if line.get("unit_code") and (digest := self._written.fresh(key, line)):
+                self._units.setdefault(unit_id, {})[f"members.{nip}"] = line
+                self._staged[key] = digest
+        for period, tallies in p.ikm.items():
+            for (unit, desk), tally in tallies.items():
+                path = f"desks.{_field(desk)}.{nip}"
+                key = f"d:{unit}:{period}:{path}"
+                if digest := self._written.fresh(key, tally):
+                    self._units.setdefault(f"{unit}:{period}", {})[path] = tally
+                    self._staged[key] = digest
+        for year, entry in p.outcomes.items():
+            home = p.members[str(year)].get("unit_code")
+            if home:
+                self._outcomes.setdefault(f"{year}:{home}", {})[nip] = entry
+
+    async def flush(self) -> None:
+        """Writes the staged unit lines and outcomes (kept for the next try if it fails)."""
+        units = [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in self._units.items()]
+        outcomes = [_outcome_op(k, v) for k, v in self._outcomes.items()]
+        await bulk_write_concurrent(self._db[UNITS], units)
+        await bulk_write_concurrent(self._db[OUTCOMES], outcomes)
+        self._written.remember(self._staged)
+        self._units, self._outcomes, self._staged = {}, {}, {}
 
     async def evaluation(self, nip: str, period: str) -> dict[str, Any] | None:
         doc = await self._db[EVALUATIONS].find_one({"_id": f"{nip}:{period}"})

@@ -291,6 +291,9 @@ class FakeReadModels:
     def forget(self) -> None:
         return None
 
+    async def flush(self) -> None:
+        return None
+
 
 class FreeLease:
     async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
