@@ -157,10 +157,12 @@ def install_ferretdb(log: Callable[[str], None] = print) -> Path:
     module = json.loads(_go(go, ["mod", "download", "-json", FERRETDB_MODULE], work / "main", env))
     # The module cache is read-only: patch a writable copy and build against it.
     shutil.copytree(module["Dir"], work / "ferretdb", copy_function=shutil.copyfile)
+    # git apply inside a repository would resolve paths against that repository's root: stop
+    # git from looking above the copy.
+    git_env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(work)}
     for patch in PATCHES:
-        _run_checked(
-            ["git", "apply", "--verbose", str(patch)], work / "ferretdb", "patch " + patch.name
-        )
+        cmd = ["git", "apply", "--verbose", str(patch)]
+        _run_checked(cmd, work / "ferretdb", "patch " + patch.name, git_env)
     _go(go, ["mod", "edit", f"-replace={FERRETDB_MODULE}=../ferretdb"], work / "main", env)
     tmp = binary.with_suffix(".partial")
     _go(go, ["build", "-trimpath", "-o", str(tmp), "."], work / "main", env)
