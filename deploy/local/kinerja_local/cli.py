@@ -10,6 +10,7 @@ kinerja-local run            up + simulate, then wait for Ctrl-C and stop everyt
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from datetime import date, timedelta
@@ -154,6 +155,15 @@ def down() -> None:
     if kafka.stop():
         stopped.append("kafka")
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+def down_quietly() -> None:
+    """``down`` without a word: when the terminal is gone, what matters is that it all stops."""
+    s = LocalSettings()
+    stop_services(default_services(s.base_port), s.state_dir)
+    kafka, ferret = _components(s)
+    ferret.stop()
+    kafka.stop()
 
 
 @app.command()
@@ -370,8 +380,14 @@ def run(
     except StackError as exc:
         console.print(f"[bold red]error:[/] {exc}")
     finally:
-        console.print("stopping…")
-        down()
+        # The terminal may be gone (a closed pipe, a killed tee): stop everything regardless.
+        with contextlib.suppress(OSError):
+            console.print("stopping…")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut it short
+        try:
+            down()
+        except OSError:
+            down_quietly()
 
 
 if __name__ == "__main__":

@@ -417,6 +417,9 @@ class Leases:
         self._db = db
 
     async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
+        return await retry_locked(partial(self._hold, name, owner, ttl, now))
+
+    async def _hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
         doc = await self._db[LEASES].find_one({"_id": name})
         if doc and doc.get("owner") != owner and doc.get("until", now) > now:
             return False
