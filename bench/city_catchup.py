@@ -20,26 +20,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import console, local_stack, peak_rss_mb, percentile, service, write_result
 from kinerja_local.city import generate_city
 from kinerja_local.provision import admin_headers, close_days, provision_city
 from kinerja_local.sender import send_events
+from kinerja_local.services import scoring_backlog
 from kinerja_local.simulator import attendance_events, working_days
 from kinerja_shared.auth import mint_dev_token
 from kinerja_shared.settings import DEV_JWT_SECRET
-
-
-def backlog(scoring_url: str) -> float:
-    text = httpx.get(f"{scoring_url}/metrics", timeout=10).text
-    return sum(
-        s.value
-        for f in text_string_to_metric_families(text)
-        for s in f.samples
-        if f.name == "kinerja_consumer_lag_messages"
-        or (f.name == "kinerja_scoring_stale_marks" and s.labels.get("stage") == "evaluate")
-    )
 
 
 def timed(client: httpx.Client, url: str, **kw: Any) -> tuple[float, int]:
@@ -101,7 +90,7 @@ def main() -> None:
                         headers=admin_headers(),
                     )
                 )
-                quiet = quiet + 1 if backlog(scoring_url) == 0 else 0
+                quiet = quiet + 1 if scoring_backlog(scoring_url) == 0 else 0
                 if quiet >= 3:
                     break
                 time.sleep(0.5)

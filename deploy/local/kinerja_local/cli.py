@@ -17,9 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
-from prometheus_client.parser import text_string_to_metric_families
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
@@ -42,7 +40,12 @@ from kinerja_local.provision import (
     write_city_files,
 )
 from kinerja_local.sender import send_events
-from kinerja_local.services import default_services, start_services, stop_services
+from kinerja_local.services import (
+    default_services,
+    scoring_backlog,
+    start_services,
+    stop_services,
+)
 from kinerja_local.simulator import attendance_events, working_days
 from kinerja_local.stack import (
     REPO_ROOT,
@@ -283,24 +286,6 @@ def token(
     print(mint_dev_token(DEV_JWT_SECRET, nip, wanted, _td(hours=hours)))
 
 
-def _scoring_backlog(scoring_url: str) -> float | None:
-    """Records scoring has still to store plus batches its projector has still to evaluate,
-    from its own metrics; None while it does not answer."""
-    try:
-        text = httpx.get(f"{scoring_url}/metrics", timeout=5).text
-    except httpx.HTTPError:
-        return None
-    backlog = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if family.name == "kinerja_consumer_lag_messages" or (
-                family.name == "kinerja_scoring_stale_marks"
-                and sample.labels.get("stage") == "evaluate"
-            ):
-                backlog += sample.value
-    return backlog
-
-
 def _wait_for_scoring(scoring_url: str, sent_at: float, timeout_s: float = 900) -> None:
     """Shows scoring catching up with what was sent, and how long it took after the sender."""
     with Progress(
@@ -313,7 +298,7 @@ def _wait_for_scoring(scoring_url: str, sent_at: float, timeout_s: float = 900) 
         task = progress.add_task("scoring", total=None, left="")
         quiet = 0
         while time.monotonic() - sent_at < timeout_s:
-            backlog = _scoring_backlog(scoring_url)
+            backlog = scoring_backlog(scoring_url)
             if backlog is not None:
                 progress.update(task, left=f"{backlog:,.0f} records and batches left")
                 quiet = quiet + 1 if backlog == 0 else 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from kinerja_local.stack import Ports, Process, StackError, port_open
 
@@ -98,3 +99,19 @@ def wait_ready(spec: ServiceSpec, proc: Process, timeout_s: float) -> None:
 
 def stop_services(specs: list[ServiceSpec], state: Path) -> list[str]:
     return [s.name for s in reversed(specs) if Process(s.name, state).stop()]
+
+
+def scoring_backlog(scoring_url: str) -> float | None:
+    """Records scoring has still to store plus batches its projector has still to evaluate,
+    read from its own metrics; None while it does not answer."""
+    try:
+        text = httpx.get(f"{scoring_url}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return None
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if family.name == "kinerja_consumer_lag_messages"
+        or (family.name == "kinerja_scoring_stale_marks" and s.labels.get("stage") == "evaluate")
+    )

@@ -34,8 +34,6 @@ from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
     AlertInput,
-    CalendarView,
-    EmployeeRef,
     Projection,
     periods_to_project,
     project,
@@ -93,23 +91,23 @@ class Evaluations:
         employees = await self._reference.employees(plans)
         keys = {(n, y) for n, ps in plans.items() for p in ps for y in (p.start.year, p.end.year)}
         facts = await self._facts.load(keys)
+        by_nip: dict[str, dict[int, YearFacts]] = {}
+        for (nip, year), f in facts.items():
+            by_nip.setdefault(nip, {})[year] = f
         out = {}
         for i, (nip, periods) in enumerate(plans.items()):
-            mine = {y: f for (n, y), f in facts.items() if n == nip}
-            out[nip] = self._project(mine, employees[nip], calendar, periods, today)
+            out[nip] = project(
+                by_nip.get(nip, {}),
+                employees[nip],
+                calendar,
+                periods,
+                self._policy,
+                self._tz,
+                today,
+            )
             if i % 50 == 49:
                 await asyncio.sleep(0)  # the HTTP API stays responsive during a long round
         return out
-
-    def _project(
-        self,
-        facts: Mapping[int, YearFacts],
-        employee: EmployeeRef,
-        calendar: CalendarView,
-        periods: list[Period],
-        today: date,
-    ) -> Projection:
-        return project(facts, employee, calendar, periods, self._policy, self._tz, today)
 
 
 class Queue(Protocol):

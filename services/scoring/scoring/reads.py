@@ -175,6 +175,3 @@ def _ikm_brief(r: IkmResult | None) -> dict[str, Any] | None:
         "category": r.category,
         "final": r.final,
     }
-
-
-__all__: Sequence[str] = ("MembersPage", "NotFound", "Reads", "Refused")

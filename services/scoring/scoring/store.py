@@ -44,7 +44,7 @@ from kinerja_shared.mongo import (
     find_by_ids,
     retry_locked,
 )
-from scoring.domain.facts import FactsDelta, YearFacts, year_facts
+from scoring.domain.facts import FactsDelta, YearFacts, field_key, year_facts
 from scoring.domain.projection import CalendarView, EmployeeRef, Projection
 
 FACTS = "facts"
@@ -227,10 +227,6 @@ class UnitSummary:
     desks: dict[str, dict[str, dict[str, Any]]]
 
 
-def _field(code: str) -> str:
-    return code.replace(".", "%")
-
-
 class _Written:
     """What this process last wrote under each key (a digest), so an unchanged document or
     line is not written again: in a replay most later months do not change. Bounded (LRU);
@@ -298,7 +294,7 @@ class ReadModelStore:
                 self._staged[key] = digest
         for period, tallies in p.ikm.items():
             for (unit, desk), tally in tallies.items():
-                path = f"desks.{_field(desk)}.{nip}"
+                path = f"desks.{field_key(desk)}.{nip}"
                 key = f"d:{unit}:{period}:{path}"
                 if digest := self._written.fresh(key, tally):
                     self._units.setdefault(f"{unit}:{period}", {})[path] = tally

@@ -34,7 +34,6 @@ from scoring.domain.policy import Policy
 
 ROLLING = "30d"
 WEAK_PREDICATES = (Predikat.BUTUH_PERBAIKAN, Predikat.KURANG, Predikat.SANGAT_KURANG)
-NO_PREDICATE = "belum ada"  # no SKP figures yet, so no predicate
 
 
 @dataclass(frozen=True, slots=True)
