@@ -122,9 +122,9 @@ async def gather_limited(calls: Sequence[Callable[[], Awaitable[T]]], limit: int
     return list(await asyncio.gather(*(one(c) for c in calls)))
 
 
-#: ``_id`` lookups in flight at once: FerretDB serves reads in parallel (SQLite's WAL lets
-#: readers run beside the writer).
-LOOKUP_CONCURRENCY = 16
+#: Ids per ``{_id: {$in: [...]}}`` command, and such commands in flight at once.
+IDS_PER_QUERY = 500
+QUERIES_IN_FLIGHT = 4
 
 
 async def find_by_ids(
@@ -132,14 +132,28 @@ async def find_by_ids(
     ids: Sequence[Any],
     projection: dict[str, Any] | None = None,
 ) -> list[dict[str, Any] | None]:
-    """One ``_id`` equality lookup per id (the only filter FerretDB's SQLite backend pushes
-    down; ``$in`` reads the whole collection there), in order, ``None`` where missing."""
-    calls = [partial(collection.find_one, {"_id": i}, projection) for i in ids]
-    return await gather_limited(calls, LOOKUP_CONCURRENCY)
+    """The documents of ``ids`` (strings), in order, ``None`` where missing: ``_id`` ``$in``
+    commands of ``IDS_PER_QUERY``. MongoDB answers them from the ``_id`` index; so does the
+    local FerretDB, whose build pushes an ``_id`` ``$in`` down to its index
+    (deploy/local/ferretdb/patches/sqlite-id-pushdown.patch; upstream 1.24 reads the whole
+    collection for it, and one lookup per id costs a round trip each)."""
+    chunks = [list(ids[i : i + IDS_PER_QUERY]) for i in range(0, len(ids), IDS_PER_QUERY)]
+
+    async def one(chunk: list[Any]) -> list[dict[str, Any]]:
+        cursor = collection.find({"_id": {"$in": chunk}}, projection)
+        return [d async for d in cursor]
+
+    found: dict[Any, dict[str, Any]] = {}
+    for docs in await gather_limited([partial(one, c) for c in chunks], QUERIES_IN_FLIGHT):
+        found.update((d["_id"], d) for d in docs)
+    return [found.get(i) for i in ids]
 
 
 async def delete_by_ids(collection: AsyncCollection[dict[str, Any]], ids: Sequence[Any]) -> None:
-    await bulk_write_concurrent(collection, [DeleteOne({"_id": i}) for i in ids])
+    """Delete ``ids`` by ``_id`` ``$in`` commands (an index lookup, see ``find_by_ids``)."""
+    for i in range(0, len(ids), IDS_PER_QUERY):
+        chunk = list(ids[i : i + IDS_PER_QUERY])
+        await retry_locked(partial(collection.delete_many, {"_id": {"$in": chunk}}))
 
 
 def _locked(exc: BaseException) -> bool:
