@@ -33,6 +33,7 @@ from notifier.notices import (
     notice_from_alert,
     notice_from_dialogue,
     notice_from_doc,
+    notice_id,
 )
 from notifier.settings import NotifierSettings
 from notifier.store import NotifierStore
@@ -111,6 +112,7 @@ class NoticeConsumer:
                     parsed.append((record, DIALOGUE_EVENT_ADAPTER.validate_python(raw)))
             except ValidationError as exc:
                 dead.append((record, DlqReason.INVALID, invalid_detail(exc)))
+        parsed = await self._unknown(parsed)
         wanted: set[str] = {nip for role in self._config.roles.values() for nip in role.nips}
         for _, obj in parsed:
             wanted.add(obj.nip)
@@ -169,8 +171,8 @@ class NoticeConsumer:
         await insert_new(self._store.escalations, escalations)
         await insert_new(self._store.waiting, waiting)
         existing = await insert_new(self._store.alerts, list(alerts.values()))
-        for notice_id, doc in alerts.items():
-            outcome = "republished" if notice_id in existing else "new"
+        for alert_id, doc in alerts.items():
+            outcome = "republished" if alert_id in existing else "new"
             self._metrics.notices.labels(doc["type"], outcome).inc()
         for record, reason, detail in dead:
             log.warning(
@@ -182,6 +184,16 @@ class NoticeConsumer:
             )
             self._metrics.dlq.labels("notifier", reason.value).inc()
             self._metrics.notices.labels("unknown", "invalid").inc()
+
+    async def _unknown(self, parsed: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+        """Drop the notices the history already holds: a republished alert (a replay, a retry
+        by scoring) must not notify again, its group may have flushed long ago. The alert is
+        written after its work, so a known alert's work is written too."""
+        ids = {notice_id(obj): obj for _, obj in parsed}
+        known = await self._store.alerts_known(ids)
+        for known_id in known:
+            self._metrics.notices.labels(ids[known_id].type, "republished").inc()
+        return [(r, obj) for r, obj in parsed if notice_id(obj) not in known]
 
     def _plan(
         self,

@@ -8,9 +8,12 @@ Crash safety without transactions, by the order of writes:
    anywhere in between, the next pass names the same notification, finds it in the history and
    finishes exactly that one (its items leave the queue, its outbox entry is written unless it
    was already sent); anything that joined the group since waits for the next notification.
-2. Delivery: an outbox entry is claimed with a lease, sent, its outcome written to the history
-   (the log entry) and the entry removed, all before its concurrency slot is released; an entry
-   whose history already holds an outcome is only removed. A crash between a send and its log
+2. Delivery: only the replica holding the dispatcher's lease sends, and it renews the lease
+   before each send, so a slow pass never outlives it. An entry is sent, its outcome written to
+   the history (the log entry) and the entry removed, all before its concurrency slot is
+   released; an entry that may have been sent by an earlier holder (it is older than this
+   holder's lease, or was tried before) is first looked up, and only removed if its history
+   already holds an outcome. A crash between a send and its log
    entry is the one window in which a notification can go out twice, so at most
    ``concurrency`` of them; every
    notification carries its id as the idempotency key (``Idempotency-Key`` header, e-mail
@@ -60,11 +63,16 @@ from notifier.domain.routing import (
 )
 from notifier.metrics import NotifierMetrics
 from notifier.notices import item_docs, notice_from_doc, summary
-from notifier.store import NotifierStore, put
+from notifier.store import NotifierStore
 
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The lease whose holder groups, reminds, escalates and delivers.
+LEASE = "dispatcher"
+#: Reminders and escalations are due in hours and working days: they are looked for this often,
+#: not on every pass (their collections hold every open alert, so a look reads them all).
+FOLLOW_UP_EVERY = timedelta(seconds=15)
 
 
 def final_id(notification: str) -> str:
@@ -174,31 +182,53 @@ class Dispatcher:
         self._holidays: frozenset[date] = frozenset()
         self._holidays_at: datetime | None = None
         self._purged_at: datetime | None = None
-        self._loop: Periodic | None = None
+        self._loops: list[Periodic] = []
         self._log = GroupCommit(self._write_outcomes)
         self._known_sent: OrderedDict[str, bool] = OrderedDict()
+        self._held_since: datetime | None = None
+        self._followed_up_at: datetime | None = None
+        self._lease_until = _EPOCH
+        self._renewing = asyncio.Lock()
 
     # --- loop ----------------------------------------------------------------------------------
 
     def start(self, interval_s: float) -> None:
+        """Two loops: planning (group, remind, escalate) and delivery, so a slow send never
+        holds back the grouping, and a busy grouping never holds back the sends."""
         if interval_s > 0:  # 0: the caller runs the passes (tests with a manual clock)
-            self._loop = Periodic("notifier-dispatcher", self.tick, interval_s)
-            self._loop.start()
+            self._loops = [
+                Periodic("notifier-planning", self.plan, interval_s),
+                Periodic("notifier-delivery", self.deliver_due, interval_s),
+            ]
+            for loop in self._loops:
+                loop.start()
 
     async def stop(self) -> None:
-        if self._loop is not None:
-            await self._loop.stop()
+        for loop in self._loops:
+            await loop.stop()
         await self._log.stop()
+        if self._held_since is not None:  # a restarted replica takes over at once
+            await self._store.leases.release(LEASE, self._owner)
 
     async def tick(self) -> None:
-        """One pass: escalate what is due, group what is queued, remind, deliver."""
+        """One pass of both loops, one after the other (what tests drive)."""
+        await self.plan()
+        await self.deliver_due()
+
+    async def plan(self) -> None:
+        """Escalate what is due, group what is queued, remind; purge the history hourly."""
         started = time.perf_counter()
         now = self._clock.now()
+        if not await self._hold(now):
+            return  # another replica dispatches
         holidays = await self._holiday_dates(now)
-        await self.escalate(now, holidays)
+        followups = self._followed_up_at is None or now - self._followed_up_at >= FOLLOW_UP_EVERY
+        if followups:
+            await self.escalate(now, holidays)
         await self.flush(now, holidays)
-        await self.remind(now, holidays)
-        await self.deliver(now)
+        if followups:
+            await self.remind(now, holidays)
+            self._followed_up_at = now
         if self._purged_at is None or now - self._purged_at > timedelta(hours=1):
             removed = await self._store.purge_before(
                 now - timedelta(days=self._config.retention_days), now - self._stream_retention
@@ -207,6 +237,13 @@ class Dispatcher:
                 log.info("history past retention removed", extra={"documents": removed})
             self._purged_at = now
         self._metrics.tick_seconds.observe(time.perf_counter() - started)
+
+    async def deliver_due(self) -> int:
+        """Send what the outbox holds, if this replica holds the lease."""
+        now = self._clock.now()
+        if self._held_since is None and not await self._hold(now):
+            return 0
+        return await self.deliver(now)
 
     @property
     def holidays(self) -> frozenset[date]:
@@ -234,15 +271,20 @@ class Dispatcher:
             groups[item["group_key"]].append(item)
         due: dict[str, list[dict[str, Any]]] = {}
         queued = 0
-        for key, members in groups.items():
+        oldest = {k: min(_aware(m["created_at"]) for m in ms) for k, ms in groups.items()}
+        # No group can be due before its oldest item has waited group_wait.
+        waited = [
+            k
+            for k, ms in groups.items()
+            if oldest[k] + timedelta(seconds=self._config.timers(ms[0]["route"]).group_wait) <= now
+        ]
+        flushed = await store.last_flushes(waited)
+        for key in waited:
+            members = groups[key]
             first = members[0]
             timers = self._config.timers(first["route"])
-            oldest = min(_aware(m["created_at"]) for m in members)
-            if oldest + timedelta(seconds=timers.group_wait) > now:
-                continue  # no group can be due before its oldest item has waited group_wait
-            state = await store.groups.find_one({"_id": key})
-            last = _aware(state["last_flush_at"]) if state else None
-            if flush_due_at(oldest, last, timers) > now:
+            last = _aware(flushed[key]) if key in flushed else None
+            if flush_due_at(oldest[key], last, timers) > now:
                 continue
             if self._opens_at(first, now, holidays) > now:
                 queued += len(members)  # quiet hours: it waits, it is not dropped
@@ -282,10 +324,10 @@ class Dispatcher:
             made.append(doc)
             done.extend(doc["item_ids"])
         await insert_new(store.outbox, [_outbox_entry(d) for d in made])
+        await store.mark_flushed([d["group_key"] for d in made], now)
         for doc in made:
-            await self._record_flush(doc, now)
-        if done:
-            await store.queue.delete_many({"_id": {"$in": done}})
+            await self._plan_reminder(doc, now)
+        await store.drop_queued(done)
         return len(made)
 
     async def _mute(self, item: dict[str, Any], reason: str, source: str, now: datetime) -> None:
@@ -345,9 +387,8 @@ class Dispatcher:
             first_received_at=min(_aware(m["created_at"]) for m in members),
         )
 
-    async def _record_flush(self, doc: dict[str, Any], now: datetime) -> None:
+    async def _plan_reminder(self, doc: dict[str, Any], now: datetime) -> None:
         key = doc["group_key"]
-        await put(self._store.groups, key, {"last_flush_at": now})
         timers = self._config.timers(doc["route"])
         if not (timers.repeat_interval and timers.max_repeats):
             return
@@ -366,37 +407,48 @@ class Dispatcher:
     # --- delivery ------------------------------------------------------------------------------
 
     async def deliver(self, now: datetime) -> int:
-        """Send the outbox entries that are due (new, or retrying); returns how many went out."""
-        store = self._store
-        query = {"next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
-        candidates = [
-            d["_id"]
-            async for d in store.outbox.find(query, {"_id": 1})
+        """Send the outbox entries that are due (new, or retrying); returns how many went out.
+        The pass awaits every outcome's log entry, so the next pass never sees one in flight."""
+        query = {"next_attempt_at": {"$lte": now}}
+        # The outbox holds only what is still to send: a scan of it stays small.
+        due = [
+            d
+            async for d in self._store.outbox.find(query)
             .sort("next_attempt_at", ASCENDING)
             .limit(self._limit)
         ]
-        self._metrics.pending.labels("notifications").set(len(candidates))
-        if not candidates:
-            return 0
-        # Claim with a lease, so two notifier instances never send the same notification.
-        token = f"{self._owner}-{uuid.uuid4().hex[:8]}"
-        await store.outbox.update_many(
-            {**query, "_id": {"$in": candidates}},
-            {
-                "$set": {"lease_until": now + self._lease, "lease_owner": token},
-                "$inc": {"claims": 1},
-            },
-        )
-        claimed = [d async for d in store.outbox.find({"lease_owner": token})]
-        results = await asyncio.gather(*(self._attempt(doc, now) for doc in claimed))
+        self._metrics.pending.labels("notifications").set(len(due))
+        results = await asyncio.gather(*(self._attempt(doc, now) for doc in due))
         return sum(1 for ok in results if ok is True)
+
+    async def _hold(self, now: datetime) -> bool:
+        """Take or renew the dispatcher's lease; False while another replica holds it."""
+        held = await self._store.leases.hold(LEASE, self._owner, self._lease, now)
+        if not held:
+            self._held_since = None
+            return False
+        self._held_since = self._held_since or now
+        self._lease_until = now + self._lease
+        return True
+
+    async def _still_mine(self) -> bool:
+        """Before a send: renew the lease once half of it is gone (one renewal at a time)."""
+        async with self._renewing:
+            now = self._clock.now()
+            if self._held_since is None:
+                return False
+            if self._lease_until - now > self._lease / 2:
+                return True
+            return await self._hold(now)
 
     async def _attempt(self, doc: dict[str, Any], now: datetime) -> bool | None:
         """One attempt: True sent, False given up, None to be retried. Its outcome is logged
         before the concurrency slot is released, so at most ``concurrency`` notifications are
         ever sent and not yet logged (the documented window)."""
         async with self._concurrency:
-            if doc.get("claims", 0) > 1 and await self._logged_already(doc):
+            if not await self._still_mine():
+                return None
+            if self._maybe_sent_before(doc) and await self._logged_already(doc):
                 return None
             started = time.perf_counter()
             try:
@@ -410,6 +462,12 @@ class Dispatcher:
         if result is False:
             await self._dead_letter(doc, outcome.error)
         return result
+
+    def _maybe_sent_before(self, doc: dict[str, Any]) -> bool:
+        """Tried before, or there before this replica held the lease (another may have sent
+        it and died before its log entry)."""
+        held_since = self._held_since or self._clock.now()
+        return bool(doc.get("attempts")) or _aware(doc["created_at"]) < held_since
 
     async def _logged_already(self, doc: dict[str, Any]) -> bool:
         """Claimed before and still here: a retry, or a crash after its outcome was written."""
@@ -474,7 +532,6 @@ class Dispatcher:
                         {
                             "$set": {
                                 "next_attempt_at": entry.at + timedelta(seconds=wait),
-                                "lease_until": _EPOCH,
                                 "last_error": outcome.error,
                             },
                             "$inc": {"attempts": 1},
@@ -501,8 +558,7 @@ class Dispatcher:
                     )
         await insert_new(self._store.attempts, attempts)
         await bulk_write_chunked(self._store.outbox, retries)
-        if finished:  # one command for the batch: the outbox is small, a scan of it is cheap
-            await self._store.outbox.delete_many({"_id": {"$in": finished}})
+        await self._store.drop_outbox(finished)
         await bulk_write_chunked(
             self._store.alerts,
             [
@@ -698,7 +754,6 @@ def _outbox_entry(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         **{k: v for k, v in doc.items() if k != "item_ids"},
         "next_attempt_at": doc["created_at"],
-        "lease_until": _EPOCH,
         "attempts": 0,
     }
 

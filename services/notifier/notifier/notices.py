@@ -24,9 +24,14 @@ DIALOGUE_TITLES = {
 DialogueEvent = FeedbackPostedEvent | FeedbackRepliedEvent | FeedbackAcknowledgedEvent
 
 
+def notice_id(event: AlertRaised | DialogueEvent) -> str:
+    """The notice's id: scoring's alert id, or the dialogue event's (one notice per event)."""
+    return event.alert_id if isinstance(event, AlertRaised) else f"dialog:{event.event_id}"
+
+
 def notice_from_alert(alert: AlertRaised) -> Notice:
     return Notice(
-        id=alert.alert_id,
+        id=notice_id(alert),
         type=alert.type,
         nip=alert.nip,
         period=alert.period,
@@ -41,7 +46,7 @@ def notice_from_alert(alert: AlertRaised) -> Notice:
 def notice_from_dialogue(event: DialogueEvent, employee: Person | None) -> Notice:
     p = event.payload
     return Notice(
-        id=f"dialog:{event.event_id}",
+        id=notice_id(event),
         type=event.type,
         nip=event.nip,
         period=p.period,

@@ -12,7 +12,8 @@ History (kept for the retention period; written by insert and by ``_id``, read b
 Work (small: only what is still to do, removed when done):
 - ``queue``: delivery items waiting for their group (or for working hours).
 - ``waiting``: notices whose people the org chart does not know yet.
-- ``outbox``: notifications waiting to be sent or retried, with a lease.
+- ``outbox``: notifications waiting to be sent or retried (sent by the one replica that holds
+  the dispatcher's lease).
 - ``reminders``, ``escalations``: groups and notices with a reminder or escalation ahead.
 - ``groups`` (when each group last notified), ``inhibitors`` (what mutes what), ``inbox`` (the
   live stream's recent entries, kept for ``stream_retention``).
@@ -29,16 +30,19 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from kinerja_shared.mongo import insert_new
+from kinerja_shared.leases import Leases
+from kinerja_shared.mongo import bulk_write_chunked, delete_by_ids, find_by_ids, insert_new
 from kinerja_shared.orgchart import Person
 from kinerja_shared.people import PeopleView
 from kinerja_shared.reference import Employee
 from notifier.domain.model import RANK, Channel, Status
 
 Doc = dict[str, Any]
+#: How long the notifier trusts a person it looked up (see ``PeopleView``).
+PEOPLE_CACHE_S = 60.0
 
 
 async def put(collection: Any, doc_id: str, fields: Doc, on_insert: Doc | None = None) -> None:
@@ -53,7 +57,7 @@ async def put(collection: Any, doc_id: str, fields: Doc, on_insert: Doc | None =
 class NotifierStore:
     def __init__(self, db: Any) -> None:
         self.db = db
-        self.people_view = PeopleView(db)
+        self.people_view = PeopleView(db, cache_s=PEOPLE_CACHE_S)
         self.people = self.people_view.collection
         self.holidays = db["holidays"]
         self.alerts = db["alerts"]
@@ -69,6 +73,7 @@ class NotifierStore:
         self.inbox = db["inbox"]
         self.waiting = db["waiting"]
         self.preferences = db["preferences"]
+        self.leases = Leases(db)
 
     async def prepare(self) -> None:
         await self.alerts.create_index([("recipients", ASCENDING), ("received_at", DESCENDING)])
@@ -102,6 +107,32 @@ class NotifierStore:
 
     async def holiday_dates(self) -> frozenset[date]:
         return frozenset([date.fromisoformat(d["_id"]) async for d in self.holidays.find({})])
+
+    # --- work ----------------------------------------------------------------------------------
+
+    async def alerts_known(self, ids: Iterable[str]) -> set[str]:
+        """Which of these alert ids the history holds (a republished alert is not planned
+        again: its group may have notified long ago)."""
+        wanted = sorted(set(ids))
+        found = await find_by_ids(self.alerts, wanted, {"_id": 1})
+        return {i for i, d in zip(wanted, found, strict=True) if d is not None}
+
+    async def last_flushes(self, keys: list[str]) -> dict[str, datetime]:
+        """When each of these groups last notified (absent: never)."""
+        docs = await find_by_ids(self.groups, keys)
+        return {k: d["last_flush_at"] for k, d in zip(keys, docs, strict=True) if d is not None}
+
+    async def mark_flushed(self, keys: list[str], now: datetime) -> None:
+        """Insert the groups notifying for the first time, update the others, by ``_id``."""
+        known = await insert_new(self.groups, [{"_id": k, "last_flush_at": now} for k in keys])
+        update = {"$set": {"last_flush_at": now}}
+        await bulk_write_chunked(self.groups, [UpdateOne({"_id": k}, update) for k in known])
+
+    async def drop_outbox(self, ids: list[str]) -> None:
+        await delete_by_ids(self.outbox, ids)
+
+    async def drop_queued(self, ids: list[str]) -> None:
+        await delete_by_ids(self.queue, ids)
 
     # --- history -------------------------------------------------------------------------------
 

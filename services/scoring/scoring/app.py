@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from kinerja_shared.auth import JwtVerifier
 from kinerja_shared.clock import Clock, SystemClock
 from kinerja_shared.kafka import LagProbe
+from kinerja_shared.leases import Leases
 from kinerja_shared.periodic import Periodic
 from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
 from scoring.alerting import AlertChecker, EvaluationUpdates
 from scoring.api import router
-from scoring.consumer import EventConsumer, ReferenceConsumer
+from scoring.consumer import EventConsumer, ReferenceConsumer, consumed_topics
 from scoring.policy_file import load_policy
 from scoring.projector import Evaluations, Projector
 from scoring.reads import Reads
@@ -21,7 +22,6 @@ from scoring.settings import ScoringSettings
 from scoring.store import (
     AlertStore,
     FactsStore,
-    Leases,
     ReadModelStore,
     ReferenceStore,
     StaleQueue,
@@ -46,8 +46,7 @@ def _projector(
         evaluations.today,
     )
     updates = EvaluationUpdates(runtime.broker, settings.topics, clock, runtime.registry)
-    topics = settings.topics
-    watched = [topics.attendance, topics.service_quality, topics.target_progress, topics.reference]
+    watched = consumed_topics(settings.topics)
 
     async def backlog() -> int:
         return sum((await lag.lag(watched)).values())
@@ -94,18 +93,7 @@ def create_app(settings: ScoringSettings | None = None, clock: Clock | None = No
         await projector.release()
         await lag.stop()
 
-    topics = settings.topics
-    export_consumer_lag(
-        runtime,
-        settings.consumer_group,
-        [
-            topics.attendance,
-            topics.service_quality,
-            topics.target_progress,
-            topics.reference,
-            topics.feedback,
-        ],
-    )
+    export_consumer_lag(runtime, settings.consumer_group, consumed_topics(settings.topics))
     runtime.on_started.append(started)
     runtime.on_stop.insert(0, stop)
     app = create_service_app(

@@ -28,7 +28,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -55,7 +55,6 @@ EMPLOYEES = "employees"
 CALENDAR = "calendar_days"
 UNIT_INDEX = "unit_index"
 STALE = "stale"
-LEASES = "leases"
 
 
 def facts_id(nip: str, year: int) -> str:
@@ -404,39 +403,6 @@ class StaleQueue:
 
     async def size(self) -> int:
         return await self._db[STALE].count_documents({})
-
-
-class Leases:
-    """A named lease: the one replica that holds it does the work (renewed while it runs)."""
-
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self._db = db
-
-    async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
-        return await retry_locked(partial(self._hold, name, owner, ttl, now))
-
-    async def _hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
-        doc = await self._db[LEASES].find_one({"_id": name})
-        if doc and doc.get("owner") != owner and doc.get("until", now) > now:
-            return False
-        if doc is None:
-            try:
-                await self._db[LEASES].insert_one({"_id": name, "owner": owner, "until": now + ttl})
-            except Exception:  # noqa: BLE001 - another replica inserted it first
-                return False
-            return True
-        # Compare-and-set on what was read: two replicas racing cannot both win.
-        result = await self._db[LEASES].update_one(
-            {"_id": name, "owner": doc.get("owner"), "until": doc.get("until")},
-            {"$set": {"owner": owner, "until": now + ttl}},
-        )
-        return result.modified_count == 1
-
-    async def release(self, name: str, owner: str) -> None:
-        """Give the lease up at a clean stop, so a restarted replica takes over at once."""
-        doc = await self._db[LEASES].find_one({"_id": name})
-        if doc and doc.get("owner") == owner:
-            await self._db[LEASES].delete_one({"_id": name})
 
 
 ALERT_STATE = "alert_state"
