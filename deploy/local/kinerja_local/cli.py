@@ -6,11 +6,16 @@ kinerja-local down           stop everything this folder started
 kinerja-local status         what runs, where
 kinerja-local simulate       send a simulated Tanjungbalai's attendance to intake
 kinerja-local run            up + simulate, then wait for Ctrl-C and stop everything
+kinerja-local year           put a simulated year (org chart, punches, leave, ratings, targets)
+                             onto the topics of a fresh stack, or into a file
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import gzip
+import json
 import signal
 import time
 from datetime import date, timedelta
@@ -39,7 +44,7 @@ from kinerja_local.provision import (
     provision_city,
     write_city_files,
 )
-from kinerja_local.sender import send_events
+from kinerja_local.sender import publish_records, send_events
 from kinerja_local.services import (
     default_services,
     scoring_backlog,
@@ -57,6 +62,7 @@ from kinerja_local.stack import (
     install_ferretdb,
     install_kafka,
 )
+from kinerja_local.year import year_records
 
 console = Console()
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -251,6 +257,43 @@ def simulate(
         seed,
         speed or None,
     )
+
+
+@app.command()
+def year(
+    year: Annotated[int, typer.Option(help="The calendar year")] = 2026,
+    until: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD; default: 31 December)")] = "",
+    employees: Annotated[int, typer.Option(min=3, help="City size")] = 4500,
+    seed: Annotated[int, typer.Option(help="Same seed, same city and records")] = 1956,
+    out: Annotated[
+        Path | None, typer.Option(help="Write JSON lines (topic, key, value) here, gzipped")
+    ] = None,
+) -> None:
+    """A simulated city's year: onto the running stack's topics (as if it had been live all year;
+    intake refuses events older than 35 days), or into a file with --out."""
+    try:
+        last = date.fromisoformat(until) if until else None
+    except ValueError:
+        raise typer.BadParameter("expected YYYY-MM-DD", param_hint="--until") from None
+    records = year_records(generate_city(seed, employees), year, last)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("year " + str(year), total=None)
+        if out is not None:
+            with gzip.open(out, "wt") as f:
+                for r in records:
+                    f.write(json.dumps({"topic": r.topic, "key": r.key, "value": r.value}) + "\n")
+                    progress.advance(task)
+            sent = int(progress.tasks[0].completed)
+        else:
+            bootstrap = f"127.0.0.1:{LocalSettings().kafka_port}"
+            advance = lambda n: progress.advance(task, n)  # noqa: E731
+            sent = asyncio.run(publish_records(bootstrap, records, on_batch=advance))
+    console.print(f"{sent:,} records of {year} " + (f"in {out}" if out else "on the topics"))
 
 
 @app.command()

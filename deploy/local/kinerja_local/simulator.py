@@ -68,15 +68,18 @@ def _absence_chance(habit: Habit, monday: bool) -> float:
     return base * (1.5 if monday else 1.0)
 
 
-def day_events(city: City, day: date, rng: random.Random) -> list[dict[str, Any]]:
-    """Every punch of ``day`` in the city, as ``attendance.recorded`` events, in time order."""
+def day_events(
+    city: City, day: date, rng: random.Random, away: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Every punch of ``day`` in the city, as ``attendance.recorded`` events, in time order;
+    the employees in ``away`` (on leave, sick) punch nothing."""
     weather = DayWeather(rainy=day.month in (10, 11, 12, 1, 2, 3) and rng.random() < 0.3)
     monday = day.weekday() == 0
     end = END_FRI if day.weekday() == 4 else END_MON_THU
     devices = {u.code: u.devices for u in city.units}
     events: list[dict[str, Any]] = []
     for emp in city.employees:
-        if rng.random() < _absence_chance(emp.habit, monday):
+        if rng.random() < _absence_chance(emp.habit, monday) or emp.nip in away:
             continue
         device = rng.choice(devices[emp.unit_code])
         arrive = datetime.combine(day, START, WIB) + timedelta(

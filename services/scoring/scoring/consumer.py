@@ -33,6 +33,7 @@ from kinerja_shared.events import (
 from kinerja_shared.kafka import batch_records, subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import DayClosed, Employee, Holiday
+from kinerja_shared.topics import Topics
 from kinerja_shared.validation import invalid_detail
 from scoring.domain import excuse_marks, month_of, punch_of
 from scoring.domain.facts import Deltas
@@ -62,6 +63,16 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
         return parse_event(raw if isinstance(raw, dict) else value), None, ""
     except ValidationError as exc:
         return None, DlqReason.INVALID, invalid_detail(exc)
+
+
+def event_topics(topics: Topics) -> list[str]:
+    """The topics whose events scoring folds into facts."""
+    return [topics.attendance, topics.service_quality, topics.target_progress, topics.feedback]
+
+
+def consumed_topics(topics: Topics) -> list[str]:
+    """Every topic scoring consumes: its backlog is their lag."""
+    return [*event_topics(topics), topics.reference]
 
 
 class EventConsumer:
@@ -112,14 +123,10 @@ class EventConsumer:
         )
 
     def register(self) -> None:
-        topics = self._settings.topics
         subscribe_batches(
             self._broker,
             self.handle,
-            topics.attendance,
-            topics.service_quality,
-            topics.target_progress,
-            topics.feedback,
+            *event_topics(self._settings.topics),
             **self._settings.batch_subscription("scoring.events"),
         )
 

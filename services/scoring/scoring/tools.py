@@ -22,6 +22,7 @@ from rich.table import Table
 from kinerja_shared.kafka import LagProbe
 from kinerja_shared.logs import configure_logging
 from kinerja_shared.mongo import make_client
+from scoring.consumer import consumed_topics
 from scoring.settings import ScoringSettings
 from scoring.store import StaleQueue
 
@@ -39,6 +40,7 @@ STATE = (
     "outcomes",
 )
 VOLATILE = {"updated_at"}
+REPLAY_WINDOW_S = 10.0**9
 
 
 class ReplayTimeout(Exception):
@@ -48,8 +50,7 @@ class ReplayTimeout(Exception):
 async def _replay(settings: ScoringSettings, timeout_s: float) -> int:
     from scoring.app import create_app  # the service's own wiring, nothing re-implemented
 
-    topics = settings.topics
-    watched = [topics.attendance, topics.service_quality, topics.target_progress, topics.reference]
+    watched = consumed_topics(settings.topics)
     probe = LagProbe(settings.kafka_bootstrap, settings.consumer_group)
     client = make_client(settings.mongodb_url, app_name="kinerja-scoring-replay")
     stale = StaleQueue(client[settings.mongodb_database])
@@ -112,6 +113,9 @@ def replay(
             "consumer_group": group or f"{base.consumer_group}-replay-{int(time.time())}",
             "publish_alerts": False,
             "publish_updates": False,
+            # One projection at the end, when the consumers have caught up: each employee's
+            # year is then one write per read model, not one per window.
+            "projection_catchup_window_s": REPLAY_WINDOW_S,
         }
     )
     started = time.monotonic()
