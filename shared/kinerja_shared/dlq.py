@@ -22,6 +22,7 @@ class DlqReason(StrEnum):
     PERIOD_CLOSED = "period_closed"  # older than the scoring grace
     UNMAPPED = "unmapped"  # a device line whose PIN maps to no NIP
     DELIVERY_FAILED = "delivery_failed"  # a notification no retry could deliver
+    PROCESSING_FAILED = "processing_failed"  # its handling failed on its own (see guard.py)
 
 
 #: Header names on a dead-lettered record.

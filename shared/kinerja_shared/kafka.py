@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
+from kinerja_shared.dlq import DlqReason, dead_letter
+from kinerja_shared.guard import BatchGuard, GuardMetrics, PoisonHandler, RecordsHandler
 from kinerja_shared.topics import COMPACTED_TOPICS, Topics
 
 log = logging.getLogger(__name__)
@@ -163,28 +166,66 @@ class LagProbe:
 
 def subscribe_batches(
     broker: KafkaBroker,
-    handler: Callable[[KafkaMessage], Awaitable[None]],
+    handler: RecordsHandler,
     *topics: str,
+    registry: CollectorRegistry,
     group_id: str,
     title: str,
+    dlq_topic: str,
+    service: str,
     max_records: int = 500,
     timeout_ms: int = 200,
     partition_fetch_bytes: int = 1 << 20,
+    retry_for_s: float = 60.0,
 ) -> None:
-    """Batches from the earliest offset; a batch is committed only when ``handler`` returns,
-    and rewound for redelivery when it raises (a store error)."""
-    broker.subscriber(
-        *topics,
-        group_id=group_id,
-        batch=True,
-        max_records=max_records,
-        batch_timeout_ms=timeout_ms,
-        max_partition_fetch_bytes=partition_fetch_bytes,
-        fetch_max_bytes=max(partition_fetch_bytes * 8, 50 << 20),
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=title,
-    )(handler)
+    """One consumer per topic, so a topic that cannot move never holds the others; batches
+    from the earliest offset, committed only when ``handler`` returns. ``handler`` gets the
+    batch's records and is guarded (``kinerja_shared.guard``): transient failures are retried
+    with backoff, a record that fails on its own goes to the DLQ, and the rest flows on."""
+    metrics = guard_metrics(registry)
+    poison = _to_dlq(broker, dlq_topic, service)
+    for topic in topics:
+        name = f"{title}.{topic}" if len(topics) > 1 else title
+        guard = BatchGuard(name, handler, poison, metrics, retry_for_s=retry_for_s)
+        broker.subscriber(
+            topic,
+            group_id=group_id,
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=timeout_ms,
+            max_partition_fetch_bytes=partition_fetch_bytes,
+            fetch_max_bytes=max(partition_fetch_bytes * 8, 50 << 20),
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=name,
+        )(_consume(guard))
+
+
+def _consume(guard: BatchGuard) -> Callable[[KafkaMessage], Awaitable[None]]:
+    async def consume(msg: KafkaMessage) -> None:
+        await guard(batch_records(msg))
+
+    return consume
+
+
+def _to_dlq(broker: KafkaBroker, dlq_topic: str, service: str) -> PoisonHandler:
+    async def poison(record: Any, exc: BaseException) -> None:
+        detail = f"{type(exc).__name__}: {exc}"[:1000]
+        await dead_letter(broker, dlq_topic, record, DlqReason.PROCESSING_FAILED, detail, service)
+
+    return poison
+
+
+_GUARD_METRICS: weakref.WeakKeyDictionary[CollectorRegistry, GuardMetrics] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def guard_metrics(registry: CollectorRegistry) -> GuardMetrics:
+    """The guard's counters in ``registry``, made once (several subscribers share them)."""
+    if registry not in _GUARD_METRICS:
+        _GUARD_METRICS[registry] = GuardMetrics(registry)
+    return _GUARD_METRICS[registry]
 
 
 def batch_records(msg: KafkaMessage) -> tuple[Any, ...]:

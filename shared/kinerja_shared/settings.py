@@ -68,11 +68,14 @@ class ConsumerSettings(ServiceSettings):
         description="Bytes fetched per partition at once: large batches need large fetches",
     )
 
-    def batch_subscription(self, title: str) -> dict[str, Any]:
+    def batch_subscription(self, title: str, registry: Any) -> dict[str, Any]:
         """The keyword arguments of ``kinerja_shared.kafka.subscribe_batches``."""
         return {
+            "registry": registry,
             "group_id": self.consumer_group,
             "title": title,
+            "dlq_topic": self.topics.dlq,
+            "service": self.service_name,
             "max_records": self.batch_max_records,
             "timeout_ms": self.batch_timeout_ms,
             "partition_fetch_bytes": self.batch_partition_fetch_bytes,

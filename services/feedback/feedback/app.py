@@ -22,7 +22,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     store = FeedbackStore(runtime.db)
     people = PeopleView(runtime.db)
     publisher = Publisher(runtime.broker, store, settings.topics.feedback)
-    ReferenceConsumer(runtime.broker, people, settings).register()
+    ReferenceConsumer(runtime.broker, people, settings, runtime.registry).register()
     export_consumer_lag(runtime, settings.consumer_group, [settings.topics.reference])
 
     async def start(_: Runtime) -> None:
@@ -42,6 +42,8 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         runtime,
         title="Kinerja feedback",
         description="Supervisors' feedback, the performance dialogue and the supervisor console.",
+        # Its outbox holds what Kafka cannot take yet: the dialogue goes on while Kafka is away.
+        ready_needs=("mongodb",),
     )
     verifier = JwtVerifier.from_settings(settings)
     app.include_router(feedback_router(store, people, publisher, verifier))

@@ -3,32 +3,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import CollectorRegistry
 
 from feedback.settings import FeedbackSettings
 from kinerja_shared.dlq import reference_or_dead_letter
-from kinerja_shared.kafka import batch_records, subscribe_batches
+from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.people import PeopleView
 from kinerja_shared.reference import Employee
 
 
 class ReferenceConsumer:
-    def __init__(self, broker: KafkaBroker, people: PeopleView, settings: FeedbackSettings) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        people: PeopleView,
+        settings: FeedbackSettings,
+        registry: CollectorRegistry,
+    ) -> None:
         self._broker = broker
         self._people = people
         self._settings = settings
+        self._registry = registry
 
     def register(self) -> None:
         subscribe_batches(
             self._broker,
             self.handle,
             self._settings.topics.reference,
-            **self._settings.batch_subscription("feedback.reference"),
+            **self._settings.batch_subscription("feedback.reference", self._registry),
         )
 
-    async def handle(self, msg: KafkaMessage) -> None:
-        records = batch_records(msg)
+    async def handle(self, records: Sequence[Any]) -> None:
         employees: dict[str, Employee] = {}
         removed: list[str] = []
         for record in records:

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from kinerja_shared.alerts import AlertRaised
 from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
-from kinerja_shared.kafka import batch_records, subscribe_batches
+from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.mongo import insert_new
 from kinerja_shared.reference import Employee, Holiday
 from kinerja_shared.validation import invalid_detail
@@ -90,14 +89,17 @@ class NoticeConsumer:
             ("notifier.reference", self.handle_reference, (topics.reference,)),
         ):
             subscribe_batches(
-                self._broker, handler, *names, **self._settings.batch_subscription(title)
+                self._broker,
+                handler,
+                *names,
+                **self._settings.batch_subscription(title, self._metrics.registry),
             )
 
-    async def handle(self, msg: KafkaMessage) -> None:
+    async def handle(self, records: Sequence[Any]) -> None:
         now = self._clock.now()
         parsed: list[tuple[Any, Any]] = []  # (record, contract object)
         dead: list[tuple[Any, DlqReason, str]] = []
-        for record in batch_records(msg):
+        for record in records:
             raw, reason, detail = _decode(record.value)
             if raw is None:
                 dead.append((record, reason or DlqReason.INVALID, detail))
@@ -251,11 +253,11 @@ class NoticeConsumer:
             log.info("notices planned once the org chart knew their people", extra={"n": planned})
         return planned
 
-    async def handle_reference(self, msg: KafkaMessage) -> None:
+    async def handle_reference(self, records: Sequence[Any]) -> None:
         people: dict[str, Employee] = {}
         removed: list[str] = []
         holidays: list[date] = []
-        for record in batch_records(msg):
+        for record in records:
             key = (record.key or b"").decode(errors="replace")
             if record.value is None:
                 if key.startswith("employee:"):  # a tombstone withdraws the employee

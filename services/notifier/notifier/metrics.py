@@ -10,6 +10,7 @@ from kinerja_shared.metrics import LATENCY_BUCKETS
 
 class NotifierMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.notices = Counter(
             "kinerja_notifier_notices_total",
             "Consumed alerts and dialogue steps by type and outcome (new, republished, invalid)",

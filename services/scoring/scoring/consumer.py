@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 
@@ -30,7 +30,7 @@ from kinerja_shared.events import (
     TargetProgressedEvent,
     parse_event,
 )
-from kinerja_shared.kafka import batch_records, subscribe_batches
+from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import DayClosed, Employee, Holiday
 from kinerja_shared.topics import Topics
@@ -93,6 +93,7 @@ class EventConsumer:
         self._stale = stale
         self._settings = settings
         self._clock = clock
+        self._registry = registry
         self._tz = ZoneInfo(settings.timezone)
         self._grace = timedelta(days=settings.grace_days)
         self._events = Counter(
@@ -127,15 +128,15 @@ class EventConsumer:
             self._broker,
             self.handle,
             *event_topics(self._settings.topics),
-            **self._settings.batch_subscription("scoring.events"),
+            **self._settings.batch_subscription("scoring.events", self._registry),
         )
 
-    async def handle(self, msg: KafkaMessage) -> None:
+    async def handle(self, records: Sequence[Any]) -> None:
         started = time.perf_counter()
         deltas = Deltas(self._tz)
         received: list[datetime] = []
         dead: list[tuple[Any, DlqReason, str]] = []
-        for record in batch_records(msg):
+        for record in records:
             event = self._decode(record, dead)
             if event is None:
                 continue
@@ -251,6 +252,7 @@ class ReferenceConsumer:
         self._stale = stale
         self._settings = settings
         self._clock = clock
+        self._registry = registry
         self._tz = ZoneInfo(settings.timezone)
         self._records = Counter(
             "kinerja_scoring_reference_records_total",
@@ -264,14 +266,14 @@ class ReferenceConsumer:
             self._broker,
             self.handle,
             self._settings.topics.reference,
-            **self._settings.batch_subscription("scoring.reference"),
+            **self._settings.batch_subscription("scoring.reference", self._registry),
         )
 
-    async def handle(self, msg: KafkaMessage) -> None:
+    async def handle(self, records: Sequence[Any]) -> None:
         employees: dict[str, dict[str, Any]] = {}
         calendar: dict[str, dict[str, Any]] = {}
         withdrawn: set[str] = set()
-        for record in batch_records(msg):
+        for record in records:
             if record.value is None:  # a tombstone: the record was withdrawn
                 key = (record.key or b"").decode(errors="replace")
                 if key.startswith("employee:"):
