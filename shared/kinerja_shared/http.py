@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -12,15 +12,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
-def health_router(checks: Mapping[str, ReadinessCheck], timeout_s: float) -> APIRouter:
-    """``/healthz`` answers while the process runs; ``/readyz`` while every dependency answers."""
+def health_router(
+    checks: Mapping[str, ReadinessCheck], timeout_s: float, needs: Collection[str] | None = None
+) -> APIRouter:
+    """``/healthz`` answers while the process runs; ``/readyz`` while every dependency in
+    ``needs`` answers (default: all). Every check is reported, needed or not."""
+    needed = set(checks if needs is None else needs)
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness: the process is running")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: Kafka and MongoDB answer")
+    @router.get("/readyz", summary="Readiness: the dependencies the API needs answer")
     async def readyz() -> JSONResponse:
         async def run(check: ReadinessCheck) -> bool:
             try:
@@ -31,7 +35,7 @@ def health_router(checks: Mapping[str, ReadinessCheck], timeout_s: float) -> API
         names = list(checks)
         results = await asyncio.gather(*(run(checks[n]) for n in names))
         status = dict(zip(names, ("ok" if r else "unavailable" for r in results), strict=True))
-        ready = all(results)
+        ready = all(r for n, r in zip(names, results, strict=True) if n in needed)
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": status},
             status_code=200 if ready else 503,
@@ -45,8 +49,9 @@ def mount_operations(
     registry: CollectorRegistry,
     checks: Mapping[str, ReadinessCheck],
     timeout_s: float,
+    needs: Collection[str] | None = None,
 ) -> None:
-    app.include_router(health_router(checks, timeout_s))
+    app.include_router(health_router(checks, timeout_s, needs))
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

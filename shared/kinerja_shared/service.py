@@ -11,17 +11,27 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 from tenacity import AsyncRetrying, before_sleep_log, stop_after_delay, wait_exponential
 
+from kinerja_shared.guard import transient
 from kinerja_shared.http import ReadinessCheck, mount_operations
 from kinerja_shared.kafka import ensure_topics, make_broker
 from kinerja_shared.metrics import new_registry
 from kinerja_shared.mongo import make_client, ping
 from kinerja_shared.settings import ServiceSettings
+
+#: What a client is told while the store is away (Indonesian first: people read it).
+STORE_UNAVAILABLE = (
+    "Penyimpanan data sedang tidak tersedia; kirim ulang permintaan yang sama sebentar lagi. "
+    "(The store is unavailable; send the same request again shortly.)"
+)
+STORE_RETRY_AFTER_S = 5
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +96,10 @@ def create_service_app(
     title: str,
     description: str,
     topics_to_ensure: Sequence[str] | None = None,
+    ready_needs: Sequence[str] = ("kafka", "mongodb"),
 ) -> FastAPI:
+    """``ready_needs``: what the service's API cannot answer without (readiness); a service
+    whose API only reads its store stays ready while Kafka is away."""
     settings = runtime.settings
 
     @asynccontextmanager
@@ -142,8 +155,24 @@ def create_service_app(
             return runtime.mongo is not None and await ping(runtime.mongo)
 
         checks["mongodb"] = mongo_ready
-    mount_operations(app, runtime.registry, checks, settings.readiness_timeout_s)
+    mount_operations(app, runtime.registry, checks, settings.readiness_timeout_s, ready_needs)
+    app.add_exception_handler(PyMongoError, _store_failed)
     return app
+
+
+async def _store_failed(request: Request, exc: Exception) -> JSONResponse:
+    """The store unreachable (or SQLite busy): 503 with Retry-After, nothing half-done, since
+    every write is idempotent and the client sends the same request again. Any other store
+    error is a bug: 500, logged."""
+    if transient(exc):
+        log.warning("store unavailable", extra={"path": request.url.path, "error": repr(exc)})
+        return JSONResponse(
+            {"detail": STORE_UNAVAILABLE},
+            status_code=503,
+            headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+        )
+    log.error("store error", exc_info=exc, extra={"path": request.url.path})
+    return JSONResponse({"detail": "Kesalahan internal (internal error)"}, status_code=500)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -34,7 +34,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
     )
 
-    closer = DayCloser(publisher, ZoneInfo(settings.timezone), settings.close_day_at)
+    closer = DayCloser(publisher, store, ZoneInfo(settings.timezone), settings.close_day_at)
 
     async def start(_: Runtime) -> None:
         await store.prepare()

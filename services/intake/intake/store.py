@@ -4,7 +4,7 @@ and API keys. Intake owns them; other services learn the reference data from Kaf
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo import UpdateOne
@@ -87,6 +87,17 @@ class IntakeStore:
             {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
         )
         return result.modified_count == 1
+
+    async def last_closed_day(self) -> date | None:
+        """The last day whose ``day_closed`` Kafka acknowledged (``DayCloser`` resumes after
+        it, so days missed while intake was down are closed when it is back)."""
+        doc = await self._db.day_closer.find_one({"_id": "last_closed"})
+        return date.fromisoformat(doc["date"]) if doc else None
+
+    async def set_last_closed_day(self, day: date) -> None:
+        await self._db.day_closer.update_one(
+            {"_id": "last_closed"}, {"$max": {"date": day.isoformat()}}, upsert=True
+        )
 
     async def keys(self) -> list[dict[str, Any]]:
         return [d async for d in self._db.api_keys.find({}, {"secret_hash": 0})]

@@ -101,6 +101,8 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
         runtime,
         title="Kinerja notifier",
         description="Coaching alerts and feedback notices to supervisors and employees.",
+        # Its API reads only the store: alerts stay readable while Kafka is away.
+        ready_needs=("mongodb",),
     )
     app.include_router(
         notifier_router(

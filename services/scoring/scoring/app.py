@@ -100,6 +100,8 @@ def create_app(settings: ScoringSettings | None = None, clock: Clock | None = No
         runtime,
         title="Kinerja scoring",
         description="Keeps explainable evaluations per employee from the event streams.",
+        # Its API reads only the store: while Kafka is away the evaluations stay readable.
+        ready_needs=("mongodb",),
     )
     app.state.reads = Reads(read_models, reference, evaluations)
     app.state.today = evaluations.today
