@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,14 +44,16 @@ WATCHED = [*CONSUMED, base.REFERENCE]
 TOOLS = str(Path(sys.executable).parent / "kinerja-scoring-tools")
 
 
-def capped(records: Iterator[Record], events: int) -> Iterator[Record]:
-    """The org chart and the closings always; events until ``events`` (0: all)."""
+def capped(records: Iterator[Record], events: int, counts: Counter[str]) -> Iterator[Record]:
+    """The org chart and the closings always; events until ``events`` (0: all), counted per
+    topic into ``counts``."""
     n = 0
     for r in records:
         if r.topic in CONSUMED:
             if events and n >= events:
                 return
             n += 1
+        counts[r.topic] += 1
         yield r
 
 
@@ -124,11 +127,12 @@ def main() -> None:
         bootstrap = stack.ports.kafka_bootstrap
         asyncio.run(ensure_topics(bootstrap, topics, None, partitions=6))
         t = time.perf_counter()
-        records = capped(year_records(city, args.year), args.events)
+        counts: Counter[str] = Counter()
+        records = capped(year_records(city, args.year), args.events, counts)
         published = asyncio.run(publish_records(bootstrap, records))
         console.print(f"{published:,} records on the topics in {time.perf_counter() - t:.0f}s")
-        attendance = asyncio.run(_count(bootstrap, topics.attendance))
-        events = asyncio.run(_count_events(bootstrap))
+        attendance = counts[base.ATTENDANCE]
+        events = sum(counts[t] for t in CONSUMED)
         console.print(f"{events:,} events ({attendance:,} attendance); scoring them live…")
         t0 = time.perf_counter()
         with service(stack, "scoring", {"KINERJA_SCORING_PUBLISH_ALERTS": "false"}) as (_, proc):
@@ -188,24 +192,6 @@ def _count_differences(report: str) -> int:
         if len(cells) >= 2 and cells[1].isdigit():
             total += int(cells[1])
     return total
-
-
-async def _count(bootstrap: str, topic: str) -> int:
-    probe = LagProbe(bootstrap, "bench-count")
-    await probe.start()
-    try:
-        return sum((await probe.lag([topic])).values())
-    finally:
-        await probe.stop()
-
-
-async def _count_events(bootstrap: str) -> int:
-    probe = LagProbe(bootstrap, "bench-count")
-    await probe.start()
-    try:
-        return sum((await probe.lag(list(CONSUMED))).values())
-    finally:
-        await probe.stop()
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ STATE = (
 )
 VOLATILE = {"updated_at"}
 REPLAY_WINDOW_S = 10.0**9
+REPLAY_BATCH = 30_000
 
 
 class ReplayTimeout(Exception):
@@ -103,6 +104,9 @@ def replay(
     database: Annotated[str, typer.Option(help="A fresh database to rebuild into")],
     group: Annotated[str, typer.Option(help="Consumer group (default: a new one)")] = "",
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds")] = 3600,
+    batch: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Records per batch: larger coalesces more")
+    ] = REPLAY_BATCH,
 ) -> None:
     """Rebuild every evaluation from the earliest offsets, with no alerts and no updates."""
     base = ScoringSettings()
@@ -116,6 +120,9 @@ def replay(
             # One projection at the end, when the consumers have caught up: each employee's
             # year is then one write per read model, not one per window.
             "projection_catchup_window_s": REPLAY_WINDOW_S,
+            # An employee's many days in one batch are one write of their facts.
+            "batch_max_records": batch,
+            "batch_partition_fetch_bytes": max(base.batch_partition_fetch_bytes, 16 << 20),
         }
     )
     started = time.monotonic()
