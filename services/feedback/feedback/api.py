@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from feedback.domain import (
@@ -43,6 +43,7 @@ from kinerja_shared.events import (
     Source,
     SourceKind,
 )
+from kinerja_shared.mongo import insert_new
 from kinerja_shared.orgchart import chain_above
 from kinerja_shared.people import PeopleView
 
@@ -52,6 +53,22 @@ Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
 Line = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
 SOURCE = Source(kind=SourceKind.SYSTEM, id="feedback")
+
+#: ``Idempotency-Key``: a client's name for one request, so that sending it again (a timeout,
+#: a double click) records nothing twice and answers with what the first one recorded.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$"),
+]
+_IDEMPOTENCY = uuid.UUID("6f1d2c3e-9a4b-5c6d-8e7f-0a1b2c3d4e5f")
+
+
+def request_id(principal: Principal, action: str, idempotency_key: str | None) -> str:
+    """The id of what a request creates: derived from its Idempotency-Key (the same key from
+    the same person names the same thing), else new."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(_IDEMPOTENCY, f"{principal.sub}:{action}:{idempotency_key}"))
 
 
 class _Body(BaseModel):
@@ -141,12 +158,13 @@ def feedback_router(
         thread: dict[str, Any],
         author: str,
         excerpt: str,
+        event_id: str | None = None,
     ) -> bool:
         if thread["visibility"] != Visibility.BERSAMA:
             return True  # a supervisors' note tells nobody
         event = kind.model_validate(
             {
-                "event_id": str(uuid.uuid4()),
+                "event_id": event_id or str(uuid.uuid4()),
                 "type": _TYPE_OF[kind],
                 "occurred_at": datetime.now(UTC),
                 "nip": thread["nip"],
@@ -166,17 +184,21 @@ def feedback_router(
     async def add_version(
         thread_id: str, entry_id: str, version: int, kind: str, author: str, body: dict[str, Any]
     ) -> None:
-        await store.entries.insert_one(
-            {
-                "_id": f"{thread_id}:{entry_id}:{version}",
-                "thread_id": thread_id,
-                "entry_id": entry_id,
-                "version": version,
-                "kind": kind,
-                "author": author,
-                "at": datetime.now(UTC),
-                "body": body,
-            }
+        # By its id: a request sent again with its Idempotency-Key writes nothing twice.
+        await insert_new(
+            store.entries,
+            [
+                {
+                    "_id": f"{thread_id}:{entry_id}:{version}",
+                    "thread_id": thread_id,
+                    "entry_id": entry_id,
+                    "version": version,
+                    "kind": kind,
+                    "author": author,
+                    "at": datetime.now(UTC),
+                    "body": body,
+                }
+            ],
         )
 
     async def readable_thread(
@@ -192,7 +214,10 @@ def feedback_router(
 
     @router.post("/employees/{nip}/feedback", status_code=201, summary="Write feedback")
     async def post_feedback(
-        nip: str, body: FeedbackRequest, principal: Principal = signed_in
+        nip: str,
+        body: FeedbackRequest,
+        principal: Principal = signed_in,
+        idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         await require(
             principal,
@@ -201,7 +226,7 @@ def feedback_router(
             may_write_feedback,
             "only a supervisor in the employee's chain writes feedback",
         )
-        thread_id = str(uuid.uuid4())
+        thread_id = request_id(principal, "feedback", idempotency_key)
         now = datetime.now(UTC)
         thread = {
             "_id": thread_id,
@@ -214,13 +239,19 @@ def feedback_router(
             "created_at": now,
             "acknowledged": None,
         }
-        await store.threads.insert_one(thread)
+        await insert_new(store.threads, [thread])  # a retry finishes what the first began
         content = Content.model_validate(body.model_dump(include=set(Content.model_fields)))
         await add_version(
             thread_id, "e1", 1, "feedback", principal.sub, content.model_dump(mode="json")
         )
         await audit(principal, "feedback.post", thread_id, allowed=True)
-        published = await notice(FeedbackPostedEvent, thread, principal.sub, body.text)
+        published = await notice(
+            FeedbackPostedEvent,
+            thread,
+            principal.sub,
+            body.text,
+            str(uuid.uuid5(_IDEMPOTENCY, f"{thread_id}:posted")),
+        )
         return {**await _public_thread(store, thread_id), "notice_published": published}
 
     @router.get("/employees/{nip}/feedback", summary="Feedback threads about an employee")
@@ -301,7 +332,10 @@ def feedback_router(
 
     @router.post("/employees/{nip}/ratings", status_code=201, summary="Rate Perilaku Kerja")
     async def rate(
-        nip: str, body: RatingRequest, principal: Principal = signed_in
+        nip: str,
+        body: RatingRequest,
+        principal: Principal = signed_in,
+        idempotency_key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         await require(
             principal,
@@ -310,9 +344,12 @@ def feedback_router(
             may_rate,
             "only a supervisor in the employee's chain rates",
         )
+        event_id = request_id(principal, "rating", idempotency_key)
+        if idempotency_key and (done := await store.ratings.find_one({"_id": event_id})):
+            return {**_plain(done), "published": True, "repeated": True}
         now = datetime.now(UTC)
         event = BehaviourRatedEvent(
-            event_id=str(uuid.uuid4()),
+            event_id=event_id,
             type="behaviour.rated",
             occurred_at=now,
             nip=nip,
@@ -330,9 +367,8 @@ def feedback_router(
             "at": now,
             **event.payload.model_dump(mode="json"),
         }
-        await store.ratings.insert_one(doc)
+        published = await publisher.publish(event, now, [("ratings", doc)])
         await audit(principal, "rating.post", nip, allowed=True)
-        published = await publisher.publish(event, now)
         return {**_plain(doc), "published": published}
 
     @router.get("/employees/{nip}/ratings", summary="Every rating of an employee, newest first")

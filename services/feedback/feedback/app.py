@@ -58,4 +58,6 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         dev_secret=dev_secret_of(secret, settings.jwt_jwks_url),
     )
     app.state.people = people
+    app.state.store = store
+    app.state.publisher = publisher
     return app

@@ -1,10 +1,15 @@
-"""Kafka adapter: the dialogue's events, through a small outbox. An event is stored with the
-change it reports, then published and removed; what Kafka did not take is retried in the
-background, so a broker outage delays notices but loses none."""
+"""Kafka adapter: the dialogue's events, through a small outbox.
+
+The outbox entry is written first and carries the change it reports (the documents to insert):
+one write holds both, so no crash can leave a change without its event or an event without its
+change. Then the change is applied (inserts by ``_id``: idempotent), the event published and
+the entry removed; whatever a crash or a broker outage interrupted, the background retry redoes
+from the entry. A broker outage delays events but loses none."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +22,13 @@ from kinerja_shared.events import (
     FeedbackPostedEvent,
     FeedbackRepliedEvent,
 )
+from kinerja_shared.mongo import insert_new
 from kinerja_shared.periodic import Periodic
 
 log = logging.getLogger(__name__)
+
+#: A document to insert into one of feedback's collections, by name.
+Change = tuple[str, dict[str, Any]]
 
 Outgoing = (
     FeedbackPostedEvent | FeedbackRepliedEvent | FeedbackAcknowledgedEvent | BehaviourRatedEvent
@@ -33,12 +42,26 @@ class Publisher:
         self._topic = topic
         self._loop: Periodic | None = None
 
-    async def publish(self, event: Outgoing, now: datetime) -> bool:
-        """True once Kafka has it; False when it waits in the outbox for the next try."""
+    async def publish(self, event: Outgoing, now: datetime, changes: Sequence[Change] = ()) -> bool:
+        """Record ``changes`` and ``event`` together, apply the changes, publish the event.
+        True once Kafka has it; False when it waits in the outbox for the next try. The same
+        event id again (a client's retry) changes nothing and publishes nothing twice."""
         value = event.model_dump_json(exclude_none=True).encode()
-        doc = {"_id": event.event_id, "key": event.nip, "value": value, "at": now}
-        await self._store.outbox.insert_one(doc)
+        doc = {
+            "_id": event.event_id,
+            "key": event.nip,
+            "value": value,
+            "at": now,
+            "changes": [{"collection": c, "doc": d} for c, d in changes],
+        }
+        if await insert_new(self._store.outbox, [doc]):
+            return False  # already recorded: its own call or the retry loop finishes it
+        await self._apply(doc)
         return await self._send(doc)
+
+    async def _apply(self, doc: dict[str, Any]) -> None:
+        for change in doc.get("changes", []):
+            await insert_new(self._store.collection(change["collection"]), [change["doc"]])
 
     async def _send(self, doc: dict[str, Any]) -> bool:
         try:
@@ -52,6 +75,7 @@ class Publisher:
     async def retry_pending(self) -> int:
         sent = 0
         async for doc in self._store.outbox.find({}).sort("at", 1).limit(500):
+            await self._apply(doc)
             sent += await self._send(doc)
         return sent
 

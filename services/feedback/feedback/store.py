@@ -17,6 +17,10 @@ from pymongo import ASCENDING, DESCENDING
 Doc = dict[str, Any]
 
 
+#: The collections whose inserts travel in an outbox entry with their event.
+OUTBOX_CHANGES = frozenset({"threads", "entries", "ratings"})
+
+
 class FeedbackStore:
     def __init__(self, db: Any) -> None:
         self.threads = db["threads"]
@@ -25,6 +29,12 @@ class FeedbackStore:
         self.coaching = db["coaching"]
         self.audit = db["audit"]
         self.outbox = db["outbox"]
+
+    def collection(self, name: str) -> Any:
+        """One of the collections an outbox entry may change."""
+        if name not in OUTBOX_CHANGES:
+            raise ValueError(f"the outbox does not change {name!r}")
+        return getattr(self, name)
 
     async def prepare(self) -> None:
         await self.threads.create_index([("nip", ASCENDING), ("created_at", DESCENDING)])
