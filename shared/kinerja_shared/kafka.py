@@ -194,7 +194,8 @@ def subscribe_batches(
             max_records=max_records,
             batch_timeout_ms=timeout_ms,
             max_partition_fetch_bytes=partition_fetch_bytes,
-            fetch_max_bytes=max(partition_fetch_bytes * 8, 50 << 20),
+            # Bounded prefetch per consumer (one per topic): about two batches of records.
+            fetch_max_bytes=partition_fetch_bytes * 2,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=name,
