@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,11 @@ from kinerja_shared.settings import ServiceSettings
 from tests.infra import Infra, provide_infra
 
 S = TypeVar("S", bound=ServiceSettings)
+
+# The services under test run as the local stack does: development mode, on loopback, checking
+# sign-ins with the development secret the tests mint tokens with.
+for _service in ("INTAKE", "SCORING", "FEEDBACK", "NOTIFIER"):
+    os.environ.setdefault(f"KINERJA_{_service}_DEV_MODE", "true")
 
 _used: list[Infra] = []
 

@@ -84,6 +84,4 @@ async def test_a_post_sent_again_with_its_key_counts_once(infra: Infra, ns: Name
         )
         assert bad.status_code == 422
     events = await _ratings_on_topic(infra, settings)
-    assert sorted(e["event_id"] for e in events) == sorted(
-        [first.json()["id"], other.json()["id"]]
-    )
+    assert sorted(e["event_id"] for e in events) == sorted([first.json()["id"], other.json()["id"]])

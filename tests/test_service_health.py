@@ -13,6 +13,7 @@ from feedback.app import create_app as feedback_app
 from feedback.settings import FeedbackSettings
 from intake.app import create_app as intake_app
 from intake.settings import IntakeSettings
+from kinerja_shared.settings import DEV_JWT_SECRET as DEV_SECRET
 from notifier.app import create_app as notifier_app
 from notifier.settings import NotifierSettings
 from scoring.app import create_app as scoring_app
@@ -91,3 +92,23 @@ async def test_not_ready_when_mongodb_is_unreachable(infra: Infra, ns: Namespace
             runtime.mongo = original
     assert r.status_code == 503
     assert r.json()["checks"] == {"kafka": "ok", "mongodb": "unavailable"}
+
+
+async def test_production_sign_in_has_no_development_door(infra: Infra, ns: Namespace) -> None:
+    settings = ns.settings(
+        FeedbackSettings,
+        infra,
+        dev_mode=False,
+        jwt_jwks_url="https://sso.example.go.id/realms/asn/protocol/openid-connect/certs",
+        jwt_issuer="https://sso.example.go.id/realms/asn",
+        jwt_audience="kinerja",
+    )
+    transport = httpx.ASGITransport(app=feedback_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+        assert (await client.get("/v1/console/config")).json()["dev_sign_in"] is False
+        r = await client.post(
+            "/v1/console/dev-sign-in", json={"nip": "198609262015051001", "role": "admin"}
+        )
+        assert r.status_code == 404
+    with pytest.raises(ValueError, match="development JWT secret needs"):
+        feedback_app(ns.settings(FeedbackSettings, infra, dev_mode=False, jwt_secret=DEV_SECRET))

@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kinerja_shared.identity import Principal, Role
-from kinerja_shared.settings import DEV_JWT_SECRET, ServiceSettings
+from kinerja_shared.settings import ServiceSettings
 
 __all__ = ["JwtVerifier", "Principal", "Role", "TokenError", "mint_dev_token", "require_roles"]
 
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 class TokenError(Exception):
     """The token is missing, malformed, expired or not signed by a trusted key."""
+
+
+class InsecureSettings(ValueError):
+    """A configuration under which anyone could sign in."""
 
 
 class JwtVerifier:
@@ -48,14 +52,14 @@ class JwtVerifier:
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> JwtVerifier:
-        secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
-        if secret == DEV_JWT_SECRET and not settings.jwt_jwks_url:
-            log.warning(
-                "JWTs are checked with the development secret; set *_JWT_JWKS_URL "
-                "(or a private *_JWT_SECRET) before real use"
-            )
+        """The verifier a service checks sign-ins with; refuses to exist (so the service refuses
+        to start) with a configuration that would let anyone in."""
+        if problems := settings.auth_problems():
+            raise InsecureSettings("refusing to start: " + "; ".join(problems))
+        if settings.dev_mode:
+            log.warning("development mode: sign-ins checked with the development secret")
         return cls(
-            secret=secret or None,
+            secret=settings.hs256_secret,
             jwks_url=settings.jwt_jwks_url,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,

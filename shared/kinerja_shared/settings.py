@@ -12,8 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kinerja_shared.topics import Topics
 
-#: The development signing secret; a service started with it logs a warning.
+#: The development signing secret: accepted only with dev_mode on, on loopback.
 DEV_JWT_SECRET = "kinerja-dev-only-secret-change-me-0123456789"  # noqa: S105
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class ServiceSettings(BaseSettings):
@@ -41,14 +42,49 @@ class ServiceSettings(BaseSettings):
         120.0, gt=0, description="How long to wait for Kafka and MongoDB at start before giving up"
     )
 
-    # People sign in with a bearer JWT. Development signs with a shared secret (HS256); production
-    # verifies the city identity provider's keys from its JWKS URL (RS256/ES256), configured here.
+    # People sign in with a bearer JWT. Production verifies the city identity provider's keys
+    # from its JWKS URL (RS256/ES256), with issuer and audience. Development (dev_mode, on
+    # loopback only) signs with a shared secret (HS256), the development one by default.
+    dev_mode: bool = Field(
+        False,
+        description="Development: the development JWT secret and the console's dev sign-in "
+        "(refused unless the service listens on loopback)",
+    )
     jwt_secret: SecretStr | None = Field(
-        SecretStr(DEV_JWT_SECRET), description="HS256 secret (development); empty to disable"
+        None, description="A private HS256 secret (no JWKS); dev_mode uses the development one"
     )
     jwt_jwks_url: str | None = Field(None, description="Identity provider's JWKS URL (production)")
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+
+    @property
+    def hs256_secret(self) -> str | None:
+        """The shared secret tokens are checked with, if no JWKS URL is set."""
+        if self.jwt_jwks_url:
+            return None
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+            return self.jwt_secret.get_secret_value()
+        return DEV_JWT_SECRET if self.dev_mode else None
+
+    def auth_problems(self) -> list[str]:
+        """Why this configuration must not serve requests (empty: it may)."""
+        prefix = self.model_config.get("env_prefix", "KINERJA_")
+        problems: list[str] = []
+        loopback = self.http_host in LOOPBACK
+        if self.jwt_jwks_url and not (self.jwt_issuer and self.jwt_audience):
+            problems.append(f"with {prefix}JWT_JWKS_URL set {prefix}JWT_ISSUER and _AUDIENCE")
+        if not self.jwt_jwks_url and self.hs256_secret is None:
+            problems.append(
+                f"no way to check sign-ins: set {prefix}JWT_JWKS_URL, _ISSUER and _AUDIENCE "
+                f"(production) or {prefix}DEV_MODE=true on loopback (development)"
+            )
+        if self.dev_mode and not loopback:
+            problems.append(f"{prefix}DEV_MODE listens on loopback only, not {self.http_host}")
+        if self.hs256_secret == DEV_JWT_SECRET and not self.dev_mode:
+            problems.append(f"the development JWT secret needs {prefix}DEV_MODE=true (loopback)")
+        if self.hs256_secret is not None and len(self.hs256_secret) < 32:
+            problems.append(f"{prefix}JWT_SECRET is shorter than 32 characters")
+        return problems
 
     @property
     def topics(self) -> Topics:

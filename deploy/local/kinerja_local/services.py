@@ -49,6 +49,8 @@ def service_env(
         f"{p}TOPIC_PREFIX": topic_prefix,
         f"{p}HTTP_PORT": str(spec.port),
         f"{p}HTTP_HOST": "127.0.0.1",
+        # The local stack: sign-ins with the development secret, on loopback only.
+        f"{p}DEV_MODE": "true",
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from feedback.api import feedback_router
-from feedback.console import dev_secret_of, mount_console
+from feedback.console import mount_console
 from feedback.consumer import ReferenceConsumer
 from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
@@ -47,7 +47,6 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     )
     verifier = JwtVerifier.from_settings(settings)
     app.include_router(feedback_router(store, people, publisher, verifier))
-    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     mount_console(
         app,
         store,
@@ -55,7 +54,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         verifier,
         scoring_url=settings.scoring_url,
         notifier_url=settings.notifier_public_url,
-        dev_secret=dev_secret_of(secret, settings.jwt_jwks_url),
+        dev_secret=settings.hs256_secret if settings.dev_mode else None,
     )
     app.state.people = people
     app.state.store = store

@@ -226,11 +226,6 @@ def mount_console(
     app.state.console_http = http
 
 
-def dev_secret_of(secret: str | None, jwks_url: str | None) -> str | None:
-    """The development sign-in exists only where tokens are checked with a shared secret."""
-    return secret if secret and not jwks_url else None
-
-
 def _previous_month(month: str) -> str:
     year, number = int(month[:4]), int(month[5:7])
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
