@@ -22,6 +22,7 @@ from tenacity import AsyncRetrying, before_sleep_log, stop_after_delay, wait_exp
 from kinerja_shared.guard import transient
 from kinerja_shared.http import ReadinessCheck, mount_operations
 from kinerja_shared.kafka import ensure_topics, make_broker
+from kinerja_shared.logs import redact
 from kinerja_shared.metrics import new_registry
 from kinerja_shared.mongo import make_client, ping
 from kinerja_shared.settings import ServiceSettings
@@ -85,7 +86,8 @@ async def retry_until_up(
                 await action()
             except Exception as exc:
                 raise RuntimeError(
-                    f"{what} is not reachable ({type(exc).__name__}: {exc}); is it running? "
+                    f"{what} is not reachable ({type(exc).__name__}: {redact(str(exc))}); "
+                    "is it running? "
                     "Locally: `make up`; otherwise check the service's settings"
                 ) from exc
 
@@ -122,7 +124,7 @@ def create_service_app(
             async def mongo_ping() -> None:
                 await mongo.admin.command("ping")
 
-            await retry_until_up(f"MongoDB at {settings.mongodb_url}", settings, mongo_ping)
+            await retry_until_up(f"MongoDB at {redact(settings.mongodb_url)}", settings, mongo_ping)
         for hook in runtime.on_start:
             await hook(runtime)
         await retry_until_up(f"Kafka at {settings.kafka_bootstrap}", settings, runtime.broker.start)
