@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from kinerja_shared.alerts import AlertRaised, EvaluationUpdated
 from kinerja_shared.clock import Clock
+from kinerja_shared.guard import transient
 from kinerja_shared.topics import Topics
 from scoring.domain.alerts import AlertDraft, early_warnings
 from scoring.domain.policy import Policy
@@ -84,6 +85,11 @@ class AlertChecker:
         )
         for alert_type in ALERT_TYPES:
             self._raised.labels(alert_type)
+        self._failures = Counter(
+            "kinerja_scoring_alert_check_failures_total",
+            "Employees whose alert check failed on its own and was skipped",
+            registry=registry,
+        )
 
     async def check(self, inputs: Mapping[str, AlertInput]) -> int:
         """Publishes the alerts the settled employees have not had yet; returns how many.
@@ -93,19 +99,39 @@ class AlertChecker:
         actives = await self._store.active_conditions_of(list(inputs))
         plans: dict[str, tuple[dict[str, AlertDraft], set[str]]] = {}
         for nip, given in inputs.items():
-            fresh, now_active = early_warnings(nip, today, given.conditions, actives[nip])
+            try:
+                fresh, now_active = early_warnings(nip, today, given.conditions, actives[nip])
+            except Exception as exc:  # noqa: BLE001 - one employee's bad input is skipped
+                self._failed(nip, exc)
+                continue
             plans[nip] = ({d.alert_id: d for d in [*given.drafts, *fresh]}, now_active)
         known = await self._store.published([i for drafts, _ in plans.values() for i in drafts])
         published = 0
-        for nip, (drafts, _) in plans.items():
-            for draft in drafts.values():
-                if draft.alert_id not in known:
-                    given = inputs[nip]
-                    await self._publish(nip, draft, given.unit_code, given.supervisor_nip)
-                    published += 1
+        for nip, (drafts, _) in list(plans.items()):
+            try:
+                published += await self._publish_new(nip, drafts, known, inputs[nip])
+            except Exception as exc:
+                if transient(exc):
+                    raise  # Kafka or the store away: the marks stay, the next round retries
+                self._failed(nip, exc)
+                del plans[nip]  # its conditions stay as they were: checked again next time
         changed = {n: a for n, (_, a) in plans.items() if a != actives[n]}
         await self._store.set_conditions_of(changed)
         return published
+
+    async def _publish_new(
+        self, nip: str, drafts: dict[str, AlertDraft], known: set[str], given: AlertInput
+    ) -> int:
+        fresh = [d for d in drafts.values() if d.alert_id not in known]
+        for draft in fresh:
+            await self._publish(nip, draft, given.unit_code, given.supervisor_nip)
+        return len(fresh)
+
+    def _failed(self, nip: str, exc: Exception) -> None:
+        """Recorded (log and counter) and skipped: one employee's failure never holds back
+        the others' alerts."""
+        log.error("alert check failed for one employee", exc_info=exc, extra={"nip": nip})
+        self._failures.inc()
 
     async def _publish(
         self, nip: str, draft: AlertDraft, unit_code: str | None, supervisor_nip: str | None
