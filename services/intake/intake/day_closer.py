@@ -20,8 +20,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from pymongo.errors import PyMongoError
-
 from intake.publisher import EventPublisher, PublishFailed
 from kinerja_shared.reference import DayClosed
 
@@ -84,8 +82,8 @@ class DayCloser:
                 await self.tick(datetime.now(self._tz))
             except PublishFailed as exc:
                 log.warning("could not close the day yet; retrying", extra={"error": str(exc)})
-            except PyMongoError as exc:
-                log.warning("the store is unreachable; retrying", extra={"error": str(exc)})
+            except Exception as exc:  # noqa: BLE001 - the store away, or else: the loop goes on
+                log.warning("could not record the closed day; retrying", extra={"error": str(exc)})
             await asyncio.sleep(self._check_every_s)
 
     def start(self) -> None:

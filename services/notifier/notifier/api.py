@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from pymongo import DESCENDING
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from kinerja_shared.auth import JwtVerifier, Principal, Role, TokenError, require_roles
@@ -103,8 +102,8 @@ def notifier_router(
                 **({"$gte": since} if since else {}),
                 **({"$lt": until} if until else {}),
             }
-        cursor = store.alerts.find(query).sort("received_at", DESCENDING).skip(offset).limit(limit)
-        return {"alerts": [_public(d) async for d in cursor], "limit": limit, "offset": offset}
+        found = await store.alerts_page(query, offset, limit)
+        return {"alerts": [_public(d) for d in found], "limit": limit, "offset": offset}
 
     @router.get("/alerts/{alert_id}", summary="One alert with every notification and attempt")
     async def get_alert(alert_id: str, principal: Principal = anyone) -> dict[str, Any]:
@@ -176,8 +175,7 @@ def notifier_router(
         _: Principal = overseer, include_expired: bool = False
     ) -> dict[str, Any]:
         query = {} if include_expired else {"ends_at": {"$gt": clock.now()}}
-        cursor = store.silences.find(query).sort("starts_at", DESCENDING).limit(1000)
-        return {"silences": [_public(d) async for d in cursor]}
+        return {"silences": [_public(d) for d in await store.silences_list(query)]}
 
     @router.delete("/silences/{silence_id}", summary="Expire a silence now (kept in history)")
     async def expire_silence(silence_id: str, principal: Principal = overseer) -> dict[str, Any]:

@@ -23,7 +23,6 @@ Crash safety without transactions, by the order of writes:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -37,12 +36,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from pymongo import ASCENDING, UpdateOne
-from pymongo.errors import DuplicateKeyError
 
 from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import H_DETAIL, H_REASON, H_SERVICE, DlqReason
-from kinerja_shared.mongo import bulk_write_chunked, insert_new
+from kinerja_shared.mongo import insert_new
 from kinerja_shared.periodic import Periodic
 from notifier.channels import EmailSender, Outcome, WebhookSender
 from notifier.domain.model import RANK, Channel, Recipient, Status
@@ -409,14 +406,7 @@ class Dispatcher:
     async def deliver(self, now: datetime) -> int:
         """Send the outbox entries that are due (new, or retrying); returns how many went out.
         The pass awaits every outcome's log entry, so the next pass never sees one in flight."""
-        query = {"next_attempt_at": {"$lte": now}}
-        # The outbox holds only what is still to send: a scan of it stays small.
-        due = [
-            d
-            async for d in self._store.outbox.find(query)
-            .sort("next_attempt_at", ASCENDING)
-            .limit(self._limit)
-        ]
+        due = await self._store.due_outbox(now, self._limit)
         self._metrics.pending.labels("notifications").set(len(due))
         results = await asyncio.gather(*(self._attempt(doc, now) for doc in due))
         return sum(1 for ok in results if ok is True)
@@ -526,18 +516,7 @@ class Dispatcher:
                     self._config.retry_cap_s,
                     outcome.retry_after_s,
                 )
-                retries.append(
-                    UpdateOne(
-                        {"_id": doc["_id"]},
-                        {
-                            "$set": {
-                                "next_attempt_at": entry.at + timedelta(seconds=wait),
-                                "last_error": outcome.error,
-                            },
-                            "$inc": {"attempts": 1},
-                        },
-                    )
-                )
+                retries.append((doc["_id"], entry.at + timedelta(seconds=wait), outcome.error))
                 continue
             status = Status.SENT if entry.result else Status.FAILED
             attempts.append(
@@ -556,15 +535,8 @@ class Dispatcher:
                     statuses[notice_id] = max(
                         status, statuses.get(notice_id, status), key=RANK.__getitem__
                     )
-        await insert_new(self._store.attempts, attempts)
-        await bulk_write_chunked(self._store.outbox, retries)
-        await self._store.drop_outbox(finished)
-        await bulk_write_chunked(
-            self._store.alerts,
-            [
-                UpdateOne({"_id": notice_id}, {"$max": {"rank": RANK[status]}})
-                for notice_id, status in statuses.items()
-            ],
+        await self._store.log_outcomes(
+            attempts, retries, finished, {i: RANK[status] for i, status in statuses.items()}
         )
         for notice_id, status in statuses.items():
             if status is Status.SENT:  # a later "sent" for it changes nothing: skip the write
@@ -585,16 +557,15 @@ class Dispatcher:
         match doc["channel"]:
             case Channel.WEB:
                 # A duplicate id means it was sent before a crash: the stream has it already.
-                with contextlib.suppress(DuplicateKeyError):
-                    await self._store.inbox.insert_one(
-                        {
-                            "_id": doc["_id"],
-                            "seq": self._sequence.next(),
-                            "recipient": recipient["id"],
-                            "created_at": self._clock.now(),
-                            "event": body,
-                        }
-                    )
+                await self._store.add_to_inbox(
+                    {
+                        "_id": doc["_id"],
+                        "seq": self._sequence.next(),
+                        "recipient": recipient["id"],
+                        "created_at": self._clock.now(),
+                        "event": body,
+                    }
+                )
                 return Outcome(True)
             case Channel.EMAIL:
                 if self._senders.email is None:

@@ -128,6 +128,59 @@ class NotifierStore:
         update = {"$set": {"last_flush_at": now}}
         await bulk_write_chunked(self.groups, [UpdateOne({"_id": k}, update) for k in known])
 
+    async def due_outbox(self, now: datetime, limit: int) -> list[Doc]:
+        """Outbox entries due by ``now``, oldest first (the outbox holds only what is still to
+        send, so reading it whole stays cheap)."""
+        cursor = self.outbox.find({"next_attempt_at": {"$lte": now}})
+        return [d async for d in cursor.sort("next_attempt_at", ASCENDING).limit(limit)]
+
+    async def log_outcomes(
+        self,
+        attempts: list[Doc],
+        retries: list[tuple[str, datetime, str]],
+        finished: list[str],
+        ranks: dict[str, int],
+    ) -> None:
+        """Write a batch of delivery outcomes, in this order: the attempts (the log entry,
+        inserted), the retries rescheduled, the finished entries out of the outbox, the
+        alerts' status raised (never lowered)."""
+        await insert_new(self.attempts, attempts)
+        await bulk_write_chunked(
+            self.outbox,
+            [
+                UpdateOne(
+                    {"_id": i},
+                    {"$set": {"next_attempt_at": at, "last_error": error}, "$inc": {"attempts": 1}},
+                )
+                for i, at, error in retries
+            ],
+        )
+        await self.drop_outbox(finished)
+        await bulk_write_chunked(
+            self.alerts,
+            [UpdateOne({"_id": i}, {"$max": {"rank": rank}}) for i, rank in ranks.items()],
+        )
+
+    async def add_to_inbox(self, entry: Doc) -> bool:
+        """The live stream's entry; False if its id is there already (sent before a crash)."""
+        return not await insert_new(self.inbox, [entry])
+
+    async def inbox_since(
+        self, seq: int, recipient: str | None = None, limit: int = 5000
+    ) -> list[Doc]:
+        query: Doc = {"seq": {"$gt": seq}}
+        if recipient is not None:
+            query["recipient"] = recipient
+        return [e async for e in self.inbox.find(query).sort("seq", ASCENDING).limit(limit)]
+
+    async def alerts_page(self, query: Doc, offset: int, limit: int) -> list[Doc]:
+        cursor = self.alerts.find(query).sort("received_at", DESCENDING)
+        return [d async for d in cursor.skip(offset).limit(limit)]
+
+    async def silences_list(self, query: Doc, limit: int = 1000) -> list[Doc]:
+        cursor = self.silences.find(query).sort("starts_at", DESCENDING).limit(limit)
+        return [d async for d in cursor]
+
     async def drop_outbox(self, ids: list[str]) -> None:
         await delete_by_ids(self.outbox, ids)
 

@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from pymongo import ASCENDING
-
 from kinerja_shared.periodic import Periodic
 from notifier.store import NotifierStore
 
@@ -48,9 +46,8 @@ class StreamHub:
 
     async def poll(self) -> int:
         since = self._cursor - self._lookback_ns
-        cursor = self._store.inbox.find({"seq": {"$gt": since}}).sort("seq", ASCENDING).limit(5000)
         fanned = 0
-        async for entry in cursor:
+        for entry in await self._store.inbox_since(since):
             self._cursor = max(self._cursor, entry["seq"])
             if entry["_id"] in self._seen:
                 continue
@@ -74,9 +71,4 @@ class StreamHub:
                 del self._subscribers[recipient]
 
     async def backlog(self, recipient: str, after_seq: int, limit: int = 1000) -> list[Entry]:
-        cursor = (
-            self._store.inbox.find({"recipient": recipient, "seq": {"$gt": after_seq}})
-            .sort("seq", ASCENDING)
-            .limit(limit)
-        )
-        return [e async for e in cursor]
+        return await self._store.inbox_since(after_seq, recipient, limit)
