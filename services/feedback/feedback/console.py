@@ -17,9 +17,11 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
+from feedback.domain import Visibility, readable_by
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
 from kinerja_shared.events import Nip
+from kinerja_shared.orgchart import chain_above
 from kinerja_shared.people import PeopleView
 
 STATIC = Path(str(files("feedback") / "static"))
@@ -205,11 +207,17 @@ def mount_console(
                 "discipline_levels": (found or {}).get("discipline_levels") or {},
             }
         nips = [p.nip for p in await people.in_unit(unit_code)]
+        chart = await people.chart(nips, depth=12)
         improvements: Counter[str] = Counter()
         open_actions: list[dict[str, Any]] = []
         async for thread in store.threads.find({"nip": {"$in": nips}}):
+            above = [p.nip for p in chain_above(thread["nip"], chart.get, 12)]
+            if thread["visibility"] != Visibility.BERSAMA or not readable_by(
+                principal, thread["nip"], Visibility.BERSAMA, above
+            ):
+                continue  # what this reader may not read in the thread itself
             full = await store.thread_with_entries(thread["_id"])
-            if full is None or full["visibility"] != "bersama":
+            if full is None:
                 continue
             for entry in full["entries"]:
                 improvements.update(entry["current"].get("improvements", []))

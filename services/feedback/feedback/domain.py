@@ -66,6 +66,15 @@ def may_read(rel: Relation, visibility: Visibility) -> bool:
     return rel in (Relation.SUPERVISOR, Relation.ADMIN)
 
 
+def readable_by(
+    principal: Principal, nip: str, visibility: Visibility, chain_above: Sequence[str]
+) -> bool:
+    """Whether ``principal`` may read a thread about ``nip``: the same rule everywhere the
+    dialogue shows, the unit's aggregates included (a supervisor outside the chain, or ops,
+    sees nothing of it)."""
+    return may_read(relation(principal, nip, chain_above), visibility)
+
+
 def may_reply(rel: Relation, visibility: Visibility) -> bool:
     if rel is Relation.SELF:
         return visibility is Visibility.BERSAMA

@@ -14,6 +14,7 @@ from feedback.domain import (
     may_read,
     may_reply,
     may_write_feedback,
+    readable_by,
     relation,
 )
 from kinerja_shared.identity import Principal
@@ -71,3 +72,19 @@ def test_format_b18_has_nine_statements() -> None:
     assert b18_score([True] * 7 + [False] * 2) == "7/9"
     with pytest.raises(ValueError, match="9 statements"):
         b18_score([True] * 8)
+
+
+@pytest.mark.parametrize(
+    ("reader", "sees"),
+    [
+        (who(KABID, "supervisor"), True),  # in the chain
+        (who(KEPALA, "supervisor"), True),
+        (who(OTHER, "supervisor"), False),  # a supervisor of the same unit, outside the chain
+        (who(OTHER, "ops"), False),  # operations keep the system running, not the dialogue
+        (who(OTHER, "admin"), True),
+        (who(STAFF, "employee"), True),  # their own, shared thread
+        (who(OTHER, "employee"), False),
+    ],
+)
+def test_the_units_aggregates_follow_the_threads_rule(reader: Principal, sees: bool) -> None:
+    assert readable_by(reader, STAFF, Visibility.BERSAMA, CHAIN) is sees
