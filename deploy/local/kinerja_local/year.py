@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kinerja_local.city import City, Employee, Habit
-from kinerja_local.provision import FIXED_HOLIDAYS
+from kinerja_local.provision import FIXED_HOLIDAYS, city_rows
 from kinerja_local.simulator import WIB, day_events, working_days
 from kinerja_shared import topics
 
@@ -83,20 +83,9 @@ def _org_chart(city: City, year: int) -> Iterator[Record]:
         yield Record(
             topics.REFERENCE, f"holiday:{day}", {"kind": "holiday", "date": day, "name": name}
         )
-    # Heads first: a supervisor is known before the staff who name them.
-    for e in sorted(city.employees, key=lambda e: (e.supervisor_nip is not None, e.position)):
-        employee: dict[str, Any] = {
-            "kind": "employee",
-            "nip": e.nip,
-            "name": e.name,
-            "unit_code": e.unit_code,
-            "position": e.position,
-            "supervisor_nip": e.supervisor_nip,
-            "schedule": e.schedule,
-            "email": e.email,
-            "device_pins": [e.device_pin],
-        }
-        yield Record(topics.REFERENCE, f"employee:{e.nip}", employee)
+    # As the admin API registers them: heads first, so a supervisor is known before the staff.
+    for row in city_rows(city):
+        yield Record(topics.REFERENCE, f"employee:{row['nip']}", {"kind": "employee", **row})
 
 
 def _event(value: dict[str, Any]) -> Record:
