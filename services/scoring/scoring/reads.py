@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from kinerja_shared.identity import Principal, Role
-from scoring.domain.access import may_see
+from scoring.domain.access import may_see, may_see_unit
 from scoring.domain.ikm import IkmResult
 from scoring.domain.performance import OrgPredikat, Predikat, distribution_check
 from scoring.domain.periods import Period
@@ -87,8 +87,9 @@ class Reads:
         if who.has(Role.ADMIN, Role.OPS):
             return
         mine = await self._reference.employee(who.sub)
-        if not (who.has(Role.SUPERVISOR) and mine.unit_code == unit_code):
-            raise Refused("only admin, ops or a supervisor of this unit")
+        above = await self._reference.employee(mine.supervisor_nip) if mine.supervisor_nip else None
+        if not may_see_unit(who, unit_code, mine.unit_code, above.unit_code if above else None):
+            raise Refused("a unit's summary is for admin, ops and the unit's head")
 
     async def unit_summary(
         self, who: Principal, unit_code: str, p: Period, org: OrgPredikat | None
@@ -124,12 +125,12 @@ class Reads:
         query: MemberQuery,
         compare: Sequence[Period] = (),
     ) -> MembersPage:
-        """A page of a unit's lines: all of it for admin and ops, a supervisor's own team
+        """A page of a unit's lines: all of it for admin, a supervisor's own team
         (everyone below them in the chain) for a supervisor. ``compare``: other periods whose
         predicate each line also carries (``others``), e.g. the rolling 30 days."""
-        if not who.has(Role.ADMIN, Role.OPS):
+        if not who.has(Role.ADMIN):
             if not who.has(Role.SUPERVISOR):
-                raise Refused("team lists are for supervisors, admin and ops")
+                raise Refused("team lists are for supervisors and admin")
             query = query.under(who.sub)
         unit = await self._read_models.unit(unit_code, p.name)
         lines = list(unit.members.values()) if unit else []
