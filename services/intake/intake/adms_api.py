@@ -25,6 +25,10 @@ from kinerja_shared.dlq import DlqReason, dlq_headers
 from kinerja_shared.topics import Topics
 
 
+#: The tables ZKTeco machines upload (any other name is counted as "other").
+ADMS_TABLES = frozenset({"ATTLOG", "OPERLOG", "ATTPHOTO", "BIODATA", "USERINFO", "FINGERTMP"})
+
+
 def _text(body: str, status: int = 200) -> PlainTextResponse:
     return PlainTextResponse(body, status_code=status)
 
@@ -88,7 +92,8 @@ def adms_router(
         if device is None:
             return _text("ERROR: device not registered", 403)
         body = (await request.body()).decode("utf-8", errors="replace")
-        uploads.labels(sn, table or "none").inc()
+        # Labels only from what is registered or known: a caller's text never makes a series.
+        uploads.labels(sn, table if table in ADMS_TABLES else "other").inc()
         if table != "ATTLOG":
             return _text(f"OK: {count_lines(body)}")  # OPERLOG, ATTPHOTO...: acknowledged, unused
         now = datetime.now(UTC)

@@ -111,7 +111,10 @@ def notifier_router(
         if doc is None or not visible(principal, doc):
             raise HTTPException(404, f"no alert {alert_id!r} addressed to you")
         found = []
+        overseer = principal.has(*_OVERSEERS)
         async for n in store.notifications.find({"notice_ids": alert_id}).sort("created_at", 1):
+            if not overseer and n.get("recipient", {}).get("id") != principal.sub:
+                continue  # another recipient's address and deliveries are theirs
             attempts = [
                 a async for a in store.attempts.find({"notification_id": n["_id"]}).sort("at", 1)
             ]

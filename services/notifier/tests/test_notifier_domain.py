@@ -332,3 +332,22 @@ def test_a_recipient_who_turned_email_off_gets_the_web_only_and_the_plan_says_so
     assert [(m.recipient, m.channel, m.why) for m in missing] == [
         (KABID, "email", "turned off by the recipient")
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("sedang|berat", True),
+        ("DISDIK.*", True),
+        ("(a+)+", False),  # exponential backtracking
+        (r"(\d+)*x", False),
+        ("(a|b+){2,}", False),
+        ("x" * 201, False),  # bounded length
+    ],
+)
+def test_silence_regexes_are_bounded(value: str, accepted: bool) -> None:
+    if accepted:
+        Matcher(label="level", op="=~", value=value)
+    else:
+        with pytest.raises(ValueError, match=r"exponential|at most 200"):
+            Matcher(label="level", op="=~", value=value)

@@ -18,6 +18,10 @@ from notifier.domain.model import Channel
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LABELS = ("type", "nip", "period", "year", "unit", "level")
+#: A silence's value is typed by people through the API: bounded, and no nested repetition such
+#: as ``(a+)+`` (Python's regex engine backtracks exponentially on those).
+MAX_MATCHER_VALUE = 200
+_NESTED_QUANTIFIER = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
 _MATCHER_RE = re.compile(r'(?P<label>[a-z_]+)\s*(?P<op>=~|!~|!=|=)\s*"(?P<value>[^"]*)"')
 
 
@@ -33,7 +37,7 @@ class Matcher(_Strict):
 
     label: Literal["type", "nip", "period", "year", "unit", "level"]
     op: Literal["=", "!=", "=~", "!~"] = "="
-    value: str
+    value: str = Field(max_length=MAX_MATCHER_VALUE)
 
     @model_validator(mode="before")
     @classmethod
@@ -49,6 +53,11 @@ class Matcher(_Strict):
     @model_validator(mode="after")
     def _regex_compiles(self) -> Matcher:
         if self.op in ("=~", "!~"):
+            if _NESTED_QUANTIFIER.search(self.value):
+                raise ValueError(
+                    f"matcher on {self.label}: a repeated group that repeats inside "
+                    f"({self.value!r}) can take exponential time; write it without nesting"
+                )
             try:
                 re.compile(self.value)
             except re.error as exc:
