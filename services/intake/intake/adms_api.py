@@ -24,7 +24,6 @@ from intake.store import IntakeStore
 from kinerja_shared.dlq import DlqReason, dlq_headers
 from kinerja_shared.topics import Topics
 
-
 #: The tables ZKTeco machines upload (any other name is counted as "other").
 ADMS_TABLES = frozenset({"ATTLOG", "OPERLOG", "ATTPHOTO", "BIODATA", "USERINFO", "FINGERTMP"})
 
