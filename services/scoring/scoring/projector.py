@@ -152,7 +152,7 @@ class Projector:
         backlog: Callable[[], Awaitable[int]] | None = None,
         catchup_backlog: int = 2000,
         settle_s: float = 30.0,
-        round_employees: int = 1000,
+        round_employees: int = 250,
         catchup_window_s: float = 10.0,
     ) -> None:
         self._queue = queue

@@ -36,8 +36,10 @@ class ScoringSettings(ConsumerSettings):
     projection_interval_s: float = Field(
         0.2, gt=0, description="How often the projector looks for changed employees"
     )
+    # A round holds its employees' year of facts and their evaluation documents: late in the
+    # year about 250 KB each, so 1,000 of them took scoring past 500 MB; 250 keep it near 250.
     projection_round: int = Field(
-        1000, ge=1, le=50_000, description="Employees evaluated together (bounds memory)"
+        250, ge=1, le=50_000, description="Employees evaluated together (bounds memory)"
     )
     projection_catchup_window_s: float = Field(
         10.0, ge=0, description="During a catch-up, one projection round per window"
