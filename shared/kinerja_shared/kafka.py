@@ -198,6 +198,9 @@ def subscribe_batches(
             fetch_max_bytes=partition_fetch_bytes * 2,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            # One consumer per topic means several members join the group at each start, and
+            # every join is a rebalance that waits for the others' next heartbeat: 1 s, not 3.
+            heartbeat_interval_ms=1000,
             title=name,
         )(_consume(guard))
 
