@@ -10,7 +10,9 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -34,8 +36,9 @@ from tests.notifier_support import (
     org_chart_loaded,
     progress_record,
     publish,
+    wait_for,
 )
-from tests.support import serving
+from tests.support import admin_headers, serving
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,6 +153,19 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
                 headers=await _token(c, STAFF, "employee"),
             )
             assert r.status_code == 201, r.text
+
+        # The page reads the evaluation when a person is opened: wait until scoring has the
+        # rating (under the whole suite it may take longer than the clicks), then open them.
+        async def rated() -> bool:
+            async with httpx.AsyncClient() as sc:
+                r = await sc.get(
+                    f"http://127.0.0.1:{scoring_port}/v1/employees/{STAFF}/evaluation",
+                    params={"period": datetime.now(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m")},
+                    headers=admin_headers(),
+                )
+                return r.status_code == 200 and bool(r.json()["perilaku_kerja"].get("rating"))
+
+        await wait_for(rated, "the rating in scoring's evaluation", timeout_s=90)
         await page.get_by_role("button", name="Tim saya").click()
         await page.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
         await expect(page.locator(".thread .entry.reply")).to_contain_text(
