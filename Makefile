@@ -52,6 +52,7 @@ lint: setup ## formatting, lint and type checks
 	$(RUN) ruff format --check .
 	$(RUN) ruff check .
 	$(RUN) mypy $(PY_PACKAGES)
+	$(RUN) mypy bench/*.py
 	$(RUN) mypy $(foreach d,$(TEST_DIRS),$(wildcard $(d)/*.py))
 	@test -z "$$(gofmt -l deploy/local/ferretdb)" || (echo "gofmt: run make fmt"; exit 1)
 
