@@ -3,7 +3,7 @@ nobody else reads them). Every hot path is an ``_id`` lookup or upsert of a keye
 FerretDB's SQLite backend pushes nothing else down, and on MongoDB the ``_id`` is the shard key's
 natural partner (shard key: ``nip`` hashed, see deploy/README.md).
 
-- ``facts`` ``<nip>:<YYYY>``: an employee's facts of a year (``scoring.domain.facts``);
+- ``facts`` ``<nip>:<YYYY-MM>``: an employee's facts of a month (``scoring.domain.facts``);
 - ``evaluations`` ``<nip>:<period>``: the evaluation document the API returns, kept as JSON
   text (``body``): it is only ever read whole, by ``_id``, and FerretDB refuses its nested
   arrays (the bands in the evidence);
@@ -14,7 +14,7 @@ natural partner (shard key: ``nip`` hashed, see deploy/README.md).
 - ``stale``: the queue of employees whose read models wait for the projector (small);
 - ``leases``: which replica runs the projector.
 
-Documents stay bounded: a year of one employee's days, one unit's lines, one day's event ids
+Documents stay bounded: a month of one employee's days, one unit's lines, one day's event ids
 (capped). Fact writes only use ``$min``, ``$max``, ``$addToSet`` and ``$set`` under keys unique
 to an event, so a redelivered batch changes nothing; read models are replaced wholesale.
 """
@@ -44,7 +44,7 @@ from kinerja_shared.mongo import (
     find_by_ids,
     retry_locked,
 )
-from scoring.domain.facts import FactsDelta, YearFacts, field_key, year_facts
+from scoring.domain.facts import FactsDelta, YearFacts, field_key, year_doc, year_facts
 from scoring.domain.projection import CalendarView, EmployeeRef, Projection
 
 FACTS = "facts"
@@ -57,8 +57,8 @@ UNIT_INDEX = "unit_index"
 STALE = "stale"
 
 
-def facts_id(nip: str, year: int) -> str:
-    return f"{nip}:{year:04d}"
+def facts_id(nip: str, year: int, month: int) -> str:
+    return f"{nip}:{year:04d}-{month:02d}"
 
 
 def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
@@ -72,18 +72,21 @@ def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
         sets.update({f"targets.{key}.figures.{k}": f for k, f in meta["figures"].items()})
     for period, versions in d.ratings.items():
         sets.update({f"ratings.{period}.{k}": v for k, v in versions.items()})
-    update: dict[str, Any] = {"$setOnInsert": {"nip": d.nip, "year": d.year}, "$max": maxs}
+    update: dict[str, Any] = {
+        "$setOnInsert": {"nip": d.nip, "year": d.year, "month": d.month},
+        "$max": maxs,
+    }
     if d.event_ids:
         update["$addToSet"] = {f"days.{k}.ev": {"$each": sorted(v)} for k, v in d.event_ids.items()}
     if mins:
         update["$min"] = mins
     if sets:
         update["$set"] = sets
-    return UpdateOne({"_id": facts_id(d.nip, d.year)}, update, upsert=True)
+    return UpdateOne({"_id": facts_id(d.nip, d.year, d.month)}, update, upsert=True)
 
 
 class FactsStore:
-    """Each employee's facts, one document per year."""
+    """Each employee's facts, one document per month."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], registry: CollectorRegistry) -> None:
         self._db = db
@@ -115,9 +118,13 @@ class FactsStore:
             self._write_seconds.labels(FACTS).observe(time.perf_counter() - started)
 
     async def load(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], YearFacts]:
+        """The facts of each (nip, year): its twelve month documents in one lookup by ``_id``."""
         wanted = sorted(set(keys))
-        docs = await find_by_ids(self._db[FACTS], [facts_id(*k) for k in wanted])
-        return {k: year_facts(doc, *k) for k, doc in zip(wanted, docs, strict=True)}
+        ids = [facts_id(n, y, m) for n, y in wanted for m in range(1, 13)]
+        docs = await find_by_ids(self._db[FACTS], ids)
+        return {
+            k: year_facts(year_doc(docs[12 * i : 12 * i + 12]), *k) for i, k in enumerate(wanted)
+        }
 
 
 def _employee_ref(doc: Mapping[str, Any] | None, nip: str) -> EmployeeRef:

@@ -9,7 +9,7 @@ import pytest
 
 from kinerja_shared.events import AttendanceRecordedEvent, parse_event
 from scoring.domain import Punch, month_attendance, parse_month, punch_of
-from scoring.domain.facts import Deltas, FactsDelta
+from scoring.domain.facts import Deltas, FactsDelta, month_within, year_doc
 
 WIB = ZoneInfo("Asia/Jakarta")
 NIP = "198609262015051001"
@@ -112,16 +112,55 @@ def test_facts_are_a_function_of_the_set_of_events() -> None:
     assert month.days[2].first_check_in == datetime(2026, 11, 4, 7, 29, 59, tzinfo=WIB)
 
 
-def test_deltas_are_one_per_employee_year_and_name_the_months_they_touch() -> None:
+def test_deltas_are_one_per_employee_month_and_name_the_months_they_touch() -> None:
     punches = [
         punch_of(rec(1, "2026-11-30T08:00:00+07:00"), WIB),
         punch_of(rec(2, "2026-12-01T08:00:00+07:00"), WIB),
         punch_of(rec(3, "2026-12-31T08:00:00+07:00"), WIB),
         punch_of(rec(4, "2027-01-02T08:00:00+07:00"), WIB),
     ]
-    deltas = sorted(fold(punches), key=lambda d: d.year)
-    assert [(d.year, sorted(d.months)) for d in deltas] == [
-        (2026, ["2026-11", "2026-12"]),
-        (2027, ["2027-01"]),
+    deltas = sorted(fold(punches), key=lambda d: (d.year, d.month))
+    assert [(d.year, d.month, sorted(d.months)) for d in deltas] == [
+        (2026, 11, ["2026-11"]),
+        (2026, 12, ["2026-12"]),
+        (2027, 1, ["2027-01"]),
     ]
-    assert sorted(deltas[0].first_in) == ["1130", "1201", "1231"]
+    assert sorted(deltas[1].first_in) == ["1201", "1231"]
+
+
+@pytest.mark.parametrize(
+    ("year", "day", "month"),
+    [
+        (2026, date(2026, 3, 9), 3),  # a fact of its own year: its own month
+        (2026, date(2027, 1, 15), 12),  # a 2026 target reported in January 2027: December
+        (2026, date(2025, 12, 30), 1),  # a 2026 rating given ahead, in 2025: January
+    ],
+)
+def test_a_fact_is_kept_in_a_month_of_the_year_it_belongs_to(
+    year: int, day: date, month: int
+) -> None:
+    assert month_within(year, day) == month
+
+
+def test_a_years_months_join_into_one_document() -> None:
+    oct_, nov = (
+        {
+            "month": 10,
+            "days": {"1030": {"i": 1}},
+            "targets": {"s|1": {"indicator": "old", "figures": {"a": 1}}},
+        },
+        {
+            "month": 11,
+            "days": {"1102": {"i": 2}},
+            "ikm": {"t1": {"x": 1}},
+            "targets": {"s|1": {"indicator": "new", "figures": {"b": 2}}},
+            "ratings": {"2026-Q4": {"t2": {"r": 1}}},
+        },
+    )
+    joined = year_doc([nov, None, oct_])  # in any order, months missing
+    assert joined == {
+        "days": {"1030": {"i": 1}, "1102": {"i": 2}},
+        "ikm": {"t1": {"x": 1}},
+        "targets": {"s|1": {"indicator": "new", "figures": {"a": 1, "b": 2}}},
+        "ratings": {"2026-Q4": {"t2": {"r": 1}}},
+    }
