@@ -164,6 +164,7 @@ def main() -> None:
         "latency_p50_s": round(p50, 3),
         "latency_p99_s": round(p99, 3),
         "latency_max_s": round(max(lat, default=float("nan")), 3),
+        "latencies_s": [round(v, 2) for v in lat],  # in probe order: a slow start shows
         "peak_rss_mb": {k: round(v) for k, v in rss.items()},
     }
     write_result(

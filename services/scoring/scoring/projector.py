@@ -9,6 +9,12 @@ evaluated once. Live, a round follows each batch within a fraction of a second; 
 catch-up or a replay rounds grow by themselves and the store's write rate, not the event rate,
 is the limit.
 
+A round writes the evaluations itself; the unit lines and outcome lists (a unit's document holds
+a line per employee, so rewriting it is slow) are flushed beside the next round, and whatever
+rounds end while a flush runs go in the following one. Live, that took the flush (1.5 s of a
+2.6 s round at 150 events/s) off the path from an event to its evaluation. A mark counts as
+projected only once its lines are written.
+
 One replica projects at a time (a lease), so two never write the same documents with different
 views of the facts.
 """
@@ -44,6 +50,8 @@ log = logging.getLogger(__name__)
 #: How long the projector's lease lasts without renewal (each round renews it): a replica
 #: that dies leaves the work for this long at most.
 LEASE = timedelta(seconds=20)
+#: Unit lines are flushed at most this often while rounds follow each other.
+FLUSH_EVERY_S = 2.0
 
 #: Alert checks of settled employees: ``{nip: alert input}``.
 AlertCheck = Callable[[Mapping[str, AlertInput]], Awaitable[object]]
@@ -173,6 +181,11 @@ class Projector:
         self._owner = f"projector-{uuid.uuid4().hex[:8]}"
         # Only the alert inputs wait for the settle time (small), never whole projections.
         self._pending_alerts: dict[str, AlertInput] = {}
+        # Marks evaluated whose unit lines wait for a flush, and the flush under way.
+        self._unflushed: list[str] = []
+        self._flushing: asyncio.Task[list[str]] | None = None
+        self._flushing_ids: list[str] = []
+        self._last_flush = 0.0
         self._projected = Counter(
             "kinerja_scoring_projected_employees_total",
             "Employees whose read models were computed again",
@@ -192,12 +205,16 @@ class Projector:
         )
 
     async def release(self) -> None:
+        await self._finish_flush()
         await self._leases.release("projector", self._owner)
 
     async def drain(self) -> None:
-        """Rounds until nothing is waiting to be projected."""
+        """Rounds until nothing is waiting to be projected, the lines written, and the marks
+        that leaves settled as far as they can be."""
         while await self.run_once():
             pass
+        if await self._finish_flush():
+            await self.run_once()
 
     async def run_once(self) -> int:
         """One round; returns how many employees were projected."""
@@ -224,13 +241,54 @@ class Projector:
             for i in range(0, len(nips), self._round):  # bounded memory per step
                 part = {n: months[n] for n in nips[i : i + self._round]}
                 projected += await self._project(part, now)
-            await self._read_models.flush()
-            await self._queue.projected([m.id for m in fresh])
+            self._unflushed += [m.id for m in fresh]
+            await self._flush_beside()
             self._last_round_seconds = time.perf_counter() - started
             self._round_seconds.observe(self._last_round_seconds)
             self._last_round = time.monotonic()
-        await self._settled([m for m in marks if m.projected or m in fresh], caught_up)
+        await self._settled([m for m in marks if m.projected], caught_up)
         return projected
+
+    async def _flush_beside(self) -> None:
+        """Starts a flush of what is staged unless one is under way (then the next takes it)."""
+        if self._flushing is not None:
+            if not self._flushing.done():
+                return
+            await self._flushed()
+        if time.monotonic() - self._last_flush >= FLUSH_EVERY_S:
+            self._start_flush()
+
+    def _start_flush(self) -> None:
+        if self._unflushed:
+            self._flushing_ids, self._unflushed = self._unflushed, []
+            self._flushing = asyncio.create_task(self._flush(self._flushing_ids))
+            self._last_flush = time.monotonic()
+
+    async def _flush(self, ids: list[str]) -> list[str]:
+        await self._read_models.flush()
+        await self._queue.projected(ids)
+        return ids
+
+    async def _flushed(self) -> list[str]:
+        """The ids the last flush made projected. A failed flush's marks go back in line (its
+        lines are staged again) and the error is raised."""
+        task, self._flushing = self._flushing, None
+        if task is None:
+            return []
+        try:
+            return await task
+        except BaseException:
+            self._unflushed[:0] = self._flushing_ids
+            raise
+        finally:
+            self._flushing_ids = []
+
+    async def _finish_flush(self) -> bool:
+        """Waits for the flush under way and writes the rest; True if anything was written."""
+        done = await self._flushed()
+        self._start_flush()
+        done += await self._flushed()
+        return bool(done)
 
     def _due(self, backlog: int) -> bool:
         """Live, every round; while the consumers have a large backlog (a catch-up, a replay),
@@ -256,11 +314,13 @@ class Projector:
         return len(projections)
 
     def _take(self, marks: list[StaleMark]) -> list[StaleMark]:
-        """Unprojected marks, oldest first, up to a round's worth of employees."""
+        """Unprojected marks, oldest first, up to a round's worth of employees (not those
+        evaluated already and waiting for their lines' flush)."""
         taken: list[StaleMark] = []
         nips: set[str] = set()
+        waiting = set(self._unflushed) | set(self._flushing_ids)
         for m in marks:
-            if m.projected:
+            if m.projected or m.id in waiting:
                 continue
             new = set(m.months) - nips
             # A mark of the same employees always joins (that is the coalescing); new

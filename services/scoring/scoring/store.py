@@ -311,13 +311,24 @@ class ReadModelStore:
                 self._outcomes.setdefault(f"{year}:{home}", {})[nip] = entry
 
     async def flush(self) -> None:
-        """Writes the staged unit lines and outcomes (kept for the next try if it fails)."""
-        units = [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in self._units.items()]
-        outcomes = [_outcome_op(k, v) for k, v in self._outcomes.items()]
-        await bulk_write_concurrent(self._db[UNITS], units)
-        await bulk_write_concurrent(self._db[OUTCOMES], outcomes)
-        self._written.remember(self._staged)
+        """Writes the lines and outcomes staged so far. Lines staged while it writes wait for
+        the next flush; if it fails, its own are staged again under any newer ones."""
+        units, outcomes, staged = self._units, self._outcomes, self._staged
         self._units, self._outcomes, self._staged = {}, {}, {}
+        try:
+            ops = [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in units.items()]
+            await bulk_write_chunked(self._db[UNITS], ops)
+            await bulk_write_concurrent(
+                self._db[OUTCOMES], [_outcome_op(k, v) for k, v in outcomes.items()]
+            )
+        except BaseException:
+            for key, lines in units.items():
+                self._units[key] = {**lines, **self._units.get(key, {})}
+            for key, entries in outcomes.items():
+                self._outcomes[key] = {**entries, **self._outcomes.get(key, {})}
+            self._staged = {**staged, **self._staged}
+            raise
+        self._written.remember(staged)
 
     async def evaluation(self, nip: str, period: str) -> dict[str, Any] | None:
         doc = await self._db[EVALUATIONS].find_one({"_id": f"{nip}:{period}"})

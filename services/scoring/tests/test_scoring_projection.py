@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from kinerja_shared.clock import ManualClock
@@ -361,3 +362,59 @@ def test_alerts_wait_for_the_changes_to_settle() -> None:
 def test_year_facts_of_nothing_is_empty() -> None:
     assert not year_facts(None, NIP, 2026).recorded
     assert YearFacts(NIP, 2026).events_in(["2026-11"]) == 0
+
+
+class SlowFlush(FakeReadModels):
+    """Unit lines whose flush waits until let go, or fails once."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+        self.flushes = 0
+        self.fail_first = fail_first
+
+    async def flush(self) -> None:
+        await self.go.wait()
+        self.flushes += 1
+        if self.fail_first and self.flushes == 1:
+            raise ConnectionError("store away")
+
+
+def test_a_round_does_not_wait_for_the_unit_lines_and_marks_count_only_once_flushed() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    queue = FakeQueue([StaleMark("001", {NIP: ["2026-11"]}, clock.now(), False)])
+    evaluations, models = FakeEvaluations(), SlowFlush()
+    projector = Projector(queue, evaluations, models, FreeLease(), clock, CollectorRegistry())
+
+    async def scenario() -> None:
+        assert await projector.run_once() == 1  # the flush of its lines starts and hangs
+        queue.marks["002"] = StaleMark("002", {HEAD: ["2026-11"]}, clock.now(), False)
+        assert await projector.run_once() == 1  # the next round goes on meanwhile
+        assert evaluations.rounds == [{NIP: {"2026-11"}}, {HEAD: {"2026-11"}}]
+        assert await projector.run_once() == 0  # nothing taken twice while it waits
+        assert not any(m.projected for m in queue.marks.values())
+        models.go.set()
+        await projector.drain()
+
+    asyncio.run(scenario())
+    assert models.flushes == 2  # the second round's lines went in the flush after
+    assert queue.marks == {}
+
+
+def test_a_failed_flush_keeps_its_marks_in_line_for_the_next() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    queue = FakeQueue([StaleMark("001", {NIP: ["2026-11"]}, clock.now(), False)])
+    models = SlowFlush(fail_first=True)
+    models.go.set()
+    projector = Projector(queue, FakeEvaluations(), models, FreeLease(), clock, CollectorRegistry())
+
+    async def scenario() -> None:
+        with pytest.raises(ConnectionError):
+            await projector.drain()
+        assert list(queue.marks) == ["001"]
+        assert not queue.marks["001"].projected
+        await projector.drain()
+
+    asyncio.run(scenario())
+    assert models.flushes == 2
+    assert queue.marks == {}
