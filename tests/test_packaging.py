@@ -70,7 +70,7 @@ def test_docker_compose_config_accepts_the_file_and_its_mounts_exist() -> None:
         text=True,
         check=False,
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin", "GRAFANA_ADMIN_PASSWORD": "a-password-of-its-own"},
     )
     assert run.returncode == 0, run.stderr
     resolved = yaml.safe_load(run.stdout)
@@ -96,3 +96,20 @@ def test_docker_compose_config_accepts_the_file_and_its_mounts_exist() -> None:
 
 def test_readme_names_the_pinned_kafka_version() -> None:
     assert f"Apache Kafka {kafka_version()}" in (ROOT / "README.md").read_text()
+
+
+def test_compose_has_no_default_grafana_password() -> None:
+    """Without a password of the city's own, compose refuses to start and says which to set."""
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        raise RuntimeError("docker-compose is missing: `make test-tools` installs it (Debian)")
+    run = subprocess.run(
+        [tool, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode != 0
+    assert "GRAFANA_ADMIN_PASSWORD" in run.stderr

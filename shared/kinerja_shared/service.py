@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from tenacity import AsyncRetrying, before_sleep_log, stop_after_delay, wait_exponential
 
+from kinerja_shared.bodylimit import BodyLimit
 from kinerja_shared.guard import transient
 from kinerja_shared.http import ReadinessCheck, mount_operations
 from kinerja_shared.kafka import ensure_topics, make_broker
@@ -99,9 +100,11 @@ def create_service_app(
     description: str,
     topics_to_ensure: Sequence[str] | None = None,
     ready_needs: Sequence[str] = ("kafka", "mongodb"),
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """``ready_needs``: what the service's API cannot answer without (readiness); a service
-    whose API only reads its store stays ready while Kafka is away."""
+    whose API only reads its store stays ready while Kafka is away. ``body_limits``: routes
+    (path prefixes) whose bodies may differ from ``max_body_bytes``."""
     settings = runtime.settings
 
     @asynccontextmanager
@@ -159,6 +162,7 @@ def create_service_app(
         checks["mongodb"] = mongo_ready
     mount_operations(app, runtime.registry, checks, settings.readiness_timeout_s, ready_needs)
     app.add_exception_handler(PyMongoError, _store_failed)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=body_limits)
     return app
 
 

@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
     startup_timeout_s: float = Field(
         120.0, gt=0, description="How long to wait for Kafka and MongoDB at start before giving up"
     )
+    max_body_bytes: int = Field(
+        1 << 20, ge=1024, le=256 << 20, description="Longer request bodies get 413, unread"
+    )
 
     # People sign in with a bearer JWT. Production verifies the city identity provider's keys
     # from its JWKS URL (RS256/ES256), with issuer and audience. Development (dev_mode, on

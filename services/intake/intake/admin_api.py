@@ -20,7 +20,12 @@ from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, Validatio
 from intake.keyring import Keyring
 from intake.keys import WILDCARD, new_key
 from intake.publisher import EventPublisher, PublishFailed
-from intake.reference_import import RowError, read_employee_csv, validate_employees
+from intake.reference_import import (
+    MAX_IMPORT_ROWS,
+    RowError,
+    read_employee_csv,
+    validate_employees,
+)
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
@@ -62,6 +67,8 @@ def _json_rows(body: bytes) -> list[tuple[int, Any]]:
         raise HTTPException(422, f"malformed JSON: {exc}") from None
     if not isinstance(data, list):
         data = [data]
+    if len(data) > MAX_IMPORT_ROWS:
+        raise HTTPException(413, f"more than {MAX_IMPORT_ROWS:,} records: send them in parts")
     return list(enumerate(data, start=1))
 
 

@@ -21,6 +21,10 @@ from kinerja_shared.auth import JwtVerifier
 from kinerja_shared.events import EVENT_ADAPTER
 from kinerja_shared.service import Runtime, create_service_app, new_runtime, retry_until_up
 
+#: Routes whose bodies differ from ``max_body_bytes`` (4 MiB, a batch of events): a city's
+#: employee file (about 50,000 rows) and a machine's upload (thousands of punches).
+BODY_LIMITS = {"/v1/admin/employees": 8 << 20, "/iclock/": 1 << 20}
+
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
@@ -53,6 +57,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="Kinerja intake",
         description="Receives attendance, service-quality and target-progress events, validates "
         "them and publishes them to Kafka. 202 means Kafka has them.",
+        body_limits=BODY_LIMITS,
     )
     app.include_router(events_router(settings, publisher, runtime.registry, keyring, store))
     app.include_router(adms_router(store, publisher, settings.topics, runtime.registry, window))

@@ -28,6 +28,10 @@ class RowError:
     reason: str
 
 
+#: Rows one upload may hold: a whole city's file fits; a country's is sent in parts.
+MAX_IMPORT_ROWS = 50_000
+
+
 def read_employee_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """Rows of an employee CSV with their line numbers; header problems are errors on line 1.
 
@@ -50,6 +54,8 @@ def read_employee_csv(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list
     rows: list[tuple[int, dict[str, Any]]] = []
     for raw in reader:
         line = reader.line_num
+        if len(rows) == MAX_IMPORT_ROWS:
+            return [], [RowError(line, "(file)", f"more than {MAX_IMPORT_ROWS:,} rows: split it")]
         if None in raw:
             errors.append(RowError(line, "(row)", "more cells than columns in the header"))
             continue
