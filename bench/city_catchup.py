@@ -37,6 +37,21 @@ def timed(client: httpx.Client, url: str, **kw: Any) -> tuple[float, int]:
     return time.perf_counter() - started, r.status_code
 
 
+def projection_work(scoring_url: str) -> dict[str, float]:
+    """The projector's counters from scoring's metrics."""
+    names = {
+        "kinerja_scoring_projected_employees_total": "projected",
+        "kinerja_scoring_projection_round_seconds_count": "rounds",
+        "kinerja_scoring_projection_round_seconds_sum": "round_seconds",
+    }
+    out = dict.fromkeys(names.values(), 0.0)
+    for line in httpx.get(f"{scoring_url}/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in names:
+            out[names[name]] = float(value)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--employees", type=int, default=4500)
@@ -95,6 +110,7 @@ def main() -> None:
                     break
                 time.sleep(0.5)
         scored = time.perf_counter() - sent - 1.0  # the two quiet readings after the last one
+        work = projection_work(scoring_url)
         rss = {
             "scoring": peak_rss_mb(scoring.pid() or 0),
             "feedback": peak_rss_mb(feedback.pid() or 0),
@@ -112,6 +128,11 @@ def main() -> None:
         "unit_summary_max_s": round(max(s for s, _ in summary), 3),
         "outcomes_max_s": round(max(s for s, _ in outcomes), 3),
         "peak_rss_mb": {k: round(v) for k, v in rss.items()},
+        # Where a catch-up's time goes: how often each employee was evaluated, in how many
+        # rounds, and how long the rounds took together.
+        "projections_per_employee": round(work["projected"] / len(city.employees), 2),
+        "projection_rounds": int(work["rounds"]),
+        "projection_seconds": round(work["round_seconds"], 1),
     }
     write_result(
         "city_catchup",
@@ -123,6 +144,12 @@ def main() -> None:
             ("team page errors", str(result["team_page_errors"]), "0"),
             ("unit summary, slowest", f"{result['unit_summary_max_s']} s", "≤ 1 s"),
             ("outcomes, slowest", f"{result['outcomes_max_s']} s", "≤ 1 s"),
+            (
+                "evaluations per employee (rounds, their time)",
+                f"{result['projections_per_employee']} ({result['projection_rounds']}, "
+                f"{result['projection_seconds']} s)",
+                "",
+            ),
             (
                 "peak RSS scoring / feedback",
                 f"{rss['scoring']:.0f} / {rss['feedback']:.0f} MiB",

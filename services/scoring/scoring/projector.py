@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 #: How long the projector's lease lasts without renewal (each round renews it): a replica
 #: that dies leaves the work for this long at most.
 LEASE = timedelta(seconds=20)
+#: Steps (of ``projection_round`` employees) a round may hold; the lease is renewed before
+#: each, so a long round keeps it. 200 × 250 covers a city many times over.
+ROUND_STEPS = 200
 #: Unit lines are flushed at most this often while rounds follow each other.
 FLUSH_EVERY_S = 2.0
 
@@ -239,6 +242,10 @@ class Projector:
             started = time.perf_counter()
             nips = sorted(months)
             for i in range(0, len(nips), self._round):  # bounded memory per step
+                renewed = self._clock.now()
+                if i and not await self._leases.hold("projector", self._owner, LEASE, renewed):
+                    self._held = False  # lost mid-round: the marks stay for the new holder
+                    return projected
                 part = {n: months[n] for n in nips[i : i + self._round]}
                 projected += await self._project(part, now)
             self._unflushed += [m.id for m in fresh]
@@ -323,9 +330,11 @@ class Projector:
             if m.projected or m.id in waiting:
                 continue
             new = set(m.months) - nips
-            # A mark of the same employees always joins (that is the coalescing); new
-            # employees join while the round stays within ten steps.
-            if taken and new and len(nips) + len(new) > 10 * self._round:
+            # Every waiting mark joins, so an employee in many marks is evaluated once (that
+            # is the coalescing: a catch-up's batches each touch nearly everyone, and taking
+            # ten steps' worth of employees took one mark a round and evaluated each of make
+            # run's employees 9.3 times). Only past ROUND_STEPS steps does a round stop.
+            if taken and new and len(nips) + len(new) > ROUND_STEPS * self._round:
                 break
             taken.append(m)
             nips |= new

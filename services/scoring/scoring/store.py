@@ -244,9 +244,8 @@ class _Written:
 
     def fresh(self, key: str, value: Any) -> bytes | None:
         """The digest of ``value`` if it differs from what was last written under ``key``."""
-        digest = hashlib.blake2b(
-            json.dumps(value, sort_keys=True, default=str).encode(), digest_size=12
-        ).digest()
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        digest = hashlib.blake2b(text.encode(), digest_size=12).digest()
         return None if self._digests.get(key) == digest else digest
 
     def remember(self, written: Mapping[str, bytes]) -> None:

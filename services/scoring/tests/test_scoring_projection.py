@@ -418,3 +418,68 @@ def test_a_failed_flush_keeps_its_marks_in_line_for_the_next() -> None:
     asyncio.run(scenario())
     assert models.flushes == 2
     assert queue.marks == {}
+
+
+def test_a_catch_ups_marks_each_touching_nearly_everyone_evaluate_each_employee_once() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    staff = [f"1990010120200110{i:02d}" for i in range(40)]
+    marks = [  # thirty batches, each of a different 30 of the 40
+        StaleMark(
+            f"{b:03d}",
+            {n: ["2026-11"] for n in staff if (staff.index(n) + b) % 4},
+            clock.now(),
+            False,
+        )
+        for b in range(30)
+    ]
+    queue, evaluations = FakeQueue(marks), FakeEvaluations()
+    projector = Projector(
+        queue,
+        evaluations,
+        FakeReadModels(),
+        FreeLease(),
+        clock,
+        CollectorRegistry(),
+        round_employees=3,
+    )
+    asyncio.run(projector.drain())
+    evaluated = [n for step in evaluations.rounds for n in step]
+    assert sorted(evaluated) == sorted(set(evaluated))  # nobody twice
+    assert set(evaluated) == {n for m in marks for n in m.months}
+    assert queue.marks == {}
+
+
+class LeaseLostAfter(FreeLease):
+    def __init__(self, holds: int) -> None:
+        self.left = holds
+
+    async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def test_a_round_that_loses_its_lease_stops_and_leaves_the_marks_for_the_new_holder() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    queue = FakeQueue(
+        [
+            StaleMark(
+                "001",
+                {f"1990010120200110{i:02d}": ["2026-11"] for i in range(9)},
+                clock.now(),
+                False,
+            )
+        ]
+    )
+    evaluations = FakeEvaluations()
+    projector = Projector(
+        queue,
+        evaluations,
+        FakeReadModels(),
+        LeaseLostAfter(1),
+        clock,
+        CollectorRegistry(),
+        round_employees=3,
+    )
+    assert asyncio.run(projector.run_once()) == 3  # one step, then the renewal was refused
+    assert len(evaluations.rounds) == 1
+    assert not queue.marks["001"].projected
