@@ -181,7 +181,7 @@ def issue_key(intake_url: str) -> str:
             "kind": "system",
             "owner": "bench",
             "units": ["*"],
-            "rate_per_minute": 100_000,
+            "rate_per_minute": 10_000_000,
             "event_types": ["attendance.recorded"],
         },
     )

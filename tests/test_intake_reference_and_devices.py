@@ -167,6 +167,13 @@ async def test_api_keys_are_required_scoped_and_revocable(intake: Any) -> None:
     limited = await client.post("/v1/events", json=punch(), headers={"X-Api-Key": key})
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
+    # The rate is of events: one request of four events is over a rate of three.
+    batch_key = await issue_key(client, rate_per_minute=3)
+    r = await client.post(
+        "/v1/events", json=[punch() for _ in range(4)], headers={"X-Api-Key": batch_key}
+    )
+    assert r.status_code == 429
+    assert "3 events a minute" in r.json()["detail"]
 
     r = await client.delete(f"/v1/admin/keys/{key_id}", headers=admin_headers())
     assert r.status_code == 200

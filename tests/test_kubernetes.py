@@ -104,7 +104,14 @@ def test_each_service_is_probed_bounded_budgeted_and_scaled(target: str) -> None
         "policyTypes": ["Ingress", "Egress"],
     }
     config = by_kind["ConfigMap"]["kinerja-config"]["data"]
+    egress = policies["dns-kafka-mongodb-egress"]["spec"]["egress"]
+    kafka_ports = {p["port"] for rule in egress for p in rule["ports"]}
     for name in SERVICES:
         assert config[f"KINERJA_{name.upper()}_CREATE_TOPICS"] == "false"
-        assert f"KINERJA_{name.upper()}_KAFKA_BOOTSTRAP" in config
+        bootstrap = config[f"KINERJA_{name.upper()}_KAFKA_BOOTSTRAP"]
+        # The pods may reach the port the configuration names (base and production alike).
+        assert int(bootstrap.rsplit(":", 1)[1]) in kafka_ports
+    idp = policies["identity-provider-egress"]["spec"]
+    assert idp["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "kinerja"}}
+    assert {"protocol": "TCP", "port": 443} in idp["egress"][0]["ports"]
     assert "Secret" not in by_kind  # created by ops, never committed

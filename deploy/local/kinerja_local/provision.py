@@ -60,7 +60,7 @@ def provision_city(
                     "target.progressed",
                 ],
                 "units": ["*"],
-                "rate_per_minute": 100_000,
+                "rate_per_minute": 10_000_000,
             },
         )
     return str(key["api_key"])

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
 from intake.keyring import Keyring
-from intake.keys import WILDCARD, new_key
+from intake.keys import new_key
 from intake.publisher import EventPublisher, PublishFailed
 from intake.reference_import import (
     MAX_IMPORT_ROWS,
@@ -43,8 +43,11 @@ class KeyRequest(BaseModel):
     kind: Literal["device", "desk", "system"]
     owner: Code = Field(description="Device serial, desk id or system name")
     event_types: list[Literal[EVENT_TYPES]] = Field(min_length=1)  # type: ignore[valid-type]
-    units: list[UnitOrAll] = Field(default_factory=lambda: [WILDCARD], min_length=1)
-    rate_per_minute: int | None = Field(None, ge=1, le=100_000)
+    # No default: a key for every unit ("*") must be asked for by name.
+    units: list[UnitOrAll] = Field(min_length=1, description='Units it may send for; "*" all')
+    rate_per_minute: int | None = Field(
+        None, ge=1, le=10_000_000, description="Events a minute (a batch counts each event)"
+    )
 
 
 def _report(errors: Sequence[RowError]) -> JSONResponse:

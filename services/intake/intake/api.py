@@ -199,6 +199,8 @@ def events_router(
                 "Batch too long",
                 f"{len(items)} events; at most {settings.max_batch_events} per request",
             )
+        if grant is not None and (refused := await keyring.charge(grant, len(items))):
+            return _problem(429, "Too many events", str(refused.detail), headers=refused.headers)
         batch_size.observe(len(items))
 
         trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
@@ -256,7 +258,7 @@ def events_router(
             result = by_id[event.event_id]
             if grant is not None:
                 unit = None
-                if WILDCARD not in grant.units and event.type != "service.rated":
+                if WILDCARD not in grant.units or event.type == "service.rated":
                     unit = await store.unit_of(event.nip)
                 if (why := grant.refusal(event, unit)) is not None:
                     result.status = "rejected"

@@ -46,13 +46,24 @@ class Keyring:
             raise HTTPException(401, "unknown API key")
         if not grant.active:
             raise HTTPException(401, "this API key was revoked; ask an administrator for a new one")
-        limit = RateLimitItemPerMinute(grant.rate_per_minute)
-        if not await self._limiter.hit(limit, grant.key_id):
-            stats = await self._limiter.get_window_stats(limit, grant.key_id)
-            retry = max(1, int(stats.reset_time - time.time()))
-            raise HTTPException(
-                429,
-                f"more than {grant.rate_per_minute} requests a minute",
-                headers={"Retry-After": str(retry)},
-            )
+        if (refused := await self._over(grant, 1, hit=False)) is not None:
+            raise refused
         return grant
+
+    async def charge(self, grant: KeyGrant, events: int) -> HTTPException | None:
+        """Counts a batch's events against the key's rate (the rate is of events, not of
+        requests: a batch of 1,000 counts 1,000); the 429 to answer if it does not fit."""
+        return await self._over(grant, events, hit=True)
+
+    async def _over(self, grant: KeyGrant, cost: int, *, hit: bool) -> HTTPException | None:
+        limit = RateLimitItemPerMinute(grant.rate_per_minute)
+        check = self._limiter.hit if hit else self._limiter.test
+        if await check(limit, grant.key_id, cost=cost):
+            return None
+        stats = await self._limiter.get_window_stats(limit, grant.key_id)
+        retry = max(1, int(stats.reset_time - time.time()))
+        return HTTPException(
+            429,
+            f"more than {grant.rate_per_minute} events a minute for this key",
+            headers={"Retry-After": str(retry)},
+        )

@@ -74,9 +74,17 @@ class KeyGrant:
             sn = event.payload.device_sn
             if sn != self.device_sn:
                 return f"this key belongs to device {self.device_sn}, not {sn}"
+        if self.kind == "desk" and event.source.id != self.owner:
+            return f"this key belongs to desk {self.owner}, not {event.source.id}"
+        unit = unit_of_nip
+        if isinstance(event, ServiceRatedEvent):
+            # A rating counts in the rated employee's IKM: it must come from their own unit's
+            # desk, whatever unit the payload names (else one agency's desk sinks another's).
+            if unit_of_nip is not None and unit_of_nip != event.payload.unit_code:
+                return f"NIP {event.nip} works in unit {unit_of_nip}, not {event.payload.unit_code}"
+            unit = event.payload.unit_code
         if WILDCARD in self.units:
             return None
-        unit = event.payload.unit_code if isinstance(event, ServiceRatedEvent) else unit_of_nip
         if unit is not None and unit not in self.units:
             return f"this key may not send for unit {unit}"
         return None

@@ -29,4 +29,4 @@ class IntakeSettings(ServiceSettings):
     close_days: bool = Field(True, description="Publish day_closed for each day on a schedule")
     close_day_at: time = Field(time(23, 30), description="Local time (timezone) a day closes")
     timezone: str = Field("Asia/Jakarta", description="The city's time zone (WIB)")
-    default_rate_per_minute: int = Field(1200, ge=1, description="Requests per key per minute")
+    default_rate_per_minute: int = Field(1200, ge=1, description="Events per key per minute")

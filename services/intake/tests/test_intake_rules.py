@@ -147,6 +147,48 @@ def test_keys_are_hashed_and_scoped() -> None:
     assert split_key("kj_only") is None
 
 
+DESK_KEY = KeyGrant(
+    "k1", "desk", "DUKCAPIL-LOKET-1", frozenset({"service.rated"}), frozenset({"DUKCAPIL"}),
+    None, "h", True, 60,
+)  # fmt: skip
+
+
+def rating(desk: str, unit: str) -> Any:
+    return parse_event(
+        {
+            "event_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "type": "service.rated",
+            "occurred_at": "2026-11-02T09:00:00+07:00",
+            "nip": "198609262015051001",
+            "source": {"kind": "desk", "id": desk},
+            "payload": {
+                "unit_code": unit,
+                "desk_id": "L1",
+                "service": "x",
+                "ratings": {"overall": 4},
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("desk", "payload_unit", "nip_unit", "refused"),
+    [
+        ("DUKCAPIL-LOKET-1", "DUKCAPIL", "DUKCAPIL", None),  # its own desk, its own unit's staff
+        ("DUKCAPIL-LOKET-2", "DUKCAPIL", "DUKCAPIL", "belongs to desk DUKCAPIL-LOKET-1"),
+        # Another agency's employee, the payload naming the desk's unit: refused by the NIP's.
+        ("DUKCAPIL-LOKET-1", "DUKCAPIL", "DISDIK", "works in unit DISDIK, not DUKCAPIL"),
+        ("DUKCAPIL-LOKET-1", "DISDIK", "DISDIK", "may not send for unit DISDIK"),
+        ("DUKCAPIL-LOKET-1", "DUKCAPIL", None, None),  # not registered (yet): the payload's unit
+    ],
+)
+def test_a_desk_key_rates_only_its_own_units_staff_from_its_own_desk(
+    desk: str, payload_unit: str, nip_unit: str | None, refused: str | None
+) -> None:
+    why = DESK_KEY.refusal(rating(desk, payload_unit), nip_unit)
+    assert (why is None) if refused is None else (refused in (why or ""))
+
+
 HEAD, STAFF, OTHER = "197501012000031001", "198609262015051001", "199001152015032002"
 
 
