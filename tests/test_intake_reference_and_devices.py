@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ STAFF2 = "199001152015032002"
 
 @pytest.fixture
 async def intake(infra: Infra, ns: Namespace) -> Any:
-    settings = ns.settings(IntakeSettings, infra, scoring_grace_days=36500)
+    settings = ns.settings(IntakeSettings, infra, scoring_grace_days=36500, adms_max_age_days=36500)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
         r = await client.post(
             "/v1/admin/units",
@@ -298,19 +299,92 @@ async def test_adms_device_session_handshake_upload_and_poll(intake: Any, infra:
     ]
 
 
-async def test_unknown_devices_get_an_error(intake: Any) -> None:
-    client, _ = intake
-    r = await client.get("/iclock/cdata?SN=STRANGER1&options=all", headers=DEVICE_HEADERS)
-    assert r.status_code == 403
-    assert r.text.startswith("ERROR")
-    r = await client.post(
-        "/iclock/cdata?SN=STRANGER1&table=ATTLOG",
-        content=b"1\t2026-11-02 07:00:00\t0\t1\n",
-        headers=DEVICE_HEADERS,
+async def test_a_serial_not_admitted_is_answered_as_a_registered_one_and_its_upload_kept(
+    intake: Any, infra: Infra
+) -> None:
+    """Serials cannot be found by asking: unknown, inactive and wrong-address callers get what a
+    registered machine gets; their uploads wait in the DLQ, never on the attendance topic."""
+    client, settings = intake
+    await client.post(
+        "/v1/admin/employees",
+        content=CSV_OK.encode(),
+        headers={**admin_headers(), "content-type": "text/csv"},
     )
-    assert r.status_code == 403
+    r = await client.post(
+        "/v1/admin/devices",
+        headers=admin_headers(),
+        json=[
+            {"serial": "VLAN1", "unit_code": "DUKCAPIL", "allowed_sources": ["10.9.0.0/16"]},
+            {"serial": "HERE1", "unit_code": "DUKCAPIL", "allowed_sources": ["127.0.0.1"]},
+        ],
+    )
+    assert r.status_code == 200, r.text
+    line = b"1001\t2026-11-02 07:00:00\t0\t1\n"
+    answers = {}
+    for serial in ("STRANGER1", "VLAN1", "HERE1"):  # unknown, from elsewhere, admitted
+        hs = await client.get(f"/iclock/cdata?SN={serial}&options=all", headers=DEVICE_HEADERS)
+        up = await client.post(
+            f"/iclock/cdata?SN={serial}&table=ATTLOG", content=line, headers=DEVICE_HEADERS
+        )
+        poll = await client.get(f"/iclock/getrequest?SN={serial}", headers=DEVICE_HEADERS)
+        answers[serial] = (
+            hs.status_code,
+            hs.text.replace(serial, "SN"),
+            up.status_code,
+            up.text,
+            poll.text,
+        )
+    assert answers["STRANGER1"] == answers["VLAN1"] == answers["HERE1"]
+    assert answers["HERE1"][2:] == (200, "OK: 1", "OK")
+    events = values(await read_topic(infra.kafka_bootstrap, settings.topics.attendance))
+    assert [e["payload"]["device_sn"] for e in events] == ["HERE1"]
+    dead = await read_topic(infra.kafka_bootstrap, settings.topics.dlq)
+    assert sorted(d.key for d in dead) == [b"STRANGER1", b"VLAN1"]
+    assert {dict(d.headers)[H_REASON] for d in dead} == {b"unmapped"}
     metrics = (await client.get("/metrics")).text
-    assert "kinerja_intake_unknown_device_requests_total 2.0" in metrics
+    assert 'kinerja_intake_unknown_device_requests_total{why="unknown"} 3.0' in metrics
+    assert 'kinerja_intake_unknown_device_requests_total{why="address"} 3.0' in metrics
+
+
+async def test_adms_rates_and_backdating_window(infra: Infra, ns: Namespace) -> None:
+    settings = ns.settings(IntakeSettings, infra, adms_requests_per_minute=3)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        await client.post(
+            "/v1/admin/units",
+            headers=admin_headers(),
+            json=[{"code": "DUKCAPIL", "name": "Dinas Dukcapil"}],
+        )
+        await client.post(
+            "/v1/admin/employees",
+            content=CSV_OK.encode(),
+            headers={**admin_headers(), "content-type": "text/csv"},
+        )
+        await client.post(
+            "/v1/admin/devices",
+            headers=admin_headers(),
+            json=[{"serial": "RATE1", "unit_code": "DUKCAPIL"}],
+        )
+        today = (datetime.now(UTC) + timedelta(hours=7)).date()
+        body = (
+            f"1001\t{today - timedelta(days=1)} 07:00:00\t0\t1\n"
+            f"1001\t{today - timedelta(days=5)} 07:00:00\t0\t1\n"  # past the 3 days
+        ).encode()
+        up = await client.post("/iclock/cdata?SN=RATE1&table=ATTLOG", content=body)
+        assert up.text == "OK: 2"
+        events = values(await read_topic(infra.kafka_bootstrap, settings.topics.attendance))
+        assert [e["occurred_at"][:10] for e in events] == [str(today - timedelta(days=1))]
+        dead = await read_topic(infra.kafka_bootstrap, settings.topics.dlq)
+        assert [d.value[5:15] for d in dead] == [str(today - timedelta(days=5)).encode()]
+        # Three requests a minute per serial, for a registered serial and an unknown alike.
+        for serial in ("RATE1", "NOBODY"):
+            codes = [
+                (await client.get(f"/iclock/getrequest?SN={serial}")).status_code
+                for _ in range(3 if serial == "NOBODY" else 2)
+            ]
+            assert codes == [200] * len(codes)
+            limited = await client.get(f"/iclock/getrequest?SN={serial}")
+            assert limited.status_code == 429
+            assert limited.text.startswith("ERROR: too many")
 
 
 SAMPLES = Path(__file__).resolve().parents[1] / "deploy" / "local" / "samples" / "tanjungbalai"

@@ -11,7 +11,7 @@ import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -190,7 +190,9 @@ async def load(urls: dict[str, str]) -> None:
         await client.get("/iclock/cdata?SN=TBLOBS1&options=all&pushver=2.4.1", headers=device)
         r = await client.post(
             "/iclock/cdata?SN=TBLOBS1&table=ATTLOG&Stamp=1",
-            content=b"1001\t2026-11-23 07:21:05\t0\t1\t0\t0\t0\n",
+            # Yesterday, in the machine's zone: within ADMS's backdating window (3 days).
+            content=f"1001\t{datetime.now(UTC) + timedelta(hours=7) - timedelta(days=1):%Y-%m-%d} "
+            "07:21:05\t0\t1\t0\t0\t0\n".encode(),
             headers=device,
         )
         assert r.status_code == 200, r.text

@@ -7,11 +7,20 @@ This departs from "every topic keyed by NIP": units, devices and holidays belong
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from kinerja_shared.events import Code, Nip, ShortText
 
@@ -70,6 +79,17 @@ class Holiday(_Strict):
     holiday_kind: HolidayKind = HolidayKind.LIBUR_NASIONAL
 
 
+def _network(value: str) -> str:
+    """A source address or CIDR block, written canonically ("10.1.2.0/24")."""
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or CIDR block") from None
+
+
+Network = Annotated[str, StringConstraints(max_length=64), AfterValidator(_network)]
+
+
 class Device(_Strict):
     """An attendance machine (mesin absensi) registered to a unit."""
 
@@ -78,6 +98,20 @@ class Device(_Strict):
     unit_code: Code
     timezone: TimeZoneName = "Asia/Jakarta"
     active: bool = True
+    # A serial alone is easy to spoof: where the machines' addresses are known (their VLAN, or
+    # the gateway they reach intake through), name them and nothing else may speak for it.
+    allowed_sources: list[Network] = Field(
+        default_factory=list, max_length=32, description="Addresses it may call from; [] any"
+    )
+
+    def admits(self, address: str | None) -> bool:
+        if not self.allowed_sources:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(n) for n in self.allowed_sources)
 
 
 class DayClosed(_Strict):

@@ -1,12 +1,20 @@
 """HTTP adapter for the ZKTeco push protocol (ADMS): real attendance machines call these paths.
 
-Answers are plain text exactly as the machines expect. Only registered serial numbers are served.
-Lines that cannot be parsed or whose PIN maps to no employee go to the DLQ with the raw line; the
-rest of the upload is still accepted, and the machine is told ``OK: <lines>`` so it moves on.
+Answers are plain text exactly as the machines expect. Only registered, active serials calling
+from their allowed addresses are admitted, but every caller gets the same answers: a serial that
+is unknown, inactive or calling from elsewhere is told what a registered one would be told, so
+serials cannot be found by asking. What it uploads goes to the DLQ with the reason (logged and
+counted), so a machine installed before its registration loses nothing.
+
+Lines that cannot be parsed, whose PIN maps to no employee of the device's unit, or older than
+``adms_max_age_days`` go to the DLQ with the raw line; the rest of the upload is still accepted,
+and the machine is told ``OK: <lines>`` so it moves on. Each serial, and each source address,
+has a rate: past it the answer is 429 for all alike.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import UTC, datetime
@@ -15,6 +23,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from intake.adms import count_lines, handshake, parse_attlog
@@ -22,10 +33,22 @@ from intake.domain import TimeWindow, triage
 from intake.publisher import EventPublisher, PublishFailed
 from intake.store import IntakeStore
 from kinerja_shared.dlq import DlqReason, dlq_headers
+from kinerja_shared.reference import Device
 from kinerja_shared.topics import Topics
+
+log = logging.getLogger(__name__)
+#: What the handshake tells a machine that is not admitted (that of a WIB device, the usual).
+DEFAULT_UTC_OFFSET_H = 7
 
 #: The tables ZKTeco machines upload (any other name is counted as "other").
 ADMS_TABLES = frozenset({"ATTLOG", "OPERLOG", "ATTPHOTO", "BIODATA", "USERINFO", "FINGERTMP"})
+
+
+TOO_MANY = "ERROR: too many requests, retry later"
+
+
+class _Limited(Exception):
+    """Past the serial's or the address's rate."""
 
 
 def _text(body: str, status: int = 200) -> PlainTextResponse:
@@ -38,8 +61,12 @@ def adms_router(
     topics: Topics,
     registry: CollectorRegistry,
     window: TimeWindow,
+    requests_per_minute: int = 120,
 ) -> APIRouter:
     router = APIRouter(prefix="/iclock", tags=["attendance machines (ZKTeco ADMS)"])
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    per_serial = RateLimitItemPerMinute(requests_per_minute)
+    per_address = RateLimitItemPerMinute(10 * requests_per_minute)  # a gateway speaks for many
     uploads = Counter(
         "kinerja_intake_device_uploads_total",
         "ADMS uploads by device and table",
@@ -52,11 +79,14 @@ def adms_router(
         ["outcome"],
         registry=registry,
     )
-    unknown = Counter(
+    refused = Counter(
         "kinerja_intake_unknown_device_requests_total",
-        "Requests from serial numbers that are not registered",
+        "Requests from serials not admitted, by why (unknown, inactive, address)",
+        ["why"],
         registry=registry,
     )
+    for why in ("unknown", "inactive", "address"):
+        refused.labels(why)
     last_upload = Gauge(
         "kinerja_intake_device_last_upload_timestamp_seconds",
         "Unix time of each device's last upload or poll",
@@ -64,21 +94,46 @@ def adms_router(
         registry=registry,
     )
 
-    async def known(serial: str) -> Any:
+    async def admitted(request: Request, serial: str) -> Device | None:
+        """The device if it may speak for ``serial`` from this address; None otherwise (the
+        caller answers as for a registered one). Raises ``_Limited`` past the rates."""
+        address = request.client.host if request.client else ""
+        if not (
+            await limiter.hit(per_serial, "serial", serial)
+            and await limiter.hit(per_address, "address", address)
+        ):
+            raise _Limited
         device = await store.device(serial)
-        if device is None or not device.active:
-            unknown.inc()
-        else:
-            last_upload.labels(serial).set(time.time())
+        why = (
+            "unknown"
+            if device is None
+            else "inactive"
+            if not device.active
+            else "address"
+            if not device.admits(address)
+            else None
+        )
+        if why is not None:
+            refused.labels(why).inc()
+            log.warning(
+                "device not admitted", extra={"serial": serial, "why": why, "source": address}
+            )
+            return None
+        last_upload.labels(serial).set(time.time())
         return device
 
     @router.get("/cdata", response_class=PlainTextResponse, summary="Handshake (options=all)")
-    async def cdata_get(sn: Annotated[str, Query(alias="SN", max_length=64)] = "") -> Any:
-        device = await known(sn)
-        if device is None:
-            return _text("ERROR: device not registered", 403)
-        offset = datetime.now(ZoneInfo(device.timezone)).utcoffset()
-        hours = int(offset.total_seconds() // 3600) if offset else 7
+    async def cdata_get(
+        request: Request, sn: Annotated[str, Query(alias="SN", max_length=64)] = ""
+    ) -> Any:
+        try:
+            device = await admitted(request, sn)
+        except _Limited:
+            return _text(TOO_MANY, 429)
+        hours = DEFAULT_UTC_OFFSET_H
+        if device is not None:
+            offset = datetime.now(ZoneInfo(device.timezone)).utcoffset()
+            hours = int(offset.total_seconds() // 3600) if offset else DEFAULT_UTC_OFFSET_H
         return _text(handshake(sn, hours))
 
     @router.post("/cdata", response_class=PlainTextResponse, summary="Upload ATTLOG and others")
@@ -87,9 +142,12 @@ def adms_router(
         sn: Annotated[str, Query(alias="SN", max_length=64)] = "",
         table: Annotated[str, Query(max_length=32)] = "",
     ) -> Any:
-        device = await known(sn)
+        try:
+            device = await admitted(request, sn)
+        except _Limited:
+            return _text(TOO_MANY, 429)
         if device is None:
-            return _text("ERROR: device not registered", 403)
+            return await _not_admitted(request, sn, table)
         body = (await request.body()).decode("utf-8", errors="replace")
         # Labels only from what is registered or known: a caller's text never makes a series.
         uploads.labels(sn, table if table in ADMS_TABLES else "other").inc()
@@ -160,15 +218,43 @@ def adms_router(
         return _text(f"OK: {len(good) + len(bad)}")
 
     @router.get("/getrequest", response_class=PlainTextResponse, summary="Pending commands")
-    async def getrequest(sn: Annotated[str, Query(alias="SN", max_length=64)] = "") -> Any:
-        if await known(sn) is None:
-            return _text("ERROR: device not registered", 403)
-        return _text("OK")
+    async def getrequest(
+        request: Request, sn: Annotated[str, Query(alias="SN", max_length=64)] = ""
+    ) -> Any:
+        return await _acknowledge(request, sn)
 
     @router.post("/devicecmd", response_class=PlainTextResponse, summary="Command results")
-    async def devicecmd(sn: Annotated[str, Query(alias="SN", max_length=64)] = "") -> Any:
-        if await known(sn) is None:
-            return _text("ERROR: device not registered", 403)
+    async def devicecmd(
+        request: Request, sn: Annotated[str, Query(alias="SN", max_length=64)] = ""
+    ) -> Any:
+        return await _acknowledge(request, sn)
+
+    async def _acknowledge(request: Request, sn: str) -> PlainTextResponse:
+        try:
+            await admitted(request, sn)
+        except _Limited:
+            return _text(TOO_MANY, 429)
         return _text("OK")
+
+    async def _not_admitted(request: Request, sn: str, table: str) -> PlainTextResponse:
+        """The answer a registered machine would get; an attendance upload kept in the DLQ."""
+        body = (await request.body()).decode("utf-8", errors="replace")
+        if table == "ATTLOG":
+            detail = f"device {sn!r} not admitted (unknown, inactive or from another address)"
+            records = [
+                (
+                    topics.dlq,
+                    sn.encode(),
+                    line.encode(),
+                    dlq_headers(DlqReason.UNMAPPED, detail, "intake", f"adms:{sn}", -1, -1),
+                )
+                for line in body.splitlines()
+                if line.strip()
+            ]
+            try:
+                await publisher.publish_records(records)
+            except PublishFailed:
+                return _text("ERROR: storage unavailable, retry later", 503)
+        return _text(f"OK: {count_lines(body)}")
 
     return router

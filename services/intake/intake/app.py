@@ -34,9 +34,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings.kafka_bootstrap, settings.topics, runtime.registry, settings.publish_timeout_s
     )
     keyring = Keyring(store, settings.key_cache_s)
-    window = TimeWindow(
-        timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
-    )
 
     closer = DayCloser(publisher, store, ZoneInfo(settings.timezone), settings.close_day_at)
 
@@ -60,7 +57,19 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         body_limits=BODY_LIMITS,
     )
     app.include_router(events_router(settings, publisher, runtime.registry, keyring, store))
-    app.include_router(adms_router(store, publisher, settings.topics, runtime.registry, window))
+    adms_window = TimeWindow(
+        timedelta(seconds=settings.max_future_s), timedelta(days=settings.adms_max_age_days)
+    )
+    app.include_router(
+        adms_router(
+            store,
+            publisher,
+            settings.topics,
+            runtime.registry,
+            adms_window,
+            settings.adms_requests_per_minute,
+        )
+    )
     app.include_router(
         admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
     )

@@ -25,6 +25,12 @@ class IntakeSettings(ServiceSettings):
     dedup_capacity: int = Field(300_000, ge=0, description="Most event_ids remembered (~60 MB)")
     max_future_s: int = Field(600, ge=0, description="Event times further ahead are refused")
     scoring_grace_days: int = Field(35, ge=1, description="Older event times are refused")
+    # A machine keeps its punches and pushes them within minutes of coming back; a punch days
+    # old from a machine is more likely forged than late. Older lines go to the DLQ.
+    adms_max_age_days: int = Field(3, ge=1, description="Older ADMS punches go to the DLQ")
+    adms_requests_per_minute: int = Field(
+        120, ge=1, description="Per serial, and ten times that per source address"
+    )
     key_cache_s: float = Field(30.0, ge=0, description="API keys are re-read after this")
     close_days: bool = Field(True, description="Publish day_closed for each day on a schedule")
     close_day_at: time = Field(time(23, 30), description="Local time (timezone) a day closes")
