@@ -193,6 +193,24 @@ async def test_the_live_stream_resumes_from_last_event_id(infra: Infra, ns: Name
         async with httpx.AsyncClient() as client:
             r = await client.get(f"{n.url}/v1/stream")
             assert r.status_code == 401
+            # The sign-in token never travels in the URL: a ticket does, for a minute.
+            r = await client.get(f"{n.url}/v1/stream", params={"access_token": token(KABID)})
+            assert r.status_code == 401
+            r = await client.post(
+                f"{n.url}/v1/stream/tickets", headers={"Authorization": f"Bearer {token(KABID)}"}
+            )
+            assert r.status_code == 200
+            ticket = r.json()["ticket"]
+            assert r.json()["expires_in"] == 60
+            assert token(KABID) not in ticket
+            async with client.stream("GET", f"{n.url}/v1/stream", params={"ticket": ticket}) as s:
+                assert s.status_code == 200
+                opening = await s.aiter_lines().__anext__()
+                assert opening == "event: ready"
+            await n.at(seconds=61)
+            r = await client.get(f"{n.url}/v1/stream", params={"ticket": ticket})
+            assert r.status_code == 401
+            assert "ask again" in r.json()["detail"]
 
 
 async def test_grouping_reminders_and_acknowledgement(infra: Infra, ns: Namespace) -> None:

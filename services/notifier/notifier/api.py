@@ -6,8 +6,10 @@ Silences are for ops and admin.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -207,19 +209,37 @@ def notifier_router(
 
     bearer = Depends(HTTPBearer(auto_error=False))
 
-    def stream_principal(
+    @router.post(
+        "/stream/tickets",
+        summary="A ticket to open your live stream with (EventSource cannot send headers)",
+    )
+    async def stream_ticket(principal: Principal = anyone) -> StreamTicket:
+        """The stream's URL would otherwise carry the sign-in token itself, and URLs land in
+        access logs; a ticket opens only the stream, only for a minute."""
+        ticket = secrets.token_urlsafe(24)
+        now = clock.now()
+        await store.forget_tickets(now)
+        await store.issue_ticket(_digest(ticket), principal.sub, principal.roles, now + TICKET_TTL)
+        return StreamTicket(ticket=ticket, expires_in=int(TICKET_TTL.total_seconds()))
+
+    async def stream_principal(
         credentials: HTTPAuthorizationCredentials | None = bearer,
-        access_token: Annotated[
-            str | None, Query(description="For EventSource, which cannot set headers")
+        ticket: Annotated[
+            str | None,
+            Query(max_length=64, description="From POST /v1/stream/tickets, for EventSource"),
         ] = None,
     ) -> Principal:
-        token = credentials.credentials if credentials else access_token
-        if not token:
-            raise HTTPException(401, "sign in: send Authorization: Bearer <token>")
-        try:
-            return verifier.verify(token)
-        except TokenError as exc:
-            raise HTTPException(401, f"invalid token: {exc}") from None
+        if credentials is not None:
+            try:
+                return verifier.verify(credentials.credentials)
+            except TokenError as exc:
+                raise HTTPException(401, f"invalid token: {exc}") from None
+        if ticket:
+            doc = await store.ticket(_digest(ticket))
+            if doc is not None and doc["until"] >= clock.now():
+                return Principal(doc["sub"], frozenset(doc["roles"]))
+            raise HTTPException(401, "the stream ticket is unknown or past its minute: ask again")
+        raise HTTPException(401, "sign in: send Authorization: Bearer <token>, or a ?ticket=")
 
     @router.get("/stream", summary="Your notifications as they arrive (server-sent events)")
     async def stream(
@@ -246,6 +266,20 @@ def notifier_router(
         return EventSourceResponse(events(), ping=int(ping_s))
 
     return router
+
+
+#: How long a stream ticket opens the stream (the console asks for a new one at each reconnect).
+TICKET_TTL = timedelta(seconds=60)
+
+
+class StreamTicket(BaseModel):
+    ticket: str
+    expires_in: int = Field(description="Seconds the ticket opens the stream for")
+
+
+def _digest(ticket: str) -> str:
+    """Tickets are kept by their hash: the store never holds one that opens a stream."""
+    return hashlib.sha256(ticket.encode()).hexdigest()
 
 
 def _event(entry: dict[str, Any]) -> ServerSentEvent:

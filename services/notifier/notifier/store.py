@@ -173,6 +173,21 @@ class NotifierStore:
             query["recipient"] = recipient
         return [e async for e in self.inbox.find(query).sort("seq", ASCENDING).limit(limit)]
 
+    async def issue_ticket(
+        self, ticket_id: str, sub: str, roles: Iterable[str], until: datetime
+    ) -> None:
+        await self.db["stream_tickets"].insert_one(
+            {"_id": ticket_id, "sub": sub, "roles": sorted(roles), "until": until}
+        )
+
+    async def ticket(self, ticket_id: str) -> Doc | None:
+        doc: Doc | None = await self.db["stream_tickets"].find_one({"_id": ticket_id})
+        return doc
+
+    async def forget_tickets(self, before: datetime) -> None:
+        """Tickets past their minute (a small collection: a ticket per stream opened)."""
+        await self.db["stream_tickets"].delete_many({"until": {"$lt": before}})
+
     async def alerts_page(self, query: Doc, offset: int, limit: int) -> list[Doc]:
         cursor = self.alerts.find(query).sort("received_at", DESCENDING)
         return [d async for d in cursor.skip(offset).limit(limit)]

@@ -325,11 +325,24 @@ async function showUnit(orgPredicate) {
   }
 }
 
-function openStream() {
+// The stream opens with a one-minute ticket, never the sign-in token: a URL lands in access logs.
+// EventSource reconnects with its URL, whose ticket may be gone by then, so on an error the
+// console closes it and opens a new one with a new ticket.
+async function openStream() {
   if (!state.config?.notifier_url || state.stream) return;
   $("#alerts").hidden = false;
-  const url = `${state.config.notifier_url}/v1/stream?access_token=${encodeURIComponent(state.token)}`;
-  const source = new EventSource(url);
+  let ticket;
+  try {
+    const r = await fetch(`${state.config.notifier_url}/v1/stream/tickets`, {
+      method: "POST", headers: { Authorization: `Bearer ${state.token}` } });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    ({ ticket } = await r.json());
+  } catch (e) {
+    $("#stream-state").textContent = "Pemberitahuan langsung tidak tersedia; mencoba lagi…";
+    setTimeout(openStream, 10000);
+    return;
+  }
+  const source = new EventSource(`${state.config.notifier_url}/v1/stream?ticket=${encodeURIComponent(ticket)}`);
   state.stream = source;
   source.addEventListener("ready", () => { $("#stream-state").textContent = "Tersambung."; });
   source.addEventListener("notification", (ev) => {
@@ -346,7 +359,12 @@ function openStream() {
         `Pegawai ${notice.nip} · ${notice.period}`, el("br"), ack));
     }
   });
-  source.onerror = () => { $("#stream-state").textContent = "Terputus; menyambung ulang…"; };
+  source.onerror = () => {
+    $("#stream-state").textContent = "Terputus; menyambung ulang…";
+    source.close();
+    state.stream = null;
+    setTimeout(openStream, 3000);
+  };
 }
 
 async function start() {
