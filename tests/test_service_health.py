@@ -61,6 +61,9 @@ async def test_health_readiness_and_metrics(
         metrics = await client.get("/metrics")
         assert metrics.status_code == 200
         assert f'kinerja_build_info{{service="{name}",version="0.1.0"}} 1.0' in metrics.text
+        # Through the ingress (which adds X-Forwarded-For), the metrics are not there.
+        proxied = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert proxied.status_code == 404
         assert (await client.get("/openapi.json")).json()["info"]["title"] == f"Kinerja {name}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -53,6 +53,15 @@ def mount_operations(
 ) -> None:
     app.include_router(health_router(checks, timeout_s, needs))
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (not through a proxy)")
+    async def metrics(request: Request) -> Response:
+        # Prometheus scrapes each pod directly; a request that came through the ingress (or
+        # any proxy, which adds these headers) is the outside world, which the metrics' unit
+        # codes, device serials and volumes are not for.
+        if any(h in request.headers for h in PROXY_HEADERS):
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+#: Headers a reverse proxy (ingress-nginx, Traefik, a load balancer) adds to what it forwards.
+PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")
