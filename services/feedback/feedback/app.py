@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from feedback.api import feedback_router
+from feedback.api import mount_dialogue
 from feedback.console import mount_console
 from feedback.consumer import ReferenceConsumer
+from feedback.dialogue import Dialogue
 from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.clock import SystemClock
 from kinerja_shared.people import PeopleView
 from kinerja_shared.service import Runtime, create_service_app, export_consumer_lag, new_runtime
 
@@ -46,7 +48,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         ready_needs=("mongodb",),
     )
     verifier = JwtVerifier.from_settings(settings)
-    app.include_router(feedback_router(store, people, publisher, verifier))
+    mount_dialogue(app, Dialogue(store, people, publisher, SystemClock()), verifier)
     mount_console(
         app,
         store,

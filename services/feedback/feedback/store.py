@@ -10,9 +10,12 @@ sessions), ``audit`` (every action and every refusal), ``outbox`` (events to pub
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+
+from kinerja_shared.mongo import insert_new
 
 Doc = dict[str, Any]
 
@@ -58,6 +61,55 @@ class FeedbackStore:
             entry["current"] = v["body"]
             entry["version"] = v["version"]
         return {**thread, "entries": list(entries.values())}
+
+    async def add_thread(self, thread: Doc) -> None:
+        await insert_new(self.threads, [thread])  # by its id: a retry finishes the first
+
+    async def add_version(self, version: Doc) -> None:
+        await insert_new(self.entries, [version])
+
+    async def threads_of(self, nip: str) -> list[Doc]:
+        return [t async for t in self.threads.find({"nip": nip}).sort("created_at", -1)]
+
+    async def acknowledge(self, thread_id: str, at: datetime, by: str) -> bool:
+        """False if it was acknowledged already (compare-and-set: once only)."""
+        result = await self.threads.update_one(
+            {"_id": thread_id, "acknowledged": None},
+            {"$set": {"acknowledged": {"at": at, "by": by}}},
+        )
+        return bool(result.modified_count)
+
+    async def rating(self, rating_id: str) -> Doc | None:
+        doc: Doc | None = await self.ratings.find_one({"_id": rating_id})
+        return doc
+
+    async def ratings_of(self, nip: str) -> list[Doc]:
+        return [d async for d in self.ratings.find({"nip": nip}).sort("at", -1)]
+
+    async def add_coaching(self, session: Doc) -> None:
+        await self.coaching.insert_one(session)
+
+    async def coaching_session(self, session_id: str) -> Doc | None:
+        doc: Doc | None = await self.coaching.find_one({"_id": session_id})
+        return doc
+
+    async def coaching_of(self, nip: str) -> list[Doc]:
+        return [d async for d in self.coaching.find({"nip": nip}).sort("date", -1)]
+
+    async def answer_b18(self, session_id: str, answers: Doc) -> bool:
+        """False if the session was answered already (once only)."""
+        result = await self.coaching.update_one(
+            {"_id": session_id, "employee_feedback": None}, {"$set": {"employee_feedback": answers}}
+        )
+        return bool(result.modified_count)
+
+    async def record(self, entry: Doc) -> None:
+        """One line of the audit log."""
+        await self.audit.insert_one(entry)
+
+    async def audit_entries(self, refused_only: bool, limit: int) -> list[Doc]:
+        query: Doc = {"allowed": False} if refused_only else {}
+        return [d async for d in self.audit.find(query).sort("at", -1).limit(limit)]
 
     async def thread_counts(self, nips: list[str]) -> dict[str, int]:
         """How many threads each of ``nips`` has: one query for a whole page of a team."""

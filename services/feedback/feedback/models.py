@@ -1,0 +1,60 @@
+"""What a person sends to the dialogue (request bodies, validated at the edge): feedback with
+its strengths, improvements and agreed actions, a reply or an edit, a Perilaku Kerja rating, a
+coaching session and the employee's Format B.1.8."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from feedback.domain import Kategori, NilaiBerakhlak, Visibility
+from kinerja_shared.events import Nip, PerilakuRating
+
+Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Action(_Body):
+    """An agreed action (rencana tindak lanjut), e.g. a training need."""
+
+    what: Line
+    owner_nip: Nip
+    due: date
+
+
+class Content(_Body):
+    text: Text
+    strengths: list[Line] = Field(default_factory=list, max_length=20)
+    improvements: list[Line] = Field(default_factory=list, max_length=20)
+    actions: list[Action] = Field(default_factory=list, max_length=20)
+
+
+class FeedbackRequest(Content):
+    period: Period
+    category: Kategori
+    values: list[NilaiBerakhlak] = Field(default_factory=list, max_length=7)
+    visibility: Visibility = Visibility.BERSAMA
+
+
+class RatingRequest(_Body):
+    period: Period
+    rating: PerilakuRating
+    justification: Text
+
+
+class CoachingRequest(_Body):
+    date: date
+    topics: list[Line] = Field(min_length=1, max_length=20)
+    follow_up: Text
+
+
+class B18Request(_Body):
+    answers: list[bool] = Field(min_length=9, max_length=9, description="Format B.1.8, in order")
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
