@@ -77,13 +77,11 @@ LONG_FUNCTIONS = {
     ("services/feedback/feedback/console.py", "mount_console"),
     ("services/scoring/scoring/domain/evaluation.py", "_evidence"),
     ("services/scoring/scoring/domain/evaluation.py", "evaluate"),
-    ("services/intake/intake/adms_api.py", "adms_router"),
     ("services/intake/intake/admin_api.py", "admin_router"),
     ("services/notifier/notifier/app.py", "create_app"),
     ("services/notifier/notifier/consumer.py", "handle"),
     ("services/intake/intake/api.py", "_handle"),
     ("services/notifier/notifier/metrics.py", "__init__"),
-    ("services/intake/intake/adms_api.py", "cdata_post"),
     ("shared/kinerja_shared/service.py", "create_service_app"),
     ("services/notifier/notifier/dispatcher.py", "flush"),
     ("services/intake/intake/reference_import.py", "validate_employees"),
@@ -122,6 +120,7 @@ USE_CASES = [
     "services/scoring/scoring/reads.py",
     "services/scoring/scoring/projector.py",
     "services/intake/intake/day_closer.py",
+    "services/intake/intake/machines.py",
 ]
 ADAPTER_LIBRARIES = {"fastapi", "starlette", "pymongo", "faststream", "aiokafka", "httpx"}
 

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 
 from intake.admin_api import admin_router
-from intake.adms_api import adms_router
+from intake.adms_api import mount_machines
 from intake.api import events_router
 from intake.day_closer import DayCloser
 from intake.domain import TimeWindow
 from intake.keyring import Keyring
+from intake.machines import Machines
 from intake.publisher import EventPublisher
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
@@ -60,15 +61,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     adms_window = TimeWindow(
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.adms_max_age_days)
     )
-    app.include_router(
-        adms_router(
+    mount_machines(
+        app,
+        Machines(
             store,
             publisher,
             settings.topics,
             runtime.registry,
             adms_window,
             settings.adms_requests_per_minute,
-        )
+        ),
     )
     app.include_router(
         admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))

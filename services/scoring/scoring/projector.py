@@ -53,6 +53,9 @@ LEASE = timedelta(seconds=20)
 #: Steps (of ``projection_round`` employees) a round may hold; the lease is renewed before
 #: each, so a long round keeps it. 200 × 250 covers a city many times over.
 ROUND_STEPS = 200
+#: A long round writes its unit lines every this many steps (a replay's one round of the whole
+#: city held every line of every period until its end: 681 MiB).
+FLUSH_STEPS = 10
 #: Unit lines are flushed at most this often while rounds follow each other.
 FLUSH_EVERY_S = 2.0
 
@@ -248,6 +251,8 @@ class Projector:
                     return projected
                 part = {n: months[n] for n in nips[i : i + self._round]}
                 projected += await self._project(part, now)
+                if (i // self._round) % FLUSH_STEPS == FLUSH_STEPS - 1:
+                    await self._flush_lines()  # a long round's lines would pile up in memory
             self._unflushed += [m.id for m in fresh]
             await self._flush_beside()
             self._last_round_seconds = time.perf_counter() - started
@@ -264,6 +269,12 @@ class Projector:
             await self._flushed()
         if time.monotonic() - self._last_flush >= FLUSH_EVERY_S:
             self._start_flush()
+
+    async def _flush_lines(self) -> None:
+        """Writes the lines staged so far, inside a round (its marks count as projected only
+        after the flush that follows the round)."""
+        await self._flushed()
+        await self._read_models.flush()
 
     def _start_flush(self) -> None:
         if self._unflushed:

@@ -483,3 +483,15 @@ def test_a_round_that_loses_its_lease_stops_and_leaves_the_marks_for_the_new_hol
     assert asyncio.run(projector.run_once()) == 3  # one step, then the renewal was refused
     assert len(evaluations.rounds) == 1
     assert not queue.marks["001"].projected
+
+
+def test_a_long_round_writes_its_lines_every_ten_steps() -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    staff = {f"1990010120200110{i:02d}": ["2026-11"] for i in range(25)}
+    queue, models = FakeQueue([StaleMark("001", staff, clock.now(), False)]), SlowFlush()
+    models.go.set()
+    projector = Projector(
+        queue, FakeEvaluations(), models, FreeLease(), clock, CollectorRegistry(), round_employees=1
+    )
+    assert asyncio.run(projector.run_once()) == 25
+    assert models.flushes >= 2  # after steps 10 and 20, inside the round
