@@ -57,6 +57,9 @@ UNIT_INDEX = "unit_index"
 STALE = "stale"
 
 
+MONTHS = range(1, 13)
+
+
 def facts_id(nip: str, year: int, month: int) -> str:
     return f"{nip}:{year:04d}-{month:02d}"
 
@@ -118,12 +121,15 @@ class FactsStore:
             self._write_seconds.labels(FACTS).observe(time.perf_counter() - started)
 
     async def load(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], YearFacts]:
-        """The facts of each (nip, year): its twelve month documents in one lookup by ``_id``."""
+        """The facts of each (nip, year): its twelve month documents in one lookup by ``_id``,
+        and the year's document that scoring kept before the months (``<nip>:<YYYY>``) so that
+        an upgraded store reads what it holds without a replay."""
         wanted = sorted(set(keys))
-        ids = [facts_id(n, y, m) for n, y in wanted for m in range(1, 13)]
+        ids = [i for n, y in wanted for i in (f"{n}:{y:04d}", *(facts_id(n, y, m) for m in MONTHS))]
         docs = await find_by_ids(self._db[FACTS], ids)
+        per = 1 + len(MONTHS)
         return {
-            k: year_facts(year_doc(docs[12 * i : 12 * i + 12]), *k) for i, k in enumerate(wanted)
+            k: year_facts(year_doc(docs[per * i : per * i + per]), *k) for i, k in enumerate(wanted)
         }
 
 

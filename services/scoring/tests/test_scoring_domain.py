@@ -164,3 +164,13 @@ def test_a_years_months_join_into_one_document() -> None:
         "targets": {"s|1": {"indicator": "new", "figures": {"a": 1, "b": 2}}},
         "ratings": {"2026-Q4": {"t2": {"r": 1}}},
     }
+
+
+def test_a_years_document_of_before_the_months_joins_them_day_by_day() -> None:
+    """A store upgraded from one document per year reads it beside the new month documents;
+    a day in both folds as the store's $min, $max and $addToSet would have."""
+    legacy = {"days": {"1102": {"i": 7, "o": 16, "ev": ["a", "b"]}, "1030": {"i": 8}}}
+    november = {"month": 11, "days": {"1102": {"i": 6, "o": 15, "ev": ["b", "c"], "x": True}}}
+    joined = year_doc([november, legacy])
+    assert joined["days"]["1102"] == {"i": 6, "o": 16, "x": True, "ev": ["a", "b", "c"]}
+    assert joined["days"]["1030"] == {"i": 8}

@@ -188,10 +188,12 @@ class YearFacts:
 def year_doc(months: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
     """The months' documents of one year joined into one, in month order. Their keys never
     collide (days by date, the rest by event time and id), except a target's description, which
-    every figure repeats: the latest month's stands."""
+    every figure repeats: the latest month's stands. A year's document of before the months
+    (``month`` absent, so first) joins too, a day in both folded as the store would have."""
     out: dict[str, Any] = {"days": {}, "ikm": {}, "targets": {}, "ratings": {}}
     for doc in sorted((d for d in months if d), key=lambda d: d.get("month", 0)):
-        out["days"].update(doc.get("days", {}))
+        for key, day in doc.get("days", {}).items():
+            out["days"][key] = _same_day(out["days"].get(key), day)
         out["ikm"].update(doc.get("ikm", {}))
         for key, meta in doc.get("targets", {}).items():
             known = out["targets"].setdefault(key, {"figures": {}})
@@ -199,6 +201,21 @@ def year_doc(months: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
             known["figures"].update(meta.get("figures", {}))
         for period, versions in doc.get("ratings", {}).items():
             out["ratings"].setdefault(period, {}).update(versions)
+    return out
+
+
+def _same_day(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> Mapping[str, Any]:
+    """One day recorded in two documents: the earliest check-in, the latest check-out."""
+    if a is None:
+        return b
+    out: dict[str, Any] = {**a, **b}
+    if "i" in a and "i" in b:
+        out["i"] = min(a["i"], b["i"])
+    if "o" in a and "o" in b:
+        out["o"] = max(a["o"], b["o"])
+    out["x"] = bool(a.get("x") or b.get("x"))
+    ids = sorted({*a.get("ev", ()), *b.get("ev", ())})
+    out["ev"] = ids[:MAX_EVENT_IDS_PER_DAY]
     return out
 
 
