@@ -77,8 +77,8 @@ async def bulk_write_chunked(
 #: a SQLite connection for every statement of a command until the command ends, out of a pool
 #: of 100 per database; past that it hangs for good. So every process keeps its statements in
 #: flight under 100: at most ``BULK_INFLIGHT`` commands of ``BULK_PARALLEL_CHUNK`` (60), plus
-#: ``LOOKUP_CONCURRENCY`` lookups (16). Two commands in flight instead of one nearly doubled the
-#: upsert rate here.
+#: the lookups (``QUERIES_IN_FLIGHT`` ``$in`` commands, each one statement). Two commands in flight
+#: instead of one nearly doubled the upsert rate here.
 BULK_PARALLEL_CHUNK = BULK_CHUNK
 BULK_INFLIGHT = 2
 _inflight: dict[int, asyncio.Semaphore] = {}
