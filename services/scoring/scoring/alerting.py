@@ -63,6 +63,10 @@ class EvaluationUpdates:
         self._published.inc(len(futures))
 
 
+#: Employees whose alerts are published at once (each employee's in order).
+PUBLISH_CHUNK = 200
+
+
 class AlertChecker:
     def __init__(
         self,
@@ -100,34 +104,44 @@ class AlertChecker:
         plans: dict[str, tuple[dict[str, AlertDraft], set[str]]] = {}
         for nip, given in inputs.items():
             try:
-                fresh, now_active = early_warnings(nip, today, given.conditions, actives[nip])
+                warnings, now_active = early_warnings(nip, today, given.conditions, actives[nip])
             except Exception as exc:  # noqa: BLE001 - one employee's bad input is skipped
                 self._failed(nip, exc)
                 continue
-            plans[nip] = ({d.alert_id: d for d in [*given.drafts, *fresh]}, now_active)
+            plans[nip] = ({d.alert_id: d for d in [*given.drafts, *warnings]}, now_active)
         known = await self._store.published([i for drafts, _ in plans.values() for i in drafts])
-        published = 0
-        for nip, (drafts, _) in list(plans.items()):
-            try:
-                published += await self._publish_new(nip, drafts, known, inputs[nip])
-            except Exception as exc:
-                if transient(exc):
-                    raise  # Kafka or the store away: the marks stay, the next round retries
-                self._failed(nip, exc)
-                del plans[nip]  # its conditions stay as they were: checked again next time
+        fresh = {
+            nip: [d for d in drafts.values() if d.alert_id not in known]
+            for nip, (drafts, _) in plans.items()
+        }
+        sent: list[tuple[str, str, str]] = []
+        nips = [n for n, drafts in fresh.items() if drafts]
+        # Employees' alerts go out together (a first check of a whole city raised thousands,
+        # each waiting for its own acknowledgement: 20 s of a round), a chunk at a time.
+        for i in range(0, len(nips), PUBLISH_CHUNK):
+            chunk = nips[i : i + PUBLISH_CHUNK]
+            outcomes = await asyncio.gather(
+                *(self._publish_all(n, fresh[n], inputs[n]) for n in chunk), return_exceptions=True
+            )
+            for nip, outcome in zip(chunk, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    if transient(outcome) or not isinstance(outcome, Exception):
+                        await self._store.record(sent, self._clock.now())
+                        raise outcome  # Kafka or the store away: the marks stay, retried
+                    self._failed(nip, outcome)
+                    del plans[nip]  # its conditions stay as they were: checked again next time
+                else:
+                    sent += [(d.alert_id, nip, d.type) for d in fresh[nip]]
+        await self._store.record(sent, self._clock.now())
         changed = {n: a for n, (_, a) in plans.items() if a != actives[n]}
         await self._store.set_conditions_of(changed)
-        return published
+        return len(sent)
 
-    async def _publish_new(
-        self, nip: str, drafts: dict[str, AlertDraft], known: set[str], given: AlertInput
-    ) -> int:
-        fresh = [d for d in drafts.values() if d.alert_id not in known]
-        for draft in fresh:
+    async def _publish_all(self, nip: str, drafts: list[AlertDraft], given: AlertInput) -> None:
+        for draft in drafts:
             await self._publish(nip, draft, given.unit_code, given.supervisor_nip)
-        return len(fresh)
 
-    def _failed(self, nip: str, exc: Exception) -> None:
+    def _failed(self, nip: str, exc: BaseException) -> None:
         """Recorded (log and counter) and skipped: one employee's failure never holds back
         the others' alerts."""
         log.error("alert check failed for one employee", exc_info=exc, extra={"nip": nip})
@@ -156,5 +170,4 @@ class AlertChecker:
             key=nip.encode(),
             headers={"event-type": draft.type},
         )
-        await self._store.record(draft.alert_id, nip, draft.type, self._clock.now())
         self._raised.labels(draft.type).inc()

@@ -444,13 +444,17 @@ class AlertStore:
         docs = await find_by_ids(self._db[ALERT_STATE], wanted, {"_id": 1})
         return {i for i, d in zip(wanted, docs, strict=True) if d is not None}
 
-    async def record(self, alert_id: str, nip: str, alert_type: str, now: datetime) -> None:
-        op = UpdateOne(
-            {"_id": alert_id},
-            {"$setOnInsert": {"nip": nip, "type": alert_type, "published_at": now}},
-            upsert=True,
-        )
-        await bulk_write_chunked(self._db[ALERT_STATE], [op])
+    async def record(self, alerts: Sequence[tuple[str, str, str]], now: datetime) -> None:
+        """Alerts published: (alert id, NIP, type), in one bulk write."""
+        ops = [
+            UpdateOne(
+                {"_id": alert_id},
+                {"$setOnInsert": {"nip": nip, "type": alert_type, "published_at": now}},
+                upsert=True,
+            )
+            for alert_id, nip, alert_type in alerts
+        ]
+        await bulk_write_concurrent(self._db[ALERT_STATE], ops)
 
     async def active_conditions_of(self, nips: Sequence[str]) -> dict[str, set[str]]:
         docs = await find_by_ids(self._db[ALERT_CONDITIONS], nips)

@@ -35,8 +35,8 @@ class FakeAlertStore:
     async def set_conditions_of(self, changed: Mapping[str, set[str]]) -> None:
         self.conditions.update(changed)
 
-    async def record(self, alert_id: str, nip: str, type_: str, at: datetime) -> None:
-        self.recorded.append(alert_id)
+    async def record(self, alerts: list[tuple[str, str, str]], at: datetime) -> None:
+        self.recorded += [alert_id for alert_id, _, _ in alerts]
 
 
 class FakeBroker:
