@@ -60,18 +60,23 @@ def test_each_service_has_a_small_non_root_health_checked_image(name: str) -> No
     assert "--no-dev" in text
 
 
-def test_docker_compose_config_accepts_the_file_and_its_mounts_exist() -> None:
+def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
+    """``docker-compose config`` of the file, with only ``env`` (and a PATH) set."""
     tool = shutil.which("docker-compose")
     if tool is None:
         raise RuntimeError("docker-compose is missing: `make test-tools` installs it (Debian)")
-    run = subprocess.run(
+    return subprocess.run(
         [tool, "-f", str(ROOT / "docker-compose.yml"), "config"],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "GRAFANA_ADMIN_PASSWORD": "a-password-of-its-own"},
+        env={"PATH": "/usr/bin:/bin", **env},
     )
+
+
+def test_docker_compose_config_accepts_the_file_and_its_mounts_exist() -> None:
+    run = compose_config(GRAFANA_ADMIN_PASSWORD="a-password-of-its-own")
     assert run.returncode == 0, run.stderr
     resolved = yaml.safe_load(run.stdout)
     assert set(resolved["services"]) == {
@@ -100,16 +105,6 @@ def test_readme_names_the_pinned_kafka_version() -> None:
 
 def test_compose_has_no_default_grafana_password() -> None:
     """Without a password of the city's own, compose refuses to start and says which to set."""
-    tool = shutil.which("docker-compose")
-    if tool is None:
-        raise RuntimeError("docker-compose is missing: `make test-tools` installs it (Debian)")
-    run = subprocess.run(
-        [tool, "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    run = compose_config()
     assert run.returncode != 0
     assert "GRAFANA_ADMIN_PASSWORD" in run.stderr
