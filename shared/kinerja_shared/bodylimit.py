@@ -71,13 +71,15 @@ class BodyLimit:
 
 async def _refuse(send: Send, limit: int) -> None:
     body = json.dumps(
-        {
+        {  # a problem document (RFC 9457), as intake's other refusals
+            "title": "Body too large",
+            "status": 413,
             "detail": f"Isi permintaan terlalu besar (request body too large): paling banyak "
-            f"{limit:,} byte. Kirim dalam beberapa bagian (send it in parts)."
+            f"{limit:,} byte. Kirim dalam beberapa bagian (send it in parts).",
         }
     ).encode()
     headers: list[tuple[bytes, bytes]] = [
-        (b"content-type", b"application/json"),
+        (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
