@@ -32,35 +32,28 @@ def mount_machines(app: FastAPI, machines: Machines) -> None:
     router.add_api_route("/getrequest", poll, methods=["GET"], summary="Pending commands")
     router.add_api_route("/devicecmd", poll, methods=["POST"], summary="Command results")
     app.include_router(router)
+    app.add_exception_handler(Limited, _too_many)
 
 
-class _Answer(Exception):
-    def __init__(self, response: PlainTextResponse) -> None:
-        self.response = response
+async def _too_many(_: Request, exc: Exception) -> PlainTextResponse:
+    return PlainTextResponse(TOO_MANY, status_code=429)
 
 
 async def _admitted(request: Request, serial: str) -> tuple[Machines, Device | None]:
+    """The use case and the device it admits (None: answered as a registered one). Past the
+    rates it raises ``Limited``, which ``_too_many`` answers."""
     machines: Machines = request.app.state.machines
-    try:
-        return machines, await machines.admit(serial, request.client.host if request.client else "")
-    except Limited:
-        raise _Answer(PlainTextResponse(TOO_MANY, status_code=429)) from None
+    return machines, await machines.admit(serial, request.client.host if request.client else "")
 
 
 async def handshake(request: Request, sn: Serial = "") -> PlainTextResponse:
     """``GET /iclock/cdata?options=all``: the options block a machine asks for first."""
-    try:
-        machines, device = await _admitted(request, sn)
-    except _Answer as answer:
-        return answer.response
+    machines, device = await _admitted(request, sn)
     return PlainTextResponse(machines.handshake(device, sn))
 
 
 async def upload(request: Request, sn: Serial = "", table: Table = "") -> PlainTextResponse:
-    try:
-        machines, device = await _admitted(request, sn)
-    except _Answer as answer:
-        return answer.response
+    machines, device = await _admitted(request, sn)
     body = (await request.body()).decode("utf-8", errors="replace")
     try:
         if device is None:
@@ -73,8 +66,5 @@ async def upload(request: Request, sn: Serial = "", table: Table = "") -> PlainT
 
 async def poll(request: Request, sn: Serial = "") -> PlainTextResponse:
     """``getrequest`` (no commands are queued) and ``devicecmd`` (results acknowledged)."""
-    try:
-        await _admitted(request, sn)
-    except _Answer as answer:
-        return answer.response
+    await _admitted(request, sn)
     return PlainTextResponse("OK")
