@@ -124,6 +124,10 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(team.locator("tbody tr")).to_have_count(3)
         await expect(team.locator("tbody tr").filter(has_text=STAFF)).to_contain_text("baru")
         await page.screenshot(path=str(SHOTS / "1-team.png"), full_page=True)
+        # "This month" is WIB's: 18:00 UTC on 30 November is already 1 December in Tanjungbalai.
+        month = await page.evaluate("thisMonth(new Date('2026-11-30T18:00:00Z'))")
+        assert month == "2026-12"
+        assert await page.evaluate("thisMonth(new Date('2026-11-30T16:59:00Z'))") == "2026-11"
         # A person: the evaluation with its evidence, the dialogue and the forms.
         await page.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
         await expect(page.locator("#evaluation")).to_contain_text("Predikat")

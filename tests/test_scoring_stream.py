@@ -330,7 +330,7 @@ async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
     coaching = alerts[0]
     assert coaching["supervisor_nip"] == "197501012000031001"
     assert coaching["unit_code"] == "DUKCAPIL"
-    assert coaching["policy_version"] == "2026.1"
+    assert coaching["policy_version"] == "2026.2"
 
     # A third absence (Monday 9th closed) crosses into the first discipline level: one alert.
     await produce(

@@ -95,7 +95,13 @@ def mount_console(
 
     @router.get("/console/config", summary="Where the console finds the live stream")
     async def config() -> dict[str, Any]:
-        return {"notifier_url": notifier_url, "dev_sign_in": dev_secret is not None}
+        # The government's time zone: "this month" is the month in WIB, not in UTC (at 06:00 WIB
+        # on the 1st it is still the previous month in UTC).
+        return {
+            "notifier_url": notifier_url,
+            "dev_sign_in": dev_secret is not None,
+            "timezone": WIB.key,
+        }
 
     if dev_secret is not None:  # outside development mode the route does not exist at all
 

@@ -122,14 +122,20 @@ class FactsStore:
 
     async def load(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], YearFacts]:
         """The facts of each (nip, year): its twelve month documents in one lookup by ``_id``,
-        and the year's document that scoring kept before the months (``<nip>:<YYYY>``) so that
-        an upgraded store reads what it holds without a replay."""
+        the December before (a run of absences crosses New Year), and the year's document that
+        scoring kept before the months (``<nip>:<YYYY>``) so that an upgraded store reads what it
+        holds without a replay."""
         wanted = sorted(set(keys))
-        ids = [i for n, y in wanted for i in (f"{n}:{y:04d}", *(facts_id(n, y, m) for m in MONTHS))]
+        ids = [
+            i
+            for n, y in wanted
+            for i in (f"{n}:{y:04d}", *(facts_id(n, y, m) for m in MONTHS), facts_id(n, y - 1, 12))
+        ]
         docs = await find_by_ids(self._db[FACTS], ids)
-        per = 1 + len(MONTHS)
+        per = 2 + len(MONTHS)
         return {
-            k: year_facts(year_doc(docs[per * i : per * i + per]), *k) for i, k in enumerate(wanted)
+            k: year_facts(year_doc(docs[per * i : per * i + per - 1]), *k, docs[per * i + per - 1])
+            for i, k in enumerate(wanted)
         }
 
 

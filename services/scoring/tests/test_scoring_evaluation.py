@@ -68,7 +68,7 @@ def test_month_evaluation_with_evidence_and_a_proposed_behaviour_rating() -> Non
         "perilaku_kerja.proposal",
         "predikat.permenpanrb_6_2022",
     ]
-    assert ev.policy_version == "2026.1"
+    assert ev.policy_version == "2026.2"
 
 
 def test_supervisor_rating_wins_and_no_targets_means_no_predicate_yet() -> None:

@@ -21,7 +21,7 @@ from kinerja_shared.identity import Principal
 from scoring.domain import punch_of
 from scoring.domain.alerts import Conditions
 from scoring.domain.evaluation import DayFacts, evaluate, standings
-from scoring.domain.facts import Deltas, FactsDelta, YearFacts, year_facts
+from scoring.domain.facts import DayRecord, Deltas, FactsDelta, YearFacts, year_facts
 from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
@@ -142,6 +142,39 @@ def test_a_change_in_march_moves_every_later_month_and_the_rolling_window() -> N
     names = [p.name for p in periods_to_project(["2026-03"], TODAY)]
     assert names[:9] == [f"2026-{m:02d}" for m in range(3, 12)]
     assert {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026", "30d"} <= set(names)
+
+
+def test_a_change_in_december_moves_january_when_the_new_year_has_begun() -> None:
+    names = [p.name for p in periods_to_project(["2026-12"], date(2027, 1, 6))]
+    assert {"2026-12", "2026", "2027-01", "2027-Q1", "2027", "30d"} <= set(names)
+    assert "2027-01" not in [p.name for p in periods_to_project(["2026-12"], TODAY)]
+
+
+def test_a_run_of_absences_across_new_year_reaches_the_year_and_the_rolling_window() -> None:
+    """21 Dec 2026 .. 5 Jan 2027: ten closed working days without a record (25 Dec and 1 Jan
+    are holidays). The evaluation of 2027 and the rolling 30 days on 6 Jan both see the run."""
+    today = date(2027, 1, 6)
+    closed = frozenset(date(2026, 12, 1) + timedelta(days=i) for i in range(36))  # 1 Dec .. 5 Jan
+    present = {
+        d: DayRecord(datetime(d.year, d.month, d.day, 7, 20, tzinfo=WIB))
+        for d in (date(2026, 12, 1) + timedelta(days=i) for i in range(20))  # to 20 Dec
+    }
+    facts = {2027: YearFacts(NIP, 2027, december_before=present)}
+    holidays = frozenset({date(2026, 12, 25), date(2027, 1, 1)})
+    periods = [resolve("2027", None, today), resolve(None, "30d", today)]
+    out = project(
+        facts,
+        EmployeeRef(NIP, known=True),
+        CalendarView(holidays, closed),
+        periods,
+        POLICY,
+        WIB,
+        today,
+    )
+    for name in ("2027", "30d"):
+        disc = out.evaluations[name]["discipline"]
+        assert (disc["longest_run"], disc["level"]) == (10, "berat"), name
+    assert out.evaluations["2027"]["discipline"]["unexcused_days"] == 2
 
 
 def lines(n: int) -> dict[str, dict[str, Any]]:

@@ -41,7 +41,7 @@ FRIDAY = date(2026, 11, 6)
 
 def test_default_policy_is_tanjungbalais_and_versioned() -> None:
     assert POLICY.government == "Pemerintah Kota Tanjungbalai"
-    assert POLICY.version == "2026.1"
+    assert POLICY.version == "2026.2"
     assert STANDAR.hours[0] == (time(7, 30), time(16, 0))
     assert STANDAR.hours[4] == (time(7, 30), time(16, 30))
     assert 5 not in STANDAR.hours
@@ -50,7 +50,7 @@ def test_default_policy_is_tanjungbalais_and_versioned() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda t: t.replace('version = "2026.1"', ""), "version: Field required"),
+        (lambda t: t.replace('version = "2026.2"', ""), "version: Field required"),
         (lambda t: t + "\n[oops\n", "not valid TOML"),
         (
             lambda t: t.replace('[[1, "TL1"], [31, "TL2"]', '[[31, "TL2"], [1, "TL1"]'),
@@ -111,8 +111,15 @@ def at(day: date, hh: int, mm: int, ss: int = 0) -> datetime:
         ((7, 25), (15, 30), 0, None, 30, "PSW1"),
         ((7, 25), (15, 29), 0, None, 31, "PSW2"),
         ((7, 25), (14, 29), 0, None, 91, "PSW4"),
-        ((7, 25), None, 0, None, 0, "PSW4"),  # no check-out
-        (None, (16, 10), 0, "TL4", 0, None),  # no check-in
+        ((7, 25), None, 0, None, 225, "PSW4"),  # no check-out: half the day's 450 minutes
+        (None, (16, 10), 225, "TL4", 0, None),  # no check-in: likewise
+        ((12, 30), (16, 0), 270, "TL4", 0, None),  # 07:30–12:00 only: the break is not work
+        ((13, 0), (16, 0), 270, "TL4", 0, None),
+        ((13, 30), (16, 0), 300, "TL4", 0, None),
+        ((7, 30), (12, 15), 0, None, 180, "PSW4"),  # 13:00–16:00
+        ((10, 0), None, 150, "TL4", 225, "PSW4"),
+        ((15, 0), (15, 30), 390, "TL4", 30, "PSW1"),
+        ((14, 0), None, 330, "TL4", 120, "PSW4"),  # capped: never more than the day's 450
     ],
 )
 def test_monday_standings(
@@ -165,6 +172,52 @@ def test_friday_ends_at_1630_and_single_punch_is_a_check_in() -> None:
         excused=False,
     )
     assert one.psw == "PSW4"
+
+
+@pytest.mark.parametrize(
+    ("day", "punch", "standing"),
+    [
+        # Before the working day's middle one punch is the check-in, from it on the check-out;
+        # either way it is judged once and the missing half counts half the day (225 of 450).
+        (FRIDAY, (7, 20), (0, None, 225, "PSW4", "one punch, judged once")),
+        (FRIDAY, (16, 30), (225, "TL4", 0, None, "one punch, judged once")),
+        (FRIDAY, (16, 45), (225, "TL4", 0, None, "one punch, judged once")),
+        (MONDAY, (16, 0), (225, "TL4", 0, None, "one punch, judged once")),
+        # Monday's middle is 11:45: 195 working minutes to 16:00 without the break; before it,
+        # 254 minutes late and the missing check-out capped at the 196 left of the day.
+        (MONDAY, (11, 45), (225, "TL4", 195, "PSW4", "one punch, judged once")),
+        (MONDAY, (11, 44), (254, "TL4", 196, "PSW4", "one punch, judged once")),
+    ],
+)
+def test_a_single_punch_is_judged_once_and_never_exceeds_an_absent_day(
+    day: date, punch: tuple[int, int], standing: tuple[object, ...]
+) -> None:
+    """Issue 15 items 2 and 3. PP 94/2021 counts unexcused days; minutes late and early add
+    whole days at 450 working minutes (7.5 h, Perpres 21/2023's 37.5 h a week over five days).
+    A day therefore never adds more than one day's 450 minutes, and a punch at 16:30 is not
+    both 540 minutes late and a missing check-out."""
+    s = day_standing(
+        day, POLICY, STANDAR, NO_HOLIDAYS, WIB, at(day, *punch), at(day, *punch), False
+    )
+    assert (s.late_minutes, s.tl, s.early_minutes, s.psw, s.note) == standing
+    assert s.late_minutes + s.early_minutes <= STANDAR.working_minutes(day.weekday()) == 450
+
+
+def test_the_missing_half_day_can_be_turned_off_as_before_policy_2026_2() -> None:
+    text = DEFAULT_POLICY.read_text().replace(
+        'missing_punch_minutes = "half_day"', 'missing_punch_minutes = "none"'
+    )
+    policy = parse_policy(text, "policy.toml")
+    s = day_standing(MONDAY, policy, STANDAR, NO_HOLIDAYS, WIB, at(MONDAY, 7, 25), None, False)
+    assert (s.early_minutes, s.psw) == (0, "PSW4")
+
+
+def test_breaks_must_lie_inside_the_day() -> None:
+    text = DEFAULT_POLICY.read_text().replace(
+        'friday = ["11:30", "13:00"]', 'friday = ["16:00", "17:00"]'
+    )
+    with pytest.raises(PolicyError, match=r"breaks\.friday: 16:00:00–17:00:00 is not inside"):
+        parse_policy(text, "policy.toml")
 
 
 @pytest.mark.parametrize(
@@ -245,6 +298,51 @@ def test_ten_consecutive_working_days_lead_to_dismissal_at_once() -> None:
     assert "10 consecutive" in out.reason
     nine = discipline(run[:9], POLICY)
     assert nine.sanction == "Pernyataan tidak puas secara tertulis"
+
+
+# 21 Dec 2026 (Mon) .. 5 Jan 2027 (Tue): 25 Dec and 1 Jan are holidays, so ten working days.
+CHRISTMAS_RUN = [date(2026, 12, d) for d in (21, 22, 23, 24, 28, 29, 30, 31)] + [
+    date(2027, 1, 4),
+    date(2027, 1, 5),
+]
+
+
+def unexcused(days: list[date]) -> list[DayStanding]:
+    return [DayStanding(d, DayStatus.TANPA_KETERANGAN) for d in days]
+
+
+@pytest.mark.parametrize(
+    ("december", "january", "run", "sanction"),
+    [
+        # Issue 15 item 1: PP 94/2021 bounds the cumulative count by the calendar year, not the
+        # ten consecutive days (Pasal 11 ayat (2) huruf d: PDH-TAPS).
+        (CHRISTMAS_RUN[:8], CHRISTMAS_RUN[8:], 10, "Pemberhentian dengan hormat"),
+        (CHRISTMAS_RUN[1:8], CHRISTMAS_RUN[8:], 9, None),  # nine: no dismissal; 2 days: none
+        # A present day on 31 December breaks the run.
+        (CHRISTMAS_RUN[:7], CHRISTMAS_RUN[8:], 2, None),
+        # A run that reached ten before New Year was judged in its year and is not carried.
+        (
+            [date(2026, 12, d) for d in (14, 15, 16, 17, 18)] + CHRISTMAS_RUN[:8],
+            CHRISTMAS_RUN[8:],
+            2,
+            None,
+        ),
+    ],
+)
+def test_ten_consecutive_days_across_new_year(
+    december: list[date], january: list[date], run: int, sanction: str | None
+) -> None:
+    before = unexcused(december)
+    if date(2026, 12, 31) not in december:
+        before.append(DayStanding(date(2026, 12, 31), DayStatus.HADIR))
+    out = discipline(unexcused(january), POLICY, before)
+    assert out.longest_run == run
+    assert out.unexcused_days == 2  # the cumulative count stays within 2027
+    if sanction is None:
+        assert out.level_index <= 1
+    else:
+        assert str(out.sanction).startswith(sanction)
+        assert "8 of them in the December before" in out.reason
 
 
 @pytest.mark.parametrize(("minutes", "converted"), [(449, 0), (450, 1), (899, 1), (1350, 3)])

@@ -26,6 +26,12 @@ async function api(path, options = {}) {
   return body;
 }
 
+// "This month" in the government's time zone (WIB), never the browser's UTC date.
+function thisMonth(now = new Date()) {
+  const timeZone = state.config?.timezone || "Asia/Jakarta";
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" }).format(now);
+}
+
 function claims(token) {
   const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
   return JSON.parse(atob(part));
@@ -216,7 +222,7 @@ function b18Form(session, statements, nip) {
 }
 
 function feedbackForm(nip) {
-  const month = new Date().toISOString().slice(0, 7);
+  const month = thisMonth();
   return el("form", { class: "card", id: "feedback-form", onsubmit: async (ev) => {
     ev.preventDefault();
     const f = ev.target.elements;
@@ -244,7 +250,7 @@ function feedbackForm(nip) {
 }
 
 function ratingForm(nip) {
-  const month = new Date().toISOString().slice(0, 7);
+  const month = thisMonth();
   return el("form", { class: "card", id: "rating-form", onsubmit: async (ev) => {
     ev.preventDefault();
     const f = ev.target.elements;

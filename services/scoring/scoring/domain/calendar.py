@@ -59,9 +59,33 @@ def band_of(minutes: int, bands: Iterable[Band]) -> str | None:
     return found
 
 
-def _minutes_after(later: datetime, earlier: datetime) -> int:
-    """Whole minutes, a started minute counting as one (07:30:01 is one minute late)."""
-    return max(0, math.ceil((later - earlier).total_seconds() / 60))
+def _working_minutes_between(
+    a: datetime, b: datetime, day: date, schedule: Schedule, tz: ZoneInfo
+) -> int:
+    """Working minutes of ``day`` between instants ``a`` and ``b``: inside the day's hours and
+    outside its break, a started minute counting as one (07:30:01 is one minute late)."""
+    start_t, end_t = schedule.hours[day.weekday()]
+    seconds = _overlap(a, b, datetime.combine(day, start_t, tz), datetime.combine(day, end_t, tz))
+    if day.weekday() in schedule.breaks:
+        from_t, to_t = schedule.breaks[day.weekday()]
+        seconds -= _overlap(
+            a, b, datetime.combine(day, from_t, tz), datetime.combine(day, to_t, tz)
+        )
+    return max(0, math.ceil(seconds / 60))
+
+
+def _overlap(a: datetime, b: datetime, lo: datetime, hi: datetime) -> float:
+    return max(0.0, (min(b, hi) - max(a, lo)).total_seconds())
+
+
+def _one_punch(
+    day: date, first_in: datetime, schedule: Schedule, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """A day with one punch (or a "check-out" not after the check-in) is judged once: before
+    the middle of the working day the punch is the check-in, from it on the check-out."""
+    start_t, end_t = schedule.hours[day.weekday()]
+    start, end = datetime.combine(day, start_t, tz), datetime.combine(day, end_t, tz)
+    return (first_in, None) if first_in < start + (end - start) / 2 else (None, first_in)
 
 
 def day_standing(
@@ -80,39 +104,30 @@ def day_standing(
         return DayStanding(day, DayStatus.IZIN)
     if first_in is None and last_out is None:
         return DayStanding(day, DayStatus.TANPA_KETERANGAN)
+    note = ""
+    if first_in is not None and last_out is not None and last_out <= first_in:
+        first_in, last_out = _one_punch(day, first_in, schedule, tz)
+        note = "one punch, judged once"
     start_t, end_t = schedule.hours[day.weekday()]
-    start = datetime.combine(day, start_t, tz)
-    end = datetime.combine(day, end_t, tz)
     bands = policy.attendance
-    worst_tl, worst_psw = bands.tl_bands[-1][1], bands.psw_bands[-1][1]
-    if last_out is not None and first_in is not None and last_out <= first_in:
-        last_out = None  # one punch is a check-in only
+    day_minutes = schedule.working_minutes(day.weekday())
+    missing = day_minutes // 2 if bands.missing_punch_minutes == "half_day" else 0
+    tl: str | None
+    psw: str | None
     if first_in is None:
-        early = _minutes_after(end, last_out) if last_out else 0
-        return DayStanding(
-            day,
-            DayStatus.HADIR,
-            tl=worst_tl,
-            early_minutes=early,
-            psw=band_of(early, bands.psw_bands),
-            note="no check-in",
+        late, tl, note = missing, bands.tl_bands[-1][1], note or "no check-in"
+    else:
+        late = _working_minutes_between(
+            datetime.combine(day, start_t, tz), first_in, day, schedule, tz
         )
-    late = _minutes_after(first_in, start)
+        tl = band_of(late, bands.tl_bands)
     if last_out is None:
-        return DayStanding(
-            day,
-            DayStatus.HADIR,
-            late_minutes=late,
-            tl=band_of(late, bands.tl_bands),
-            psw=worst_psw,
-            note="no check-out",
+        early, psw, note = missing, bands.psw_bands[-1][1], note or "no check-out"
+    else:
+        early = _working_minutes_between(
+            last_out, datetime.combine(day, end_t, tz), day, schedule, tz
         )
-    early = _minutes_after(end, last_out)
-    return DayStanding(
-        day,
-        DayStatus.HADIR,
-        late_minutes=late,
-        tl=band_of(late, bands.tl_bands),
-        early_minutes=early,
-        psw=band_of(early, bands.psw_bands),
-    )
+        psw = band_of(early, bands.psw_bands)
+    late = min(late, day_minutes)  # a day never counts more than its working time
+    early = min(early, day_minutes - late)
+    return DayStanding(day, DayStatus.HADIR, late, tl, early, psw, note)

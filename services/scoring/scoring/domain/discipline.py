@@ -27,9 +27,10 @@ class DisciplineOutcome:
     reason: str
 
 
-def longest_unexcused_run(standings: Sequence[DayStanding]) -> int:
-    """Consecutive unexcused working days (days that are not working days do not break a run)."""
-    best = current = 0
+def longest_unexcused_run(standings: Sequence[DayStanding], carried: int = 0) -> int:
+    """Consecutive unexcused working days (days that are not working days do not break a run);
+    ``carried``: the days of a run under way when ``standings`` begin."""
+    best, current = 0, carried
     for s in sorted(standings, key=lambda s: s.date):
         if s.status is DayStatus.LIBUR:
             continue
@@ -38,7 +39,27 @@ def longest_unexcused_run(standings: Sequence[DayStanding]) -> int:
     return best
 
 
-def discipline(standings: Sequence[DayStanding], policy: Policy) -> DisciplineOutcome:
+def run_carried_in(before: Sequence[DayStanding], dismissal_days: int) -> int:
+    """The unexcused working days that end ``before`` (the December before the year) in a run.
+
+    PP 94/2021 counts the cumulative days within a calendar year, but ten *consecutive* working
+    days are not bounded by the year: a run from 21 December to 5 January is one run. A run
+    that had already reached the dismissal count before New Year was judged in its own year,
+    so it is not carried."""
+    run = 0
+    for s in sorted(before, key=lambda s: s.date, reverse=True):
+        if s.status is DayStatus.LIBUR:
+            continue
+        if s.status is not DayStatus.TANPA_KETERANGAN:
+            break
+        run += 1
+    return run if run < dismissal_days else 0
+
+
+def discipline(
+    standings: Sequence[DayStanding], policy: Policy, before: Sequence[DayStanding] = ()
+) -> DisciplineOutcome:
+    """``standings``: the year to date; ``before``: the December before it (for a run only)."""
     rules = policy.discipline
     unexcused = sum(1 for s in standings if s.status is DayStatus.TANPA_KETERANGAN)
     minutes = sum(
@@ -46,7 +67,8 @@ def discipline(standings: Sequence[DayStanding], policy: Policy) -> DisciplineOu
     )
     converted = minutes // rules.minutes_per_day if rules.convert_minutes_to_days else 0
     counted = unexcused + converted
-    run = longest_unexcused_run(standings)
+    carried = run_carried_in(before, rules.consecutive_days_dismissal)
+    run = longest_unexcused_run(standings, carried)
     index = 0
     for i, lv in enumerate(rules.levels, start=1):
         if counted >= lv.from_days:
@@ -57,6 +79,8 @@ def discipline(standings: Sequence[DayStanding], policy: Policy) -> DisciplineOu
     if run >= rules.consecutive_days_dismissal:
         index = len(rules.levels)
         reason = f"{run} consecutive working days without a valid reason"
+        if carried:
+            reason += f" ({carried} of them in the December before)"
     level = rules.levels[index - 1] if index else None
     return DisciplineOutcome(
         unexcused,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,6 +91,7 @@ class Evaluation:
     perilaku_is_proposal: bool
     predikat: Predikat | None
     policy_version: str
+    schedule_name: str = "standar"
     evidence: list[Evidence] = field(default_factory=list)
 
 
@@ -106,6 +107,8 @@ def evaluate(
     schedule: Schedule,
     policy: Policy,
     monthly: bool,
+    december_before: Sequence[DayStanding] = (),
+    schedule_name: str = "standar",
 ) -> Evaluation:
     categories: dict[str, int] = {}
     for s in period_days:
@@ -114,7 +117,7 @@ def evaluate(
                 categories[cat] = categories.get(cat, 0) + 1
     count = {status: sum(1 for s in period_days if s.status is status) for status in DayStatus}
     tl_psw_days = sum(1 for s in period_days if s.tl or s.psw)
-    disc = discipline(year_to_date, policy)
+    disc = discipline(year_to_date, policy, december_before)
     tpp = tpp_deduction(period_days, policy) if monthly else None
     ikm_category = ikm_result.category if ikm_result and ikm_result.final else None
     if supervisor_rating is not None:
@@ -138,7 +141,7 @@ def evaluate(
         tl_psw_days,
         hasil_kerja,
         pred,
-        schedule,
+        (schedule_name, schedule),
         policy,
     )
     return Evaluation(
@@ -161,6 +164,7 @@ def evaluate(
         perilaku_is_proposal=proposal,
         predikat=pred,
         policy_version=policy.version,
+        schedule_name=schedule_name,
         evidence=evidence,
     )
 
@@ -177,19 +181,20 @@ def _evidence(
     tl_psw_days: int,
     hasil_kerja: Rating | None,
     pred: Predikat | None,
-    schedule: Schedule,
+    named_schedule: tuple[str, Schedule],
     policy: Policy,
 ) -> list[Evidence]:
     """Every rule's inputs and result, for the evaluation's reader."""
     ikm_category = ikm_result.category if ikm_result and ikm_result.final else None
+    name, schedule = named_schedule  # the employee's own schedule, by the name it goes by
     evidence = [
         Evidence(
             "calendar.day_standing",
             {
-                "schedule_hours": {
-                    str(k): [t.isoformat() for t in h]
-                    for k, h in sorted(schedule.hours.items())  # the employee's own schedule
-                },
+                "schedule": name,
+                "schedule_hours": _spans(schedule.hours),
+                "schedule_breaks": _spans(schedule.breaks),
+                "missing_punch_minutes": policy.attendance.missing_punch_minutes,
                 "tl_bands": policy.attendance.tl_bands,
                 "psw_bands": policy.attendance.psw_bands,
                 "days_judged": len(period_days),
@@ -209,6 +214,7 @@ def _evidence(
                 "convert_minutes_to_days": policy.discipline.convert_minutes_to_days,
                 "minutes_per_day": policy.discipline.minutes_per_day,
                 "longest_run": disc.longest_run,
+                "consecutive_days_dismissal": policy.discipline.consecutive_days_dismissal,
             },
             {
                 "counted_days": disc.counted_days,
@@ -271,3 +277,7 @@ def _evidence(
         )
     )
     return evidence
+
+
+def _spans(by_weekday: Mapping[int, tuple[time, time]]) -> dict[str, list[str]]:
+    return {str(k): [t.isoformat() for t in span] for k, span in sorted(by_weekday.items())}

@@ -173,6 +173,9 @@ class YearFacts:
     responses: tuple[dict[str, Any], ...] = ()  # oldest first
     indicators: tuple[dict[str, Any], ...] = ()  # meta; figures: (time key, figure), in order
     ratings: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    # The days of the December before: a run of unexcused days can cross New Year (PP 94/2021
+    # bounds only the cumulative count by the calendar year, not the ten consecutive days).
+    december_before: Mapping[date, DayRecord] = field(default_factory=dict)
 
     @property
     def recorded(self) -> bool:
@@ -219,16 +222,18 @@ def _same_day(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> Mapping[str,
     return out
 
 
-def year_facts(doc: Mapping[str, Any] | None, nip: str, year: int) -> YearFacts:
-    """The typed facts of a stored document (``None``: nothing recorded yet)."""
+def year_facts(
+    doc: Mapping[str, Any] | None,
+    nip: str,
+    year: int,
+    december_before: Mapping[str, Any] | None = None,
+) -> YearFacts:
+    """The typed facts of a stored document (``None``: nothing recorded yet), with the days of
+    the previous year's December document if given."""
+    before = _days(december_before, year - 1) if december_before else {}
     if not doc:
-        return YearFacts(nip, year)
-    days = {
-        date(year, int(k[:2]), int(k[2:])): DayRecord(
-            v.get("i"), v.get("o"), bool(v.get("x")), tuple(v.get("ev", ()))
-        )
-        for k, v in doc.get("days", {}).items()
-    }
+        return YearFacts(nip, year, december_before=before)
+    days = _days(doc, year)
     responses = tuple(v for _, v in sorted(doc.get("ikm", {}).items()))
     indicators = tuple(
         {**meta, "figures": sorted(meta.get("figures", {}).items())}
@@ -238,4 +243,13 @@ def year_facts(doc: Mapping[str, Any] | None, nip: str, year: int) -> YearFacts:
         period: tuple(v for _, v in sorted(versions.items()))
         for period, versions in doc.get("ratings", {}).items()
     }
-    return YearFacts(nip, year, days, responses, indicators, ratings)
+    return YearFacts(nip, year, days, responses, indicators, ratings, before)
+
+
+def _days(doc: Mapping[str, Any], year: int) -> dict[date, DayRecord]:
+    return {
+        date(year, int(k[:2]), int(k[2:])): DayRecord(
+            v.get("i"), v.get("o"), bool(v.get("x")), tuple(v.get("ev", ()))
+        )
+        for k, v in doc.get("days", {}).items()
+    }

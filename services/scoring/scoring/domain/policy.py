@@ -28,30 +28,55 @@ class _Frozen(BaseModel):
 
 
 class Schedule(_Frozen):
-    """Working hours per weekday (local time); a missing weekday is not a working day."""
+    """Working hours per weekday (local time) and the breaks inside them; a missing weekday is
+    not a working day. Late and early minutes are working minutes: a break does not count."""
 
     hours: dict[int, tuple[time, time]]  # weekday (Monday = 0) → (start, end)
+    breaks: dict[int, tuple[time, time]] = Field(default_factory=dict)  # weekday → (from, to)
 
     @model_validator(mode="before")
     @classmethod
     def _from_names(cls, data: object) -> object:
         if isinstance(data, dict) and "hours" not in data:
-            hours = {}
-            for name, span in data.items():
-                if name not in WEEKDAYS:
-                    raise ValueError(f"{name!r} is not a weekday name")
-                start, end = (time.fromisoformat(t) for t in span)
-                hours[WEEKDAYS.index(name)] = (start, end)
-            return {"hours": hours}
+            names = {k: v for k, v in data.items() if k != "breaks"}
+            return {"hours": _by_weekday(names), "breaks": _by_weekday(data.get("breaks", {}))}
         return data
 
-    @field_validator("hours")
-    @classmethod
-    def _order(cls, hours: dict[int, tuple[time, time]]) -> dict[int, tuple[time, time]]:
-        for day, (start, end) in hours.items():
+    @model_validator(mode="after")
+    def _order(self) -> Schedule:
+        for day, (start, end) in self.hours.items():
             if end <= start:
                 raise ValueError(f"{WEEKDAYS[day]}: the end {end} is not after the start {start}")
-        return hours
+        for day, (start, end) in self.breaks.items():
+            hours = self.hours.get(day)
+            if hours is None or not hours[0] < start < end < hours[1]:
+                raise ValueError(f"breaks.{WEEKDAYS[day]}: {start}–{end} is not inside the day")
+        return self
+
+    def working_minutes(self, weekday: int) -> int:
+        """The day's working time in minutes, its break taken out (0: not a working weekday)."""
+        if weekday not in self.hours:
+            return 0
+        return _minutes(*self.hours[weekday]) - _minutes(*self.breaks.get(weekday, (_T0, _T0)))
+
+
+_T0 = time(0, 0)
+
+
+def _minutes(start: time, end: time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def _by_weekday(spans: object) -> dict[int, tuple[time, time]]:
+    if not isinstance(spans, dict):
+        raise ValueError("expected a table of weekday names")
+    out = {}
+    for name, span in spans.items():
+        if name not in WEEKDAYS:
+            raise ValueError(f"{name!r} is not a weekday name")
+        start, end = (time.fromisoformat(t) for t in span)
+        out[WEEKDAYS.index(name)] = (start, end)
+    return out
 
 
 Band = tuple[int, str]
@@ -67,6 +92,10 @@ def _check_bands(bands: list[Band]) -> list[Band]:
 class Attendance(_Frozen):
     tl_bands: list[Band]
     psw_bands: list[Band]
+    # A day with a check-in but no check-out (or the reverse): how many minutes the missing half
+    # counts toward PP 94's minutes-to-days conversion. "half_day": half the day's working
+    # minutes; "none": nothing (before policy 2026.2; never checking out then cost nothing).
+    missing_punch_minutes: Literal["half_day", "none"] = "half_day"
 
     _tl = field_validator("tl_bands")(_check_bands)
     _psw = field_validator("psw_bands")(_check_bands)
@@ -156,6 +185,13 @@ class Policy(_Frozen):
         if "standar" not in self.schedules:
             raise ValueError("a schedule named 'standar' (the default) is required")
         return self
+
+    def schedule_for(self, name: str) -> tuple[str, Schedule]:
+        """The schedule called ``name`` and how the evidence names it. An unknown name is judged
+        by ``standar`` and the name says so, rather than quietly naming a schedule not used."""
+        if name in self.schedules:
+            return name, self.schedules[name]
+        return f"standar (jadwal {name!r} tidak ada di kebijakan)", self.schedules["standar"]
 
 
 def parse_policy(text: str, source: str) -> Policy:

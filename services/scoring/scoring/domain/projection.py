@@ -88,6 +88,8 @@ def periods_to_project(months: Iterable[str], today: date) -> list[Period]:
     for m in months:
         y, mm = int(m[:4]), int(m[5:])
         by_year[y] = min(by_year.get(y, 13), mm)
+        if mm == 12 and y < today.year:  # a run of absences crosses into January
+            by_year[y + 1] = 1
     out: list[Period] = []
     for y, first in sorted(by_year.items()):
         last = 12 if y < today.year else today.month
@@ -111,19 +113,21 @@ def project(
     today: date,
 ) -> Projection:
     """``facts``: the employee's facts by year, for every year the periods touch."""
-    schedule = policy.schedules.get(employee.schedule, policy.schedules["standar"])
+    _, schedule = policy.schedule_for(employee.schedule)
     days: dict[date, DayFacts] = {
         d: DayFacts(r.first_in, r.last_out, r.excused)
         for f in facts.values()
-        for d, r in f.days.items()
+        for d, r in (*f.december_before.items(), *f.days.items())
     }
     years = sorted({p.start.year for p in periods} | {p.end.year for p in periods})
+    spans = [(date(years[0] - 1, 12, 1), date(years[0] - 1, 12, 31))] if years else []
+    spans += [(date(y, 1, 1), date(y, 12, 31)) for y in years]
     judged = [
         s
-        for y in years
+        for first, last in spans
         for s in standings(
-            date(y, 1, 1),
-            date(y, 12, 31),
+            first,
+            last,
             days,
             calendar.closed,
             schedule,
@@ -283,7 +287,9 @@ def _evaluation(
     today: date,
 ) -> tuple[dict[str, Any], Evaluation]:
     period_days = [s for s in judged if p.start <= s.date <= p.end]
-    ytd = [s for s in judged if date(p.end.year, 1, 1) <= s.date <= p.end]
+    new_year = date(p.end.year, 1, 1)
+    ytd = [s for s in judged if new_year <= s.date <= p.end]
+    december_before = [s for s in judged if date(p.end.year - 1, 12, 1) <= s.date < new_year]
     ikm_result = ikm_of((r["answers"] for r in _responses(facts, p)), policy)
     as_of = min(p.end, today)
     year_days = (date(p.end.year, 12, 31) - date(p.end.year, 1, 1)).days + 1
@@ -293,7 +299,7 @@ def _evaluation(
     year = facts.get(p.end.year)
     versions = year.ratings.get(p.name, ()) if year else ()
     supervisor = versions[-1] if versions else None
-    schedule = policy.schedules.get(employee.schedule, policy.schedules["standar"])
+    schedule_name, schedule = policy.schedule_for(employee.schedule)
     ev = evaluate(
         p.name,
         p.start,
@@ -306,6 +312,8 @@ def _evaluation(
         schedule,
         policy,
         p.monthly,
+        december_before,
+        schedule_name,
     )
     doc = _evaluation_doc(p, ev, employee, calendar, period_days, ikm_result, indicators, elapsed)
     doc["perilaku_kerja"].update(
@@ -335,7 +343,7 @@ def _evaluation_doc(
         "employee": {
             "known": employee.known,
             "unit_code": employee.unit_code,
-            "schedule": employee.schedule,
+            "schedule": ev.schedule_name,
             "name": employee.name,
             "position": employee.position,
         },
@@ -349,6 +357,8 @@ def _evaluation_doc(
             "level": ev.discipline.level,
             "sanction": ev.discipline.sanction,
             "counted_days": ev.discipline.counted_days,
+            "unexcused_days": ev.discipline.unexcused_days,
+            "longest_run": ev.discipline.longest_run,
             "reason": ev.discipline.reason,
         },
         "ikm": None if ikm_result is None else _ikm_doc(ikm_result),
