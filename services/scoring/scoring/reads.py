@@ -100,7 +100,11 @@ class Reads:
             raise NotFound(f"no employees registered in unit {unit_code}")
         policy = self._evaluations.policy
         lines = unit.members.values()
-        counts = Counter(Predikat(m["predikat"]) for m in lines if m.get("predikat"))
+        # The pattern judges final predicates: one built on Kinerja's proposal of the behaviour
+        # rating (the supervisor has not rated yet) is counted apart.
+        rated = [m for m in lines if m.get("predikat") and not m.get("perilaku_is_proposal")]
+        counts = Counter(Predikat(m["predikat"]) for m in rated)
+        proposals = sum(1 for m in lines if m.get("predikat") and m.get("perilaku_is_proposal"))
         all_tallies = [t for desk in unit.desks.values() for t in desk.values()]
         desks = {d: ikm_of_tallies(t.values(), policy) for d, t in sorted(unit.desks.items())}
         return {
@@ -111,9 +115,7 @@ class Reads:
             "discipline_levels": dict(Counter(m.get("discipline_level") or "none" for m in lines)),
             "ikm": _ikm_brief(ikm_of_tallies(all_tallies, policy)),
             "desks": {d: _ikm_brief(r) for d, r in desks.items() if r is not None},
-            "distribution_check": None
-            if org is None
-            else {"org_predicate": org.value, "problems": distribution_check(org, counts)},
+            "distribution_check": None if org is None else _distribution(org, p, counts, proposals),
             "policy_version": policy.version,
         }
 
@@ -175,4 +177,20 @@ def _ikm_brief(r: IkmResult | None) -> dict[str, Any] | None:
         "converted": r.converted,
         "category": r.category,
         "final": r.final,
+    }
+
+
+def _distribution(
+    org: OrgPredikat, p: Period, counts: Counter[Predikat], proposals: int
+) -> dict[str, Any]:
+    """PermenPANRB 6/2022's pattern applies to the annual evaluation only (the organisational
+    predicate is the year's); for another period the check says so instead of judging."""
+    annual = p.name.isdigit()
+    return {
+        "org_predicate": org.value,
+        "applies": annual,
+        "why": None if annual else "pola distribusi hanya berlaku untuk penilaian tahunan",
+        "problems": distribution_check(org, counts) if annual else [],
+        "counted": sum(counts.values()),
+        "proposals_not_counted": proposals,
     }

@@ -69,6 +69,13 @@ def test_month_evaluation_with_evidence_and_a_proposed_behaviour_rating() -> Non
         "predikat.permenpanrb_6_2022",
     ]
     assert ev.policy_version == "2026.2"
+    # Issue 15 items 10 and 12: the evidence names the employee's schedule and each deduction
+    # figure's source, "aturan lokal" where no regulation fixes it.
+    day_rule, _, tpp_rule = ev.evidence[:3]
+    assert day_rule.inputs["schedule"] == "standar"
+    assert day_rule.inputs["schedule_breaks"]["4"] == ["11:30:00", "13:00:00"]
+    assert tpp_rule.inputs["sources"]["unexcused_absence"].startswith("aturan lokal")
+    assert set(tpp_rule.inputs["sources"]) >= {"unexcused_absence", "cap"}
 
 
 def test_supervisor_rating_wins_and_no_targets_means_no_predicate_yet() -> None:

@@ -22,6 +22,7 @@ from scoring.domain import punch_of
 from scoring.domain.alerts import Conditions
 from scoring.domain.evaluation import DayFacts, evaluate, standings
 from scoring.domain.facts import DayRecord, Deltas, FactsDelta, YearFacts, year_facts
+from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
@@ -245,6 +246,30 @@ class FixedEvaluations:
 def reads_over(n: int) -> tuple[Reads, CountingReadModels, CountingReference]:
     models, reference = CountingReadModels(lines(n)), CountingReference()
     return Reads(models, reference, FixedEvaluations()), models, reference
+
+
+def test_the_distribution_check_judges_the_year_on_rated_predicates_only() -> None:
+    """Issue 15 item 8: the pattern is the year's, and a predicate built on Kinerja's proposal
+    of the behaviour rating (not yet rated by the supervisor) is not counted."""
+    members = {
+        f"n{i}": {"nip": f"n{i}", "predikat": "Baik", "perilaku_is_proposal": i >= 6}
+        for i in range(10)
+    }
+    members.update({f"p{i}": {"nip": f"p{i}", "predikat": "Butuh Perbaikan"} for i in range(3)})
+    reads = Reads(CountingReadModels(members), CountingReference(), FixedEvaluations())
+    admin = Principal("admin", frozenset({"admin"}))
+    year = asyncio.run(
+        reads.unit_summary(admin, "DISDIK", resolve("2026", None, TODAY), OrgPredikat("Baik"))
+    )
+    check = year["distribution_check"]
+    # Six rated Baik of nine rated predicates (67%): a majority, at most 70%; four proposals apart.
+    assert (check["applies"], check["problems"]) == (True, [])
+    assert (check["counted"], check["proposals_not_counted"]) == (9, 4)
+    month = asyncio.run(
+        reads.unit_summary(admin, "DISDIK", resolve("2026-11", None, TODAY), OrgPredikat("Cukup"))
+    )
+    assert month["distribution_check"]["applies"] is False
+    assert month["distribution_check"]["org_predicate"] == "Butuh Perbaikan"
 
 
 def test_a_team_page_costs_the_same_store_calls_for_10_people_as_for_2000() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from scoring.domain.calendar import DayStanding, DayStatus, band_of, day_standing, working_days
 from scoring.domain.discipline import discipline, longest_unexcused_run, tpp_deduction
-from scoring.domain.ikm import IkmTally, category_of, ikm, ikm_of
+from scoring.domain.ikm import ELEMENTS, IkmTally, category_of, ikm, ikm_of
 from scoring.domain.performance import (
     IndicatorStatus,
     OrgPredikat,
@@ -68,6 +68,38 @@ def test_default_policy_is_tanjungbalais_and_versioned() -> None:
         (
             lambda t: t.replace("meets_percent = 90.0", "meets_percent = 120.0"),
             "meets_percent must be below above_percent",
+        ),
+        # Issue 15 item 10: PP 94/2021's ladder is national law, not a local choice.
+        (
+            lambda t: t.replace("{ from_days = 28,", "{ from_days = 30,"),
+            "levels must follow PP 94/2021's ladder",
+        ),
+        (
+            lambda t: t.replace(
+                'selama 6 bulan", level = "sedang"', 'selama 6 bulan", level = "ringan"'
+            ),
+            "levels must follow PP 94/2021's ladder",
+        ),
+        (
+            lambda t: t.replace(
+                "Pemberhentian dengan hormat tidak atas permintaan sendiri", "Teguran"
+            ),
+            "the last level must be the dismissal",
+        ),
+        (
+            lambda t: t.replace(
+                "consecutive_days_dismissal = 10", "consecutive_days_dismissal = 12"
+            ),
+            "consecutive_days_dismissal",
+        ),
+        # Every deduction figure names its source (a regulation, or "aturan lokal").
+        (
+            lambda t: t.replace('\nTL3 = "aturan lokal', '\nXX = "aturan lokal'),
+            "sources lacks ['TL3']",
+        ),
+        (
+            lambda t: t.replace('\ncap = "aturan lokal', '\nxcap = "aturan lokal'),
+            "sources lacks ['cap']",
         ),
     ],
 )
@@ -380,7 +412,7 @@ def test_tpp_deduction_sums_the_month_and_is_capped() -> None:
 
 
 def test_skm_formula_worked_example() -> None:
-    # Four respondents; NRR per element = mean; IKM = Σ NRR × 1/9; konversi = IKM × 25.
+    # Four respondents; NRR per element = mean; IKM = Σ NRR × 0,111; konversi = IKM × 25.
     responses = [
         {"U1": 4, "U2": 3, "U3": 3, "U4": 4, "U5": 3, "U6": 4, "U7": 4, "U8": 3, "U9": 3},
         {"U1": 3, "U2": 3, "U3": 2, "U4": 4, "U5": 3, "U6": 3, "U7": 4, "U8": 3, "U9": 3},
@@ -391,9 +423,9 @@ def test_skm_formula_worked_example() -> None:
     assert result is not None
     assert result.nrr["U1"] == 3.5
     assert result.nrr["U3"] == 2.75
-    # Σ NRR = 3.5+3.25+2.75+4+3.25+3.5+3.75+2.75+2.75 = 29.5; 29.5/9 = 3.2778; ×25 = 81.94
-    assert result.index == pytest.approx(3.2778, abs=1e-4)
-    assert result.converted == 81.94
+    # Σ NRR = 3.5+3.25+2.75+4+3.25+3.5+3.75+2.75+2.75 = 29.5; × 0,111 = 3.2745; ×25 = 81.86
+    assert result.index == pytest.approx(3.2745, abs=1e-4)
+    assert result.converted == 81.86
     assert (result.category, result.label) == ("B", "Baik")
     assert not result.final  # fewer than 30 responses: provisional
 
@@ -424,8 +456,38 @@ def test_one_button_kiosk_counts_for_every_element_and_30_make_it_final() -> Non
     result = ikm(tally, POLICY)
     assert result is not None
     assert set(result.nrr) == {f"U{i}" for i in range(1, 10)}
-    assert (result.converted, result.category, result.final) == (100.0, "A", True)
+    # The regulation's 0,111 gives 3,996 for all fours: 99,9 converted.
+    assert (result.converted, result.category, result.final) == (99.9, "A", True)
     assert ikm(IkmTally(), POLICY) is None
+
+
+@pytest.mark.parametrize(
+    ("weight", "converted", "category"),
+    [
+        # Every element's NRR 3,5324, the lower bound of A on the 1–4 scale (domain rules §3):
+        # with the regulation's 0,111 it is 3,5289 → 88,22, B; with the exact ninth 88,31, A.
+        (0.111, 88.22, "B"),
+        (1 / 9, 88.31, "A"),
+    ],
+)
+def test_the_element_weight_is_the_policys_and_decides_at_a_band_edge(
+    weight: float, converted: float, category: str
+) -> None:
+    policy = POLICY.model_copy(
+        update={"ikm": POLICY.ikm.model_copy(update={"element_weight": weight})}
+    )
+    tally = IkmTally(2500, {e: 8831 for e in ELEMENTS}, {e: 2500 for e in ELEMENTS})
+    result = ikm(tally, policy)
+    assert result is not None
+    assert (result.converted, result.category) == (converted, category)
+
+
+def test_an_element_nobody_rated_leaves_the_index_provisional() -> None:
+    answers = {f"U{i}": 4 for i in range(1, 9)}  # U9 never asked
+    result = ikm_of([answers] * 40, POLICY)
+    assert result is not None
+    assert result.converted == 99.9  # the eight share the ninth's weight
+    assert not result.final  # the regulation's questionnaire rates all nine
 
 
 # --- PermenPANRB 6/2022 ----------------------------------------------------------------------
@@ -485,10 +547,16 @@ A, M, B = IndicatorStatus.ABOVE, IndicatorStatus.MEETS, IndicatorStatus.BELOW
     ("statuses", "rating"),
     [
         ([(A, True), (A, False), (M, False)], Rating.DI_ATAS),
-        ([(A, False), (A, False), (B, True)], Rating.SESUAI),  # a main indicator below
+        # One main result of three below: "a small part", so Sesuai, never Di Atas.
+        ([(A, True), (A, True), (A, False), (B, True)], Rating.SESUAI),
         ([(A, True), (M, False)], Rating.SESUAI),  # half above is not most
         ([(B, True), (B, False), (A, False)], Rating.DI_BAWAH),
         ([(M, True), (B, False)], Rating.SESUAI),
+        # Issue 15 item 9: both main results below and three others fine is Di Bawah: half or
+        # more of the main results below is not "a small part" (domain rules §1.3).
+        ([(B, True), (B, True), (M, False), (M, False), (A, False)], Rating.DI_BAWAH),
+        ([(B, True), (M, True), (A, False), (A, False)], Rating.DI_BAWAH),  # one of two
+        ([(A, False), (A, False), (B, True)], Rating.DI_BAWAH),  # the only main one below
         ([], None),
     ],
 )
@@ -548,23 +616,40 @@ SB, BK, BP, KM, SK = (
     ("org", "counts", "problems"),
     [
         (OrgPredikat.ISTIMEWA, {SB: 7, BK: 3}, []),
-        (OrgPredikat.ISTIMEWA, {SB: 8, BK: 2}, ["at most 70% Sangat Baik"]),
+        (OrgPredikat.ISTIMEWA, {SB: 8, BK: 2}, ["Sangat Baik paling banyak 70%"]),
+        # Issue 15 item 8: "sebagian besar" is a majority, not the largest group: 40% Sangat
+        # Baik beside 30% Baik and 30% Butuh Perbaikan does not fit Istimewa.
+        (
+            OrgPredikat.ISTIMEWA,
+            {SB: 4, BK: 3, BP: 3},
+            ["sebagian besar (lebih dari separuh) harus Sangat Baik"],
+        ),
+        (
+            OrgPredikat.ISTIMEWA,
+            {SB: 5, BK: 5},
+            ["sebagian besar (lebih dari separuh) harus Sangat Baik"],
+        ),
         (OrgPredikat.BAIK, {BK: 7, BP: 2, SB: 1}, []),
         (
             OrgPredikat.BAIK,
+            {BK: 4, BP: 3, SB: 3},
+            ["sebagian besar (lebih dari separuh) harus Baik"],
+        ),
+        (
+            OrgPredikat.BAIK,
             {BK: 7, SB: 3},
-            ["there must be some Butuh Perbaikan or Kurang/Misconduct"],
+            ["harus ada yang Butuh Perbaikan atau Kurang/Misconduct"],
         ),
         (OrgPredikat.BUTUH_PERBAIKAN, {BP: 6, BK: 3, SB: 1}, []),
         (
             OrgPredikat.BUTUH_PERBAIKAN,
             {BP: 5, BK: 3, SB: 2},
-            ["at least 60% Butuh Perbaikan", "at most 10% Sangat Baik"],
+            ["Butuh Perbaikan paling sedikit 60%", "Sangat Baik paling banyak 10%"],
         ),
         (OrgPredikat.KURANG, {KM: 6, BP: 1, BK: 3}, []),
-        (OrgPredikat.KURANG, {KM: 6, BK: 4}, ["at least 10% Butuh Perbaikan"]),
+        (OrgPredikat.KURANG, {KM: 6, BK: 4}, ["Butuh Perbaikan paling sedikit 10%"]),
         (OrgPredikat.SANGAT_KURANG, {SK: 6, KM: 1, BK: 3}, []),
-        (OrgPredikat.SANGAT_KURANG, {SK: 6, KM: 3, SB: 1}, ["no Sangat Baik"]),
+        (OrgPredikat.SANGAT_KURANG, {SK: 6, KM: 3, SB: 1}, ["tidak boleh ada Sangat Baik"]),
         (OrgPredikat.BAIK, {}, []),
     ],
 )
@@ -572,3 +657,15 @@ def test_distribution_check(
     org: OrgPredikat, counts: dict[Predikat, int], problems: list[str]
 ) -> None:
     assert distribution_check(org, counts) == problems
+
+
+@pytest.mark.parametrize("name", ["Cukup", "cukup", "Butuh Perbaikan/Cukup", "Butuh Perbaikan"])
+def test_cukup_is_the_middle_organisational_predicate(name: str) -> None:
+    assert OrgPredikat(name) is OrgPredikat.BUTUH_PERBAIKAN
+
+
+def test_an_unknown_schedule_name_is_judged_by_standar_and_says_so() -> None:
+    assert POLICY.schedule_for("standar") == ("standar", STANDAR)
+    name, schedule = POLICY.schedule_for("shift_rsud")
+    assert schedule is STANDAR
+    assert name == "standar (jadwal 'shift_rsud' tidak ada di kebijakan)"

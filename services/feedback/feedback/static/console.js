@@ -309,9 +309,12 @@ async function showUnit(orgPredicate) {
       el("option", { value: "" }, "— pilih —"),
       ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"].map((v) =>
         el("option", v === orgPredicate ? { value: v, selected: "" } : { value: v }, v)));
-    const check = u.distribution_check
-      ? el("p", { id: "distribution-check" }, `Pola predikat untuk predikat organisasi ${u.distribution_check.org_predicate}: `,
-          u.distribution_check.problems.length ? u.distribution_check.problems.join("; ") : "sesuai")
+    const dc = u.distribution_check;
+    const verdict = !dc ? "" : !dc.applies ? `${dc.why} (${u.period}).`
+      : `${dc.problems.length ? dc.problems.join("; ") : "sesuai"} — ${dc.counted} predikat dihitung`
+        + (dc.proposals_not_counted ? `, ${dc.proposals_not_counted} belum dinilai atasan tidak dihitung.` : ".");
+    const check = dc
+      ? el("p", { id: "distribution-check" }, `Pola predikat untuk predikat organisasi ${dc.org_predicate}: `, verdict)
       : el("p", { class: "muted", id: "distribution-check" }, "Pilih predikat organisasi unit untuk memeriksa sebaran.");
     view(`Unit ${u.unit_code} — ${u.period}`,
       el("p", {}, `${u.employees} pegawai · IKM unit: ${dash(u.ikm?.converted)} (${dash(u.ikm?.category)})`),

@@ -233,6 +233,12 @@ def _evidence(
                     "unexcused_days": tpp.unexcused_days,
                     "percent_table": policy.tpp.deduction_percent,
                     "cap": policy.tpp.cap_percent,
+                    # Where each figure used comes from ("aturan lokal": a local rule).
+                    "sources": {
+                        k: policy.tpp.sources[k]
+                        for k in (*tpp.by_category, "unexcused_absence", "cap")
+                        if k in policy.tpp.sources
+                    },
                 },
                 {"percent": tpp.percent, "capped": tpp.capped},
             )
@@ -245,6 +251,7 @@ def _evidence(
                     "responses": ikm_result.responses,
                     "nrr": ikm_result.nrr,
                     "min_responses_final": policy.ikm.min_responses_final,
+                    "element_weight": policy.ikm.element_weight,
                 },
                 {
                     "index": ikm_result.index,

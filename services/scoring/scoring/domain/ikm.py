@@ -1,11 +1,19 @@
 """Indeks Kepuasan Masyarakat (IKM, the citizen satisfaction index), PermenPANRB 14/2017 (pure).
 
 Per element (unsur U1..U9): NRR = mean of the answers (1–4) of the responses that rated it. The
-index is the weighted sum of the NRR, each element weighing 1/9 (with all nine rated this is the
-mean of the NRR; an element nobody rated is left out and the others share its weight), on the
-1–4 scale; the converted value is ×25 (25–100). A one-button kiosk rating counts for every
-element. The category (mutu) is read on the converted value rounded to 2 decimals, each band
-starting at its lower bound; with fewer responses than the policy's minimum it is provisional.
+index is the weighted sum of the NRR ("NRR tertimbang"), each element weighing the policy's
+``element_weight``: 0.111 as the regulation writes it (all fours give 3.996, 99.9 converted), or
+1/9 where a government chooses the exact fraction; near a band edge the two differ. An element
+nobody rated is left out, the others share its weight, and the result is provisional: the
+regulation's questionnaire rates all nine. The converted value is ×25 (25–100). A one-button
+kiosk rating counts for every element. The category (mutu) is read on the converted value
+rounded to 2 decimals, each band starting at its lower bound; with fewer responses than the
+policy's minimum it is provisional.
+
+The minimum is a fixed number (30 by default), not the Krejcie–Morgan sample size that the
+regulation's guide reads from the population served: Kinerja receives the responses, never the
+number of people a desk or an officer served, so it cannot size the sample from a population.
+A unit's annual SKM, run as the regulation describes, stays the unit's own survey.
 """
 
 from __future__ import annotations
@@ -62,7 +70,8 @@ def ikm(tally: IkmTally, policy: Policy) -> IkmResult | None:
     if not tally.responses or not tally.sums or not tally.counts:
         return None
     nrr = {e: tally.sums[e] / tally.counts[e] for e in ELEMENTS if tally.counts.get(e)}
-    index = sum(nrr.values()) / len(nrr)
+    weight = policy.ikm.element_weight * len(ELEMENTS) / len(nrr)  # shared when one is missing
+    index = sum(v * weight for v in nrr.values())
     converted = round(index * 25, 2)
     category, label = category_of(converted, policy)
     return IkmResult(
@@ -72,7 +81,7 @@ def ikm(tally: IkmTally, policy: Policy) -> IkmResult | None:
         converted,
         category,
         label,
-        tally.responses >= policy.ikm.min_responses_final,
+        tally.responses >= policy.ikm.min_responses_final and len(nrr) == len(ELEMENTS),
     )
 
 

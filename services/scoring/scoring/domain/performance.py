@@ -79,17 +79,26 @@ def display_percent(achievement: float, policy: Policy) -> float:
 
 
 def hasil_kerja(statuses: Sequence[tuple[IndicatorStatus, bool]]) -> Rating | None:
-    """(status, is_main) per indicator → the rating: Di Atas if most are above and no main one is
-    below; Di Bawah if most are below; else Sesuai. None without indicators."""
+    """(status, is_main) per indicator → the rating (PermenPANRB 6/2022 as BKN's e-Kinerja
+    guidance words it, domain rules §1.3):
+
+    - Di Atas: most results above expectation and no main (utama) result below;
+    - Sesuai: most results as expected, with at most *a small part* of the main results below;
+    - Di Bawah: most results below, or at least half of the main results below: main results
+      below by half or more are not "a small part", so the other results cannot carry them
+      (both main results below and three others fine is Di Bawah, not Sesuai).
+
+    None without indicators."""
     if not statuses:
         return None
     n = len(statuses)
     above = sum(1 for s, _ in statuses if s is IndicatorStatus.ABOVE)
     below = sum(1 for s, _ in statuses if s is IndicatorStatus.BELOW)
-    main_below = any(s is IndicatorStatus.BELOW and main for s, main in statuses)
+    mains = [s for s, main in statuses if main]
+    main_below = sum(1 for s in mains if s is IndicatorStatus.BELOW)
     if above * 2 > n and not main_below:
         return Rating.DI_ATAS
-    if below * 2 > n:
+    if below * 2 > n or (mains and main_below * 2 >= len(mains)):
         return Rating.DI_BAWAH
     return Rating.SESUAI
 
@@ -141,10 +150,30 @@ class OrgPredikat(StrEnum):
     KURANG = "Kurang"
     SANGAT_KURANG = "Sangat Kurang"
 
+    @classmethod
+    def _missing_(cls, value: object) -> OrgPredikat | None:
+        # "Butuh Perbaikan/Cukup": sources name the middle predicate either way (§1.5).
+        if isinstance(value, str) and value.strip().lower() in ("cukup", "butuh perbaikan/cukup"):
+            return cls.BUTUH_PERBAIKAN
+        return None
+
+
+#: The rating hasil kerja of a unit's head follows the unit's organisational predicate
+#: (PermenPANRB 6/2022: the assessed person leads the unit, so the unit's achievement is their
+#: result; domain rules §1.5).
+HEAD_RATING: dict[OrgPredikat, Rating] = {
+    OrgPredikat.ISTIMEWA: Rating.DI_ATAS,
+    OrgPredikat.BAIK: Rating.SESUAI,
+    OrgPredikat.BUTUH_PERBAIKAN: Rating.DI_BAWAH,
+    OrgPredikat.KURANG: Rating.DI_BAWAH,
+    OrgPredikat.SANGAT_KURANG: Rating.DI_BAWAH,
+}
+
 
 def distribution_check(org: OrgPredikat, counts: Mapping[Predikat, int]) -> list[str]:
     """Where the employees' predicates do not fit the pattern of the unit's predicate (empty:
-    they fit). Shares are of all employees with a predicate."""
+    they fit), in Indonesian for the console. Shares are of all employees with a predicate;
+    "sebagian besar" (most) is a majority, more than half."""
     total = sum(counts.values())
     if total == 0:
         return []
@@ -161,23 +190,21 @@ def distribution_check(org: OrgPredikat, counts: Mapping[Predikat, int]) -> list
             problems.append(text)
 
     if org is OrgPredikat.ISTIMEWA:
-        need(share(sb) <= 0.70, "at most 70% Sangat Baik")
-        need(
-            share(sb) >= max(share(b), share(bp), share(k), share(sk)), "most should be Sangat Baik"
-        )
+        need(share(sb) <= 0.70, "Sangat Baik paling banyak 70%")
+        need(share(sb) > 0.50, "sebagian besar (lebih dari separuh) harus Sangat Baik")
     elif org is OrgPredikat.BAIK:
-        need(share(b) <= 0.70, "at most 70% Baik")
-        need(share(b) >= max(share(sb), share(bp), share(k), share(sk)), "most should be Baik")
-        need(share(bp, k) > 0, "there must be some Butuh Perbaikan or Kurang/Misconduct")
+        need(share(b) <= 0.70, "Baik paling banyak 70%")
+        need(share(b) > 0.50, "sebagian besar (lebih dari separuh) harus Baik")
+        need(share(bp, k) > 0, "harus ada yang Butuh Perbaikan atau Kurang/Misconduct")
     elif org is OrgPredikat.BUTUH_PERBAIKAN:
-        need(share(bp) >= 0.60, "at least 60% Butuh Perbaikan")
-        need(share(sb) <= 0.10, "at most 10% Sangat Baik")
+        need(share(bp) >= 0.60, "Butuh Perbaikan paling sedikit 60%")
+        need(share(sb) <= 0.10, "Sangat Baik paling banyak 10%")
     elif org is OrgPredikat.KURANG:
-        need(share(k) >= 0.60, "at least 60% Kurang/Misconduct")
-        need(share(bp) >= 0.10, "at least 10% Butuh Perbaikan")
-        need(share(sb) <= 0.10, "at most 10% Sangat Baik")
+        need(share(k) >= 0.60, "Kurang/Misconduct paling sedikit 60%")
+        need(share(bp) >= 0.10, "Butuh Perbaikan paling sedikit 10%")
+        need(share(sb) <= 0.10, "Sangat Baik paling banyak 10%")
     else:
-        need(share(sk) >= 0.60, "at least 60% Sangat Kurang")
-        need(share(k, bp) >= 0.10, "at least 10% Kurang/Misconduct or Butuh Perbaikan")
-        need(share(sb) == 0, "no Sangat Baik")
+        need(share(sk) >= 0.60, "Sangat Kurang paling sedikit 60%")
+        need(share(k, bp) >= 0.10, "Kurang/Misconduct atau Butuh Perbaikan paling sedikit 10%")
+        need(share(sb) == 0, "tidak boleh ada Sangat Baik")
     return problems

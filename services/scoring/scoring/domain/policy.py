@@ -105,6 +105,16 @@ class Tpp(_Frozen):
     deduction_percent: dict[str, Percent]
     unexcused_absence_percent: Percent
     cap_percent: Percent
+    # Where each figure comes from (a regulation, or "aturan lokal": a local rule), by category,
+    # "unexcused_absence" and "cap"; shown in every deduction's evidence.
+    sources: dict[str, Annotated[str, Field(min_length=3)]]
+
+    @model_validator(mode="after")
+    def _every_figure_sourced(self) -> Tpp:
+        missing = {*self.deduction_percent, "unexcused_absence", "cap"} - set(self.sources)
+        if missing:
+            raise ValueError(f"sources lacks {sorted(missing)}: name each figure's source")
+        return self
 
 
 class DisciplineLevel(_Frozen):
@@ -113,24 +123,46 @@ class DisciplineLevel(_Frozen):
     level: Literal["ringan", "sedang", "berat"]
 
 
+#: PP 94/2021's ladder for unexcused working days in a year (Pasal 9–11 as cited in the domain
+#: rules §2): the first day of each step and its level. A national rule: a policy file that
+#: departs from it is refused, whatever sanction wording it uses.
+PP94_LADDER: tuple[tuple[int, str], ...] = (
+    (3, "ringan"),
+    (4, "ringan"),
+    (7, "ringan"),
+    (11, "sedang"),
+    (14, "sedang"),
+    (17, "sedang"),
+    (21, "berat"),
+    (25, "berat"),
+    (28, "berat"),  # pemberhentian dengan hormat tidak atas permintaan sendiri
+)
+
+
 class Discipline(_Frozen):
     convert_minutes_to_days: bool
     minutes_per_day: Annotated[int, Field(ge=60, le=24 * 60)]
-    consecutive_days_dismissal: Annotated[int, Field(ge=1)]
+    consecutive_days_dismissal: Literal[10]  # PP 94/2021: ten consecutive working days
     levels: list[DisciplineLevel] = Field(min_length=1)
 
     @field_validator("levels")
     @classmethod
-    def _rising(cls, levels: list[DisciplineLevel]) -> list[DisciplineLevel]:
-        days = [lv.from_days for lv in levels]
-        if days != sorted(set(days)):
-            raise ValueError("levels must rise strictly by from_days")
+    def _pp94(cls, levels: list[DisciplineLevel]) -> list[DisciplineLevel]:
+        ladder = tuple((lv.from_days, lv.level) for lv in levels)
+        if ladder != PP94_LADDER:
+            raise ValueError(
+                f"levels must follow PP 94/2021's ladder {list(PP94_LADDER)}; got {list(ladder)}"
+            )
+        if "berhenti" not in levels[-1].sanction.lower():
+            raise ValueError("the last level must be the dismissal (pemberhentian)")
         return levels
 
 
 class Ikm(_Frozen):
     bands: list[tuple[float, str, str]] = Field(min_length=1)
     min_responses_final: Annotated[int, Field(ge=1)]
+    # PermenPANRB 14/2017: NRR tertimbang = NRR × 0,111 per element; 1/9 is the exact choice.
+    element_weight: Annotated[float, Field(gt=0.1, le=1 / 9)] = 0.111
 
     @field_validator("bands")
     @classmethod
