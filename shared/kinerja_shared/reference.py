@@ -1,7 +1,8 @@
 """Reference data contracts, published by intake to the compacted ``kinerja.reference.v1``.
 
 Records are keyed ``<kind>:<id>`` (``employee:<nip>``, ``unit:<code>``, ``device:<serial>``,
-``holiday:<date>``) so compaction keeps the latest of each; a tombstone (empty value) removes one.
+``holiday:<date>``, ``org_predicate:<unit>:<year>``) so compaction keeps the latest of each; a
+tombstone (empty value) removes one.
 This departs from "every topic keyed by NIP": units, devices and holidays belong to no employee.
 """
 
@@ -20,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    field_validator,
 )
 
 from kinerja_shared.events import Code, Nip, ShortText
@@ -114,6 +116,28 @@ class Device(_Strict):
         return any(ip in ipaddress.ip_network(n) for n in self.allowed_sources)
 
 
+class OrgPredicate(_Strict):
+    """A unit's organisational predicate (predikat kinerja organisasi) for a year, PermenPANRB
+    6/2022: set by the leader above the unit and entered by an admin with the document it comes
+    from. It sets the pattern the unit's employee predicates should follow, and the Hasil Kerja
+    rating of the unit's head follows it (``head_nip``: who led the unit that year)."""
+
+    kind: Literal["org_predicate"] = "org_predicate"
+    unit_code: Code
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    predicate: Literal["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]
+    source: ShortText  # the decision it comes from, e.g. "Keputusan Wali Kota No. 800/12/2027"
+    head_nip: Nip | None = None
+
+    @field_validator("predicate", mode="before")
+    @classmethod
+    def _cukup(cls, value: object) -> object:
+        # Sources name the middle predicate "Butuh Perbaikan" or "Cukup" (domain rules §1.5).
+        if isinstance(value, str) and value.strip().lower() in ("cukup", "butuh perbaikan/cukup"):
+            return "Butuh Perbaikan"
+        return value
+
+
 class DayClosed(_Strict):
     """A calendar day is over: from now on a scheduled employee with no record and no excuse on
     it is absent without a valid reason. Published once per date on a schedule (idempotent: the
@@ -124,12 +148,12 @@ class DayClosed(_Strict):
 
 
 ReferenceRecord: TypeAlias = Annotated[
-    Unit | Employee | Holiday | Device | DayClosed, Field(discriminator="kind")
+    Unit | Employee | Holiday | Device | DayClosed | OrgPredicate, Field(discriminator="kind")
 ]
 REFERENCE_ADAPTER: TypeAdapter[ReferenceRecord] = TypeAdapter(ReferenceRecord)
 
 
-def reference_key(record: Unit | Employee | Holiday | Device | DayClosed) -> str:
+def reference_key(record: Unit | Employee | Holiday | Device | DayClosed | OrgPredicate) -> str:
     match record:
         case Unit():
             return f"unit:{record.code}"
@@ -141,3 +165,5 @@ def reference_key(record: Unit | Employee | Holiday | Device | DayClosed) -> str
             return f"device:{record.serial}"
         case DayClosed():
             return f"day_closed:{record.date.isoformat()}"
+        case OrgPredicate():
+            return f"org_predicate:{record.unit_code}:{record.year}"

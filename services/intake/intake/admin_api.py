@@ -27,10 +27,10 @@ from intake.reference_import import (
     validate_employees,
 )
 from intake.settings import IntakeSettings
-from intake.store import IntakeStore
+from intake.store import IntakeStore, StoredReference
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
 from kinerja_shared.events import EVENT_TYPES, Code
-from kinerja_shared.reference import DayClosed, Device, Employee, Holiday, Unit
+from kinerja_shared.reference import DayClosed, Device, Holiday, OrgPredicate, Unit
 
 UnitOrAll = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:/-]{0,63})$")]
 
@@ -103,7 +103,7 @@ def admin_router(
     router = APIRouter(prefix="/v1/admin", tags=["reference data"], dependencies=[admin])
 
     async def store_and_publish(
-        records: Sequence[Unit | Employee | Holiday | Device],
+        records: Sequence[StoredReference],
     ) -> dict[str, Any]:
         await store.upsert_reference(records)
         try:
@@ -118,12 +118,19 @@ def admin_router(
 
     async def upload(request: Request, model: type[Any]) -> Any:
         rows, errors = _validate_each(model, _json_rows(await request.body()))
-        if model is Device:
+        if model in (Device, OrgPredicate):
             units = await store.unit_codes()
             errors += [
                 RowError(line, "unit_code", f"unknown unit {d.unit_code!r}")
                 for line, d in rows
                 if d.unit_code not in units
+            ]
+        if model is OrgPredicate:
+            heads = await store.supervisor_chains({d.head_nip for _, d in rows if d.head_nip})
+            errors += [
+                RowError(line, "head_nip", f"{d.head_nip} is not a registered employee")
+                for line, d in rows
+                if d.head_nip and d.head_nip not in heads
             ]
         if errors:
             return _report(sorted(errors, key=lambda e: e.line))
@@ -160,6 +167,13 @@ def admin_router(
     @router.post("/holidays", summary="National holidays and cuti bersama, JSON")
     async def post_holidays(request: Request) -> Any:
         return await upload(request, Holiday)
+
+    @router.post(
+        "/org-predicates",
+        summary="A unit's organisational predicate for a year, with its source and head, JSON",
+    )
+    async def post_org_predicates(request: Request) -> Any:
+        return await upload(request, OrgPredicate)
 
     @router.post("/devices", summary="Register attendance machines, JSON")
     async def post_devices(request: Request) -> Any:

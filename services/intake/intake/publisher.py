@@ -19,12 +19,13 @@ from kinerja_shared.reference import (
     Device,
     Employee,
     Holiday,
+    OrgPredicate,
     Unit,
     reference_key,
 )
 from kinerja_shared.topics import Topics
 
-ReferenceRecordT = Unit | Employee | Holiday | Device | DayClosed
+ReferenceRecordT = Unit | Employee | Holiday | Device | DayClosed | OrgPredicate
 
 
 class PublishFailed(Exception):

@@ -11,10 +11,16 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kinerja_shared.mongo import bulk_write_chunked
-from kinerja_shared.reference import Device, Employee, Holiday, Unit
+from kinerja_shared.reference import Device, Employee, Holiday, OrgPredicate, Unit, reference_key
 
-_COLLECTION = {Unit: "units", Employee: "employees", Device: "devices", Holiday: "holidays"}
-_ID = {Unit: "code", Employee: "nip", Device: "serial", Holiday: "date"}
+_COLLECTION = {
+    Unit: "units",
+    Employee: "employees",
+    Device: "devices",
+    Holiday: "holidays",
+    OrgPredicate: "org_predicates",
+}
+StoredReference = Unit | Employee | Device | Holiday | OrgPredicate
 
 
 class IntakeStore:
@@ -24,12 +30,12 @@ class IntakeStore:
     async def prepare(self) -> None:
         await self._db.employees.create_index([("unit_code", 1), ("device_pins", 1)])
 
-    async def upsert_reference(self, records: Sequence[Unit | Employee | Device | Holiday]) -> None:
+    async def upsert_reference(self, records: Sequence[StoredReference]) -> None:
         by_collection: dict[str, list[UpdateOne]] = {}
         now = datetime.now(UTC)
         for r in records:
             doc = r.model_dump(mode="json")
-            doc["_id"] = doc[_ID[type(r)]]
+            doc["_id"] = reference_key(r).split(":", 1)[1]  # the record's key without its kind
             doc["updated_at"] = now
             by_collection.setdefault(_COLLECTION[type(r)], []).append(
                 UpdateOne({"_id": doc["_id"]}, {"$set": doc}, upsert=True)

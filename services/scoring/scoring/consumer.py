@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +32,7 @@ from kinerja_shared.events import (
 )
 from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.reference import DayClosed, Employee, Holiday
+from kinerja_shared.reference import DayClosed, Employee, Holiday, OrgPredicate
 from kinerja_shared.topics import Topics
 from kinerja_shared.validation import invalid_detail
 from scoring.domain import excuse_marks, month_of, punch_of
@@ -272,6 +272,7 @@ class ReferenceConsumer:
     async def handle(self, records: Sequence[Any]) -> None:
         employees: dict[str, dict[str, Any]] = {}
         calendar: dict[str, dict[str, Any]] = {}
+        org: dict[str, dict[str, Any]] = {}
         withdrawn: set[str] = set()
         for record in records:
             if record.value is None:  # a tombstone: the record was withdrawn
@@ -287,7 +288,9 @@ class ReferenceConsumer:
             if ref is None:
                 self._records.labels("unknown", "dead_lettered").inc()
                 continue
-            if not _take_reference(ref, employees, calendar):
+            if isinstance(ref, OrgPredicate):
+                org[f"{ref.unit_code}:{ref.year}"] = ref.model_dump(mode="json", exclude={"kind"})
+            elif not _take_reference(ref, employees, calendar):
                 self._records.labels(ref.kind, "ignored").inc()
                 continue
             withdrawn.discard(getattr(ref, "nip", ""))
@@ -297,6 +300,19 @@ class ReferenceConsumer:
         await self._reference.apply(list(employees.values()), list(calendar.values()))
         await self._reference.withdraw(sorted(withdrawn))
         await self._mark(employees, calendar)
+        await self._mark_heads(await self._reference.apply_org_predicates(list(org.values())))
+
+    async def _mark_heads(self, years: Mapping[str, int]) -> None:
+        """A unit's predicate moves its head's annual evaluation: mark the year (its last
+        month for a past year, this month for this one)."""
+        today = self._clock.now().astimezone(self._tz).date()
+        marks = {
+            nip: [month_of(today) if year == today.year else f"{year:04d}-12"]
+            for nip, year in years.items()
+            if year <= today.year
+        }
+        if marks:
+            await self._stale.mark(marks, self._clock.now())
 
     async def _leave_units(self, employees: dict[str, dict[str, Any]], gone: set[str]) -> None:
         """A withdrawn or moved employee leaves the lines of the unit they were in."""

@@ -26,6 +26,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -104,6 +105,8 @@ class Evaluations:
         calendar = await self._reference.calendar()
         employees = await self._reference.employees(plans)
         keys = {(n, y) for n, ps in plans.items() for p in ps for y in (p.start.year, p.end.year)}
+        for nip, leads in (await self._reference.leads(keys)).items():
+            employees[nip] = replace(employees[nip], leads=leads)
         facts = await self._facts.load(keys)
         by_nip: dict[str, dict[int, YearFacts]] = {}
         for (nip, year), f in facts.items():

@@ -53,6 +53,7 @@ class People(Protocol):
     async def chain_above(self, nip: str) -> list[str]: ...
     async def employee(self, nip: str) -> EmployeeRef: ...
     async def units(self) -> list[str]: ...
+    async def org_predicate(self, unit_code: str, year: int) -> OrgPredikat | None: ...
 
 
 class Evaluating(Protocol):
@@ -95,6 +96,9 @@ class Reads:
         self, who: Principal, unit_code: str, p: Period, org: OrgPredikat | None
     ) -> dict[str, Any]:
         await self._may_read_unit(who, unit_code)
+        # The predicate an admin set for the unit's year, unless the reader tries another.
+        stored = await self._reference.org_predicate(unit_code, p.end.year)
+        org = org or stored
         unit = await self._read_models.unit(unit_code, p.name)
         if unit is None or not unit.members:
             raise NotFound(f"no employees registered in unit {unit_code}")
@@ -115,7 +119,9 @@ class Reads:
             "discipline_levels": dict(Counter(m.get("discipline_level") or "none" for m in lines)),
             "ikm": _ikm_brief(ikm_of_tallies(all_tallies, policy)),
             "desks": {d: _ikm_brief(r) for d, r in desks.items() if r is not None},
-            "distribution_check": None if org is None else _distribution(org, p, counts, proposals),
+            "distribution_check": None
+            if org is None
+            else {**_distribution(org, p, counts, proposals), "stored": org is stored},
             "policy_version": policy.version,
         }
 

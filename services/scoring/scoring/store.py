@@ -45,7 +45,8 @@ from kinerja_shared.mongo import (
     retry_locked,
 )
 from scoring.domain.facts import FactsDelta, YearFacts, field_key, year_doc, year_facts
-from scoring.domain.projection import CalendarView, EmployeeRef, Projection
+from scoring.domain.performance import OrgPredikat
+from scoring.domain.projection import CalendarView, EmployeeRef, Projection, UnitLead
 
 FACTS = "facts"
 EVALUATIONS = "evaluations"
@@ -54,6 +55,7 @@ OUTCOMES = "outcomes"
 EMPLOYEES = "employees"
 CALENDAR = "calendar_days"
 UNIT_INDEX = "unit_index"
+ORG_PREDICATES = "org_predicates"
 STALE = "stale"
 
 
@@ -193,6 +195,41 @@ class ReferenceStore:
 
     async def withdraw(self, nips: Sequence[str]) -> None:
         await delete_by_ids(self._db[EMPLOYEES], nips)
+
+    async def apply_org_predicates(self, records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Keep each unit's predicate of a year (``<unit>:<year>``) and, for its head, a
+        document by ``head:<nip>:<year>`` so an evaluation finds it by ``_id``. Returns the
+        employees whose year it moves (the head, and a head it replaced) with that year."""
+        moved: dict[str, int] = {}
+        for r in records:
+            key = f"{r['unit_code']}:{r['year']}"
+            before = await self._db[ORG_PREDICATES].find_one({"_id": key})
+            old_head = (before or {}).get("head_nip")
+            if old_head and old_head != r.get("head_nip"):
+                await self._db[ORG_PREDICATES].delete_one({"_id": f"head:{old_head}:{r['year']}"})
+                moved[old_head] = r["year"]
+            await self._db[ORG_PREDICATES].replace_one({"_id": key}, dict(r), upsert=True)
+            if r.get("head_nip"):
+                await self._db[ORG_PREDICATES].replace_one(
+                    {"_id": f"head:{r['head_nip']}:{r['year']}"}, dict(r), upsert=True
+                )
+                moved[r["head_nip"]] = r["year"]
+        return moved
+
+    async def org_predicate(self, unit_code: str, year: int) -> OrgPredikat | None:
+        doc = await self._db[ORG_PREDICATES].find_one({"_id": f"{unit_code}:{year}"})
+        return OrgPredikat(doc["predicate"]) if doc else None
+
+    async def leads(self, keys: Iterable[tuple[str, int]]) -> dict[str, tuple[UnitLead, ...]]:
+        """The units each (nip, year) headed with a predicate set: one ``_id`` lookup."""
+        wanted = sorted(set(keys))
+        docs = await find_by_ids(self._db[ORG_PREDICATES], [f"head:{n}:{y}" for n, y in wanted])
+        out: dict[str, tuple[UnitLead, ...]] = {}
+        for (nip, year), d in zip(wanted, docs, strict=True):
+            if d is not None:
+                lead = UnitLead(d["unit_code"], year, OrgPredikat(d["predicate"]), d["source"])
+                out[nip] = (*out.get(nip, ()), lead)
+        return out
 
     async def employee(self, nip: str) -> EmployeeRef:
         return _employee_ref(await self._db[EMPLOYEES].find_one({"_id": nip}), nip)

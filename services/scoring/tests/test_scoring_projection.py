@@ -30,6 +30,7 @@ from scoring.domain.projection import (
     CalendarView,
     EmployeeRef,
     Projection,
+    UnitLead,
     periods_to_project,
     project,
 )
@@ -215,8 +216,13 @@ class CountingReadModels:
 
 
 class CountingReference:
-    def __init__(self) -> None:
+    def __init__(self, org: OrgPredikat | None = None) -> None:
         self.calls = 0
+        self.org = org
+
+    async def org_predicate(self, unit_code: str, year: int) -> OrgPredikat | None:
+        self.calls += 1
+        return self.org if year == TODAY.year else None
 
     async def units(self) -> list[str]:
         self.calls += 1
@@ -270,6 +276,41 @@ def test_the_distribution_check_judges_the_year_on_rated_predicates_only() -> No
     )
     assert month["distribution_check"]["applies"] is False
     assert month["distribution_check"]["org_predicate"] == "Butuh Perbaikan"
+    # The predicate an admin stored for the unit's year is the one checked by default.
+    stored = Reads(
+        CountingReadModels(members), CountingReference(OrgPredikat.ISTIMEWA), FixedEvaluations()
+    )
+    summary = asyncio.run(stored.unit_summary(admin, "DISDIK", resolve("2026", None, TODAY), None))
+    assert summary["distribution_check"]["org_predicate"] == "Istimewa"
+    assert summary["distribution_check"]["stored"] is True
+    assert summary["distribution_check"]["problems"] == [
+        "sebagian besar (lebih dari separuh) harus Sangat Baik"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("org", "rating"),
+    [
+        (OrgPredikat.ISTIMEWA, "Di Atas Ekspektasi"),
+        (OrgPredikat.BAIK, "Sesuai Ekspektasi"),
+        (OrgPredikat.BUTUH_PERBAIKAN, "Di Bawah Ekspektasi"),
+        (OrgPredikat.KURANG, "Di Bawah Ekspektasi"),
+        (OrgPredikat.SANGAT_KURANG, "Di Bawah Ekspektasi"),
+    ],
+)
+def test_a_unit_heads_hasil_kerja_follows_the_units_predicate(
+    org: OrgPredikat, rating: str
+) -> None:
+    """PermenPANRB 6/2022 (domain rules §1.5): when the assessed person leads the unit, the
+    unit's achievement is their Hasil Kerja, in the annual evaluation; months keep the SKP."""
+    lead = UnitLead("DISDIK", 2026, org, "Keputusan Wali Kota No. 800/12/2026")
+    head = EmployeeRef(HEAD, True, unit_code="DISDIK", leads=(lead,))
+    periods = [resolve("2026", None, TODAY), resolve("2026-11", None, TODAY)]
+    out = project({}, head, CalendarView(), periods, POLICY, WIB, TODAY)
+    year = out.evaluations["2026"]["hasil_kerja"]
+    assert year["rating"] == rating
+    assert year["unit_head"]["source"] == "Keputusan Wali Kota No. 800/12/2026"
+    assert out.evaluations["2026-11"]["hasil_kerja"]["rating"] is None  # no SKP indicators
 
 
 def test_a_team_page_costs_the_same_store_calls_for_10_people_as_for_2000() -> None:

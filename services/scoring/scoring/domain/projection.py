@@ -20,7 +20,9 @@ from scoring.domain.evaluation import DayFacts, Evaluation, evaluate, standings
 from scoring.domain.facts import YearFacts, time_key
 from scoring.domain.ikm import ELEMENTS, OVERALL, IkmResult, IkmTally, ikm, ikm_of
 from scoring.domain.performance import (
+    HEAD_RATING,
     IndicatorStatus,
+    OrgPredikat,
     Predikat,
     Rating,
     achievement_percent,
@@ -30,10 +32,20 @@ from scoring.domain.performance import (
     indicator_status,
 )
 from scoring.domain.periods import Period, resolve
-from scoring.domain.policy import Policy
+from scoring.domain.policy import Policy, Schedule
 
 ROLLING = "30d"
 WEAK_PREDICATES = (Predikat.BUTUH_PERBAIKAN, Predikat.KURANG, Predikat.SANGAT_KURANG)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLead:
+    """The employee led ``unit_code`` in ``year``, whose organisational predicate was set."""
+
+    unit_code: str
+    year: int
+    predicate: OrgPredikat
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,7 @@ class EmployeeRef:
     unit_code: str | None = None
     supervisor_nip: str | None = None
     schedule: str = "standar"
+    leads: tuple[UnitLead, ...] = ()  # the units and years this employee headed
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,28 +127,7 @@ def project(
 ) -> Projection:
     """``facts``: the employee's facts by year, for every year the periods touch."""
     _, schedule = policy.schedule_for(employee.schedule)
-    days: dict[date, DayFacts] = {
-        d: DayFacts(r.first_in, r.last_out, r.excused)
-        for f in facts.values()
-        for d, r in (*f.december_before.items(), *f.days.items())
-    }
-    years = sorted({p.start.year for p in periods} | {p.end.year for p in periods})
-    spans = [(date(years[0] - 1, 12, 1), date(years[0] - 1, 12, 31))] if years else []
-    spans += [(date(y, 1, 1), date(y, 12, 31)) for y in years]
-    judged = [
-        s
-        for first, last in spans
-        for s in standings(
-            first,
-            last,
-            days,
-            calendar.closed,
-            schedule,
-            calendar.holidays,
-            tz,
-            policy,
-        )
-    ]
+    judged = _judged(facts, periods, calendar, schedule, policy, tz)
     out = Projection()
     evaluated: dict[str, Evaluation] = {}
     for p in periods:
@@ -165,6 +157,33 @@ def project(
     if not employee.known and not any(f.recorded for f in facts.values()):
         out = Projection(out.evaluations, out.members, out.ikm, out.outcomes, out.alerts, False)
     return out
+
+
+def _judged(
+    facts: Mapping[int, YearFacts],
+    periods: Sequence[Period],
+    calendar: CalendarView,
+    schedule: Schedule,
+    policy: Policy,
+    tz: ZoneInfo,
+) -> list[DayStanding]:
+    """The day standings of every year the periods touch, and of the December before the first
+    (a run of unexcused days crosses New Year)."""
+    days: dict[date, DayFacts] = {
+        d: DayFacts(r.first_in, r.last_out, r.excused)
+        for f in facts.values()
+        for d, r in (*f.december_before.items(), *f.days.items())
+    }
+    years = sorted({p.start.year for p in periods} | {p.end.year for p in periods})
+    spans = [(date(years[0] - 1, 12, 1), date(years[0] - 1, 12, 31))] if years else []
+    spans += [(date(y, 1, 1), date(y, 12, 31)) for y in years]
+    return [
+        s
+        for first, last in spans
+        for s in standings(
+            first, last, days, calendar.closed, schedule, calendar.holidays, tz, policy
+        )
+    ]
 
 
 def _outcome(line: dict[str, Any], ev: Evaluation) -> dict[str, Any] | None:
@@ -296,6 +315,9 @@ def _evaluation(
     elapsed = ((as_of - date(p.end.year, 1, 1)).days + 1) / year_days
     indicators = _indicators(facts, p, elapsed, policy, tz)
     rating = hasil_kerja([(IndicatorStatus(i["status"]), i["main"]) for i in indicators])
+    lead = _lead_of(employee, p)
+    if lead is not None:
+        rating = HEAD_RATING[lead.predicate]
     year = facts.get(p.end.year)
     versions = year.ratings.get(p.name, ()) if year else ()
     supervisor = versions[-1] if versions else None
@@ -321,8 +343,23 @@ def _evaluation(
     )
     if p.monthly:
         doc.update(_first_path(employee.nip, p, facts, tz))
+    if lead is not None:
+        doc["hasil_kerja"]["unit_head"] = {
+            "unit_code": lead.unit_code,
+            "org_predicate": lead.predicate.value,
+            "source": lead.source,
+            "rule": "PermenPANRB 6/2022: the head's Hasil Kerja follows the unit's predicate",
+        }
     doc["as_of"] = today.isoformat()
     return doc, ev
+
+
+def _lead_of(employee: EmployeeRef, p: Period) -> UnitLead | None:
+    """The unit the employee headed in the year of ``p``, for the annual evaluation only (the
+    organisational predicate is the year's)."""
+    if p.name != str(p.end.year):
+        return None
+    return next((lead for lead in employee.leads if lead.year == p.end.year), None)
 
 
 def _evaluation_doc(
