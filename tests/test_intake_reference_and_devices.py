@@ -390,12 +390,62 @@ async def test_adms_rates_and_backdating_window(infra: Infra, ns: Namespace) -> 
 SAMPLES = Path(__file__).resolve().parents[1] / "deploy" / "local" / "samples" / "tanjungbalai"
 
 
+async def test_a_years_calendar_is_loaded_whole_and_its_days_may_then_close(
+    intake: Any, infra: Infra
+) -> None:
+    """Issue 15 item 5: a year's holidays and cuti bersama come in one file from its SKB; days
+    of a year without it are held (the admin's close answers 409 and says what to load)."""
+    client, settings = intake
+    held = await client.post(
+        "/v1/admin/days/close", headers=admin_headers(), json={"dates": ["2026-03-02"]}
+    )
+    assert held.status_code == 409, held.text
+    assert "Kalender libur tahun 2026 belum dimuat" in held.json()["detail"]
+    bad = await client.post(
+        "/v1/admin/calendars",
+        headers=admin_headers(),
+        json={
+            "year": 2026,
+            "source": "SKB uji",
+            "days": [
+                {"date": "2026-03-21", "name": "Idul Fitri 1447 H"},
+                {"date": "2027-01-01", "name": "Tahun Baru"},
+                {"date": "2026-03-21", "name": "Idul Fitri 1447 H"},
+                {"date": "2026-03-20", "name": "Cuti bersama", "holiday_kind": "cuti"},
+            ],
+        },
+    )
+    assert bad.status_code == 422, bad.text
+    assert [(e["line"], e["field"]) for e in bad.json()["errors"]] == [
+        (3, "date"),
+        (4, "date"),
+        (5, "holiday_kind"),
+    ]
+    assert (await client.get("/v1/admin/calendars", headers=admin_headers())).json() == []
+    r = await client.post(
+        "/v1/admin/calendars",
+        content=(SAMPLES / "calendar-2026.json").read_bytes(),
+        headers={**admin_headers(), "content-type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["stored"] == 26  # 17 national holidays, 8 cuti bersama, the year itself
+    assert (await client.get("/v1/admin/calendars", headers=admin_headers())).json() == [2026]
+    records = await read_topic(infra.kafka_bootstrap, settings.topics.reference)
+    year = next(v for v in values(records) if v.get("kind") == "calendar_year")
+    assert (year["year"], year["days"]) == (2026, 25)
+    assert year["source"].startswith("SKB Menteri Agama")
+    closed = await client.post(
+        "/v1/admin/days/close", headers=admin_headers(), json={"dates": ["2026-03-02"]}
+    )
+    assert closed.status_code == 200, closed.text
+
+
 async def test_the_tanjungbalai_sample_files_load_cleanly(intake: Any) -> None:
     client, _ = intake
     for name, path in (
         ("units", "units.json"),
         ("devices", "devices.json"),
-        ("holidays", "holidays.json"),
+        ("calendars", "calendar-2026.json"),
     ):
         r = await client.post(
             f"/v1/admin/{name}",

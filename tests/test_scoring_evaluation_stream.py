@@ -100,9 +100,13 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         )
         assert r.status_code == 200, r.text
         r = await client.post(
-            f"{intake_url}/v1/admin/holidays",
+            f"{intake_url}/v1/admin/calendars",
             headers=admin,
-            json=[{"date": HOLIDAY.isoformat(), "name": "Libur uji"}],
+            json={
+                "year": 2026,
+                "source": "Kalender uji",
+                "days": [{"date": HOLIDAY.isoformat(), "name": "Libur uji"}],
+            },
         )
         assert r.status_code == 200, r.text
         key = await issue_key(client, base_url=intake_url)

@@ -1,8 +1,8 @@
 """Reference data contracts, published by intake to the compacted ``kinerja.reference.v1``.
 
 Records are keyed ``<kind>:<id>`` (``employee:<nip>``, ``unit:<code>``, ``device:<serial>``,
-``holiday:<date>``, ``org_predicate:<unit>:<year>``) so compaction keeps the latest of each; a
-tombstone (empty value) removes one.
+``holiday:<date>``, ``org_predicate:<unit>:<year>``, ``calendar_year:<year>``) so compaction
+keeps the latest of each; a tombstone (empty value) removes one.
 This departs from "every topic keyed by NIP": units, devices and holidays belong to no employee.
 """
 
@@ -28,6 +28,8 @@ from kinerja_shared.events import Code, Nip, ShortText
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")]
+#: The decision or decree a record comes from, named as it is signed.
+SourceText = Annotated[str, StringConstraints(min_length=3, max_length=300, strip_whitespace=True)]
 TimeZoneName = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]  # WIB, WITA, WIT
 
 
@@ -116,6 +118,18 @@ class Device(_Strict):
         return any(ip in ipaddress.ip_network(n) for n in self.allowed_sources)
 
 
+class CalendarYear(_Strict):
+    """A year's working calendar is loaded: its national holidays and cuti bersama, from that
+    year's joint decree (SKB 3 Menteri, which also sets the moving holidays). Until it is,
+    intake holds that year's days instead of closing them: a day closed without the calendar
+    would judge a holiday as everyone's unexcused absence."""
+
+    kind: Literal["calendar_year"] = "calendar_year"
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    source: SourceText  # the decree, e.g. "SKB No. 1497/2025, 2/2025, 5/2025"
+    days: Annotated[int, Field(ge=0, le=366)]  # holidays and cuti bersama in it
+
+
 class OrgPredicate(_Strict):
     """A unit's organisational predicate (predikat kinerja organisasi) for a year, PermenPANRB
     6/2022: set by the leader above the unit and entered by an admin with the document it comes
@@ -126,7 +140,7 @@ class OrgPredicate(_Strict):
     unit_code: Code
     year: Annotated[int, Field(ge=2000, le=2100)]
     predicate: Literal["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]
-    source: ShortText  # the decision it comes from, e.g. "Keputusan Wali Kota No. 800/12/2027"
+    source: SourceText  # the decision, e.g. "Keputusan Wali Kota No. 800/12/2027"
     head_nip: Nip | None = None
 
     @field_validator("predicate", mode="before")
@@ -148,12 +162,16 @@ class DayClosed(_Strict):
 
 
 ReferenceRecord: TypeAlias = Annotated[
-    Unit | Employee | Holiday | Device | DayClosed | OrgPredicate, Field(discriminator="kind")
+    Unit | Employee | Holiday | Device | DayClosed | OrgPredicate | CalendarYear,
+    Field(discriminator="kind"),
 ]
+AnyReference: TypeAlias = (
+    Unit | Employee | Holiday | Device | DayClosed | OrgPredicate | CalendarYear
+)
 REFERENCE_ADAPTER: TypeAdapter[ReferenceRecord] = TypeAdapter(ReferenceRecord)
 
 
-def reference_key(record: Unit | Employee | Holiday | Device | DayClosed | OrgPredicate) -> str:
+def reference_key(record: AnyReference) -> str:
     match record:
         case Unit():
             return f"unit:{record.code}"
@@ -167,3 +185,5 @@ def reference_key(record: Unit | Employee | Holiday | Device | DayClosed | OrgPr
             return f"day_closed:{record.date.isoformat()}"
         case OrgPredicate():
             return f"org_predicate:{record.unit_code}:{record.year}"
+        case CalendarYear():
+            return f"calendar_year:{record.year}"

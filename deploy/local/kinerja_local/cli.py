@@ -41,6 +41,7 @@ from kinerja_local.provision import (
     ADMIN_NIP,
     admin_headers,
     close_days,
+    load_calendars,
     provision_city,
     write_city_files,
 )
@@ -209,6 +210,7 @@ def _simulate(
     ) as progress:
         loading = progress.add_task("registering the city", total=len(city.employees))
         key = provision_city(city, intake_url, lambda n: progress.advance(loading, n))
+        load_calendars(intake_url, {start.year, end.year})
         task = progress.add_task("sending attendance", total=expected)
         report = send_events(
             attendance_events(city, start, end),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,29 @@ FIXED_HOLIDAYS = (
     ("12-25", "Hari Raya Natal"),
 )
 
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "tanjungbalai"
+
+
+def calendar_of(year: int) -> dict[str, Any]:
+    """A year's calendar file for ``POST /v1/admin/calendars``: the sample of that year's SKB
+    where the repository has one, else only the fixed-date holidays, named as such so nobody
+    takes it for the decree."""
+    sample = SAMPLES / f"calendar-{year}.json"
+    if sample.exists():
+        return dict(json.loads(sample.read_text()))
+    return {
+        "year": year,
+        "source": f"CONTOH lokal: hanya libur bertanggal tetap, bukan SKB {year}",
+        "days": [{"date": f"{year}-{md}", "name": name} for md, name in FIXED_HOLIDAYS],
+    }
+
+
+def load_calendars(intake_url: str, years: Iterable[int]) -> None:
+    """Load each year's calendar: intake holds a year's days until its calendar is there."""
+    with httpx.Client(base_url=intake_url, headers=admin_headers(), timeout=60) as client:
+        for year in sorted(set(years)):
+            _post(client, "/v1/admin/calendars", calendar_of(year))
+
 
 def city_rows(city: City) -> list[dict[str, Any]]:
     rows = [
@@ -98,7 +121,7 @@ def city_rows(city: City) -> list[dict[str, Any]]:
 
 
 def write_city_files(city: City, folder: Path, year: int = 2026) -> list[Path]:
-    """units.json, devices.json, employees.csv and holidays.json for the admin API."""
+    """units.json, devices.json, employees.csv and calendar-<year>.json for the admin API."""
     folder.mkdir(parents=True, exist_ok=True)
     units = folder / "units.json"
     units.write_text(
@@ -129,14 +152,9 @@ def write_city_files(city: City, folder: Path, year: int = 2026) -> list[Path]:
                     ";".join(r["device_pins"]),
                 ]
             )
-    holidays = folder / "holidays.json"
-    holidays.write_text(
-        json.dumps(
-            [{"date": f"{year}-{md}", "name": name} for md, name in FIXED_HOLIDAYS], indent=1
-        )
-        + "\n"
-    )
-    return [units, devices, employees, holidays]
+    calendar = folder / f"calendar-{year}.json"
+    calendar.write_text(json.dumps(calendar_of(year), indent=1, ensure_ascii=False) + "\n")
+    return [units, devices, employees, calendar]
 
 
 def close_days(intake_url: str, days: list[date]) -> list[str]:

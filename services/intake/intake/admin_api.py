@@ -17,12 +17,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, ValidationError
 
+from intake.day_closer import held_back, held_message
 from intake.keyring import Keyring
 from intake.keys import new_key
 from intake.publisher import EventPublisher, PublishFailed
 from intake.reference_import import (
     MAX_IMPORT_ROWS,
     RowError,
+    read_calendar,
     read_employee_csv,
     validate_employees,
 )
@@ -175,6 +177,26 @@ def admin_router(
     async def post_org_predicates(request: Request) -> Any:
         return await upload(request, OrgPredicate)
 
+    @router.post(
+        "/calendars",
+        summary="A year's holidays and cuti bersama from its SKB, one JSON file; days close after",
+    )
+    async def post_calendar(request: Request) -> Any:
+        body = await request.body()
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise HTTPException(422, f"malformed JSON: {exc}") from None
+        year, days, errors = read_calendar(data)
+        if errors or year is None:
+            return _report(errors)
+        # The days first: the year counts as loaded only once its holidays are on the topic.
+        return await store_and_publish([*days, year])
+
+    @router.get("/calendars", summary="The years whose calendar is loaded")
+    async def get_calendars() -> list[int]:
+        return sorted(await store.calendar_years())
+
     @router.post("/devices", summary="Register attendance machines, JSON")
     async def post_devices(request: Request) -> Any:
         return await upload(request, Device)
@@ -185,6 +207,9 @@ def admin_router(
         future = [d for d in req.dates if d > today]
         if future:
             raise HTTPException(422, f"cannot close days that have not happened: {future}")
+        _, held = held_back(sorted(set(req.dates)), await store.calendar_years())
+        if held:
+            raise HTTPException(409, held_message(held))
         try:
             await publisher.publish_reference([DayClosed(date=d) for d in sorted(set(req.dates))])
         except PublishFailed as exc:

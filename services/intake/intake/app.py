@@ -36,7 +36,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     keyring = Keyring(store, settings.key_cache_s)
 
-    closer = DayCloser(publisher, store, ZoneInfo(settings.timezone), settings.close_day_at)
+    closer = DayCloser(
+        publisher,
+        store,
+        ZoneInfo(settings.timezone),
+        settings.close_day_at,
+        registry=runtime.registry,
+    )
 
     async def start(_: Runtime) -> None:
         await store.prepare()

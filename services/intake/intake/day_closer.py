@@ -4,6 +4,11 @@ Absence is the lack of events; this record is what turns "no record yet" into "a
 valid reason" in scoring, and what makes a replay reproduce it. Publishing is idempotent (the key
 is the date), so several intake instances, restarts and the catch-up at start are harmless.
 
+A day of a year whose holiday calendar is not loaded yet is held, not closed: closing it would
+judge that year's holidays and cuti bersama as everyone's absence. The days held are logged in
+Indonesian and counted (``kinerja_intake_days_held``, which Prometheus alerts on); they close as
+soon as the calendar is loaded.
+
 The last day closed is kept in intake's store once Kafka has acknowledged it, so an intake that
 was down over several evenings closes every one of those days when it is back (at most
 ``MAX_CATCH_UP_DAYS``: older days than scoring's grace can no longer change anything). The
@@ -19,6 +24,8 @@ import logging
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry, Gauge
 
 from intake.publisher import EventPublisher, PublishFailed
 from kinerja_shared.reference import DayClosed
@@ -39,10 +46,31 @@ def days_to_close(now: datetime, close_at: time, last_closed: date | None) -> li
     return [first + timedelta(days=i) for i in range((newest - first).days + 1)]
 
 
+def held_back(due: list[date], calendar_years: set[int]) -> tuple[list[date], list[date]]:
+    """(the days that may close, the days held): a day of a year whose calendar is not loaded is
+    held, and so is every later day, since days close in order and resume after the last."""
+    for i, day in enumerate(due):
+        if day.year not in calendar_years:
+            return due[:i], due[i:]
+    return due, []
+
+
+def held_message(held: list[date]) -> str:
+    """What ops read in the log and the alert, in Indonesian."""
+    years = sorted({d.year for d in held})
+    return (
+        f"Kalender libur tahun {', '.join(map(str, years))} belum dimuat: {len(held)} hari "
+        f"({held[0]}..{held[-1]}) ditahan, belum dinilai. Muat kalender tahun itu dari SKB "
+        "(POST /v1/admin/calendars); hari yang ditahan ditutup sesudahnya."
+    )
+
+
 class ClosedDays(Protocol):
     async def last_closed_day(self) -> date | None: ...
 
     async def set_last_closed_day(self, day: date) -> None: ...
+
+    async def calendar_years(self) -> set[int]: ...
 
 
 class DayCloser:
@@ -53,6 +81,7 @@ class DayCloser:
         tz: ZoneInfo,
         close_at: time,
         check_every_s: float = 60.0,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self._publisher = publisher
         self._closed = closed
@@ -61,6 +90,11 @@ class DayCloser:
         self._check_every_s = check_every_s
         self._last_closed: date | None = None
         self._task: asyncio.Task[None] | None = None
+        self._held = Gauge(
+            "kinerja_intake_days_held",
+            "Days over but not closed: their year's holiday calendar is not loaded",
+            registry=registry,
+        )
 
     async def close(self, days: list[date]) -> None:
         await self._publisher.publish_reference([DayClosed(date=d) for d in days])
@@ -68,7 +102,13 @@ class DayCloser:
     async def tick(self, now: datetime) -> list[date]:
         if self._last_closed is None:
             self._last_closed = await self._closed.last_closed_day()
-        due = days_to_close(now, self._close_at, self._last_closed)
+        due, held = held_back(
+            days_to_close(now, self._close_at, self._last_closed),
+            await self._closed.calendar_years(),
+        )
+        self._held.set(len(held))
+        if held:
+            log.warning(held_message(held), extra={"held": [d.isoformat() for d in held]})
         if due:
             await self.close(due)
             await self._closed.set_last_closed_day(due[-1])

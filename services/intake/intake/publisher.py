@@ -14,18 +14,10 @@ from prometheus_client import CollectorRegistry, Histogram
 from kinerja_shared.events import TOPIC_OF_TYPE, Event, encode_event
 from kinerja_shared.kafka import make_producer
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.reference import (
-    DayClosed,
-    Device,
-    Employee,
-    Holiday,
-    OrgPredicate,
-    Unit,
-    reference_key,
-)
+from kinerja_shared.reference import AnyReference, reference_key
 from kinerja_shared.topics import Topics
 
-ReferenceRecordT = Unit | Employee | Holiday | Device | DayClosed | OrgPredicate
+ReferenceRecordT = AnyReference
 
 
 class PublishFailed(Exception):

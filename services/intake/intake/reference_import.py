@@ -13,9 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kinerja_shared.reference import EMPLOYEE_CSV_COLUMNS, Employee
+from kinerja_shared.reference import (
+    EMPLOYEE_CSV_COLUMNS,
+    CalendarYear,
+    Employee,
+    Holiday,
+    SourceText,
+)
 
 EMPLOYEE_COLUMNS = EMPLOYEE_CSV_COLUMNS
 REQUIRED_COLUMNS = ("nip", "name", "unit_code", "position")
@@ -140,3 +146,43 @@ def _in_cycle(nip: str, supervisor_of: Mapping[str, str | None]) -> bool:
         seen.add(current)
         current = supervisor_of.get(current)
     return False
+
+
+class CalendarHeader(BaseModel):
+    """A year's calendar file: the year, the decree it comes from, and its days (below)."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2100)
+    source: SourceText
+    days: list[Any] = Field(min_length=1, max_length=60)
+
+
+def read_calendar(data: Any) -> tuple[CalendarYear | None, list[Holiday], list[RowError]]:
+    """A year's calendar file (JSON, ``deploy/local/samples/tanjungbalai/calendar-2026.json``):
+    ``{"year", "source", "days": [{"date", "name", "holiday_kind"}]}``. Errors name the day by
+    its position (line 1 is the file's own fields), the field and the reason; every day must
+    fall in the year, once."""
+    try:
+        header = CalendarHeader.model_validate(data)
+    except ValidationError as exc:
+        return None, [], [_error(1, e) for e in exc.errors(include_url=False)]
+    days: list[Holiday] = []
+    errors: list[RowError] = []
+    for line, row in enumerate(header.days, start=2):
+        try:
+            day = Holiday.model_validate(row)
+        except ValidationError as exc:
+            errors += [_error(line, e) for e in exc.errors(include_url=False)]
+            continue
+        if day.date.year != header.year:
+            errors.append(RowError(line, "date", f"{day.date} is not in {header.year}"))
+        elif any(d.date == day.date for d in days):
+            errors.append(RowError(line, "date", f"{day.date} is listed twice"))
+        days.append(day)
+    if errors:
+        return None, [], errors
+    return CalendarYear(year=header.year, source=header.source, days=len(days)), days, []
+
+
+def _error(line: int, e: Mapping[str, Any]) -> RowError:
+    return RowError(line, ".".join(str(p) for p in e["loc"]) or "(row)", str(e["msg"]))

@@ -11,7 +11,15 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kinerja_shared.mongo import bulk_write_chunked
-from kinerja_shared.reference import Device, Employee, Holiday, OrgPredicate, Unit, reference_key
+from kinerja_shared.reference import (
+    CalendarYear,
+    Device,
+    Employee,
+    Holiday,
+    OrgPredicate,
+    Unit,
+    reference_key,
+)
 
 _COLLECTION = {
     Unit: "units",
@@ -19,8 +27,9 @@ _COLLECTION = {
     Device: "devices",
     Holiday: "holidays",
     OrgPredicate: "org_predicates",
+    CalendarYear: "calendar_years",
 }
-StoredReference = Unit | Employee | Device | Holiday | OrgPredicate
+StoredReference = Unit | Employee | Device | Holiday | OrgPredicate | CalendarYear
 
 
 class IntakeStore:
@@ -104,6 +113,10 @@ class IntakeStore:
         await self._db.day_closer.update_one(
             {"_id": "last_closed"}, {"$max": {"date": day.isoformat()}}, upsert=True
         )
+
+    async def calendar_years(self) -> set[int]:
+        """The years whose calendar (holidays and cuti bersama of their SKB) is loaded."""
+        return {int(d["_id"]) async for d in self._db.calendar_years.find({}, {"_id": 1})}
 
     async def keys(self) -> list[dict[str, Any]]:
         return [d async for d in self._db.api_keys.find({}, {"secret_hash": 0})]

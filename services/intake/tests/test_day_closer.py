@@ -4,8 +4,9 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import CollectorRegistry
 
-from intake.day_closer import MAX_CATCH_UP_DAYS, DayCloser, days_to_close
+from intake.day_closer import MAX_CATCH_UP_DAYS, DayCloser, days_to_close, held_back
 from kinerja_shared.reference import DayClosed
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -37,8 +38,12 @@ def test_a_long_gap_closes_at_most_the_grace() -> None:
 
 
 class FakeClosed:
-    def __init__(self, last: date | None) -> None:
+    def __init__(self, last: date | None, years: set[int] | None = None) -> None:
         self.last = last
+        self.years = {2026} if years is None else years
+
+    async def calendar_years(self) -> set[int]:
+        return self.years
 
     async def last_closed_day(self) -> date | None:
         return self.last
@@ -67,3 +72,38 @@ async def test_an_intake_down_over_two_evenings_closes_both_when_back() -> None:
         date(2026, 11, 4),
     ]
     assert closed.last == date(2026, 11, 4)
+
+
+@pytest.mark.parametrize(
+    ("due", "years", "closed", "held"),
+    [
+        ([date(2026, 12, 30), date(2026, 12, 31)], {2026}, 2, 0),
+        # Issue 15 item 5: 2027's SKB not loaded yet: 1 January is held, and so is every day
+        # after it (days close in order), while 2026's last days close.
+        ([date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 2)], {2026}, 1, 2),
+        ([date(2027, 1, 1)], set(), 0, 1),
+        ([date(2027, 1, 1)], {2026, 2027}, 1, 0),
+    ],
+)
+def test_days_of_a_year_without_its_calendar_are_held(
+    due: list[date], years: set[int], closed: int, held: int
+) -> None:
+    may, waiting = held_back(due, years)
+    assert (len(may), len(waiting)) == (closed, held)
+    assert may + waiting == due
+
+
+async def test_held_days_are_counted_logged_and_closed_once_the_calendar_is_loaded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    closed, publisher = FakeClosed(date(2026, 12, 30), years={2026}), FakePublisher()
+    registry = CollectorRegistry()
+    closer = DayCloser(publisher, closed, WIB, CLOSE, registry=registry)  # type: ignore[arg-type]
+    await closer.tick(datetime(2027, 1, 2, 23, 31, tzinfo=WIB))
+    assert publisher.published == [date(2026, 12, 31)]
+    assert registry.get_sample_value("kinerja_intake_days_held") == 2
+    assert "Kalender libur tahun 2027 belum dimuat: 2 hari (2027-01-01..2027-01-02)" in caplog.text
+    closed.years.add(2027)  # the admin loads 2027's calendar
+    await closer.tick(datetime(2027, 1, 3, 0, 5, tzinfo=WIB))
+    assert publisher.published == [date(2026, 12, 31), date(2027, 1, 1), date(2027, 1, 2)]
+    assert registry.get_sample_value("kinerja_intake_days_held") == 0
