@@ -6,6 +6,7 @@ the unit's charts. Screenshots are kept in test-artifacts/console/."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -233,6 +234,42 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await sign_in(phone, feedback_url, KABID)
         await expect(phone.locator("#team")).to_be_visible()
         await phone.screenshot(path=str(SHOTS / "4-phone.png"), full_page=True)
+        # An admin sees the year's working calendar: first that it is missing, then the SKB's.
+        year = datetime.now(ZoneInfo("Asia/Jakarta")).year
+        admin = await b.new_page(viewport={"width": 1280, "height": 900})
+        await sign_in(admin, feedback_url, KEPALA, role="admin")
+        await admin.get_by_role("button", name="Kalender kerja").click()
+        await expect(admin.locator("#calendar-source")).to_contain_text(
+            f"Kalender {year} belum dimuat"
+        )
+        await publish(infra.kafka_bootstrap, feedback.topics.reference, calendar_records(year))
+
+        async def calendar_shown() -> bool:
+            await admin.get_by_role("button", name="Kalender kerja").click()
+            return "SKB uji" in (await admin.locator("#calendar-source").inner_text())
+
+        await wait_for(calendar_shown, "the calendar reaches scoring and the console")
+        await expect(admin.locator("#calendar tbody tr")).to_have_count(2)
+        await expect(admin.locator("#calendar")).to_contain_text("Cuti bersama Natal")
+        await admin.screenshot(path=str(SHOTS / "5-calendar.png"), full_page=True)
+        # A supervisor has no calendar button (scoring refuses them the calendar too).
+        await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
+
+
+def calendar_records(year: int) -> list[tuple[bytes, bytes]]:
+    days = [
+        (f"{year}-12-24", "Cuti bersama Natal", "cuti_bersama"),
+        (f"{year}-12-25", "Natal", "libur_nasional"),
+    ]
+    records = [
+        (
+            f"holiday:{d}".encode(),
+            json.dumps({"kind": "holiday", "date": d, "name": n, "holiday_kind": k}).encode(),
+        )
+        for d, n, k in days
+    ]
+    year_record = {"kind": "calendar_year", "year": year, "source": "SKB uji", "days": 2}
+    return [*records, (f"calendar_year:{year}".encode(), json.dumps(year_record).encode())]
 
 
 async def _token(c: httpx.AsyncClient, nip: str, role: str) -> dict[str, str]:

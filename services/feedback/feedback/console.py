@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
@@ -24,7 +24,7 @@ from kinerja_shared.events import Nip
 from kinerja_shared.orgchart import chain_above
 from kinerja_shared.people import PeopleView
 
-STATIC = Path(str(files("feedback") / "static"))
+STATIC = FilePath(str(files("feedback") / "static"))
 WIB = ZoneInfo("Asia/Jakarta")
 SCORING_DOWN = (
     "Layanan penilaian (scoring) tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
@@ -189,6 +189,17 @@ def mount_console(
         )
         if found is None:
             raise HTTPException(404, "no evaluation yet for this period")
+        return found
+
+    @router.get("/console/calendar/{year}", summary="A year's working calendar, for admin and ops")
+    async def calendar(
+        year: Annotated[int, Path(ge=2000, le=2100)],
+        request: Request,
+        principal: Principal = signed_in,
+    ) -> dict[str, Any]:
+        found = await scoring(request, f"/v1/calendar/{year}")
+        if found is None:
+            raise HTTPException(404, f"scoring has no calendar of {year}")
         return found
 
     @router.get("/console/units/{unit_code}", summary="A unit's picture for its head")

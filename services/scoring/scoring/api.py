@@ -196,3 +196,36 @@ async def unit_members(
 )
 async def outcomes(year: Annotated[int, Query(ge=2000, le=2100)], who: Who, reads: Uses) -> Any:
     return await _answer(reads.outcomes(who, year))
+
+
+class HolidayOut(BaseModel):
+    date: str
+    name: str
+    kind: str = Field(description="libur_nasional or cuti_bersama")
+
+
+class CalendarOut(BaseModel):
+    year: int
+    loaded: bool = Field(description="The year's SKB calendar was loaded")
+    source: str | None = Field(description="The decree it came from")
+    holidays: list[HolidayOut]
+    closed_days: list[str]
+
+
+@router.get(
+    "/calendar/{year}",
+    summary="A year's working calendar: its decree, holidays and cuti bersama, closed days",
+    response_model=CalendarOut,
+    responses={403: {"description": "Only admin and ops"}},
+)
+async def calendar(
+    year: Annotated[int, Path(ge=2000, le=2100)], who: Who, reads: Uses
+) -> CalendarOut:
+    c = await _answer(reads.calendar(who, year))
+    return CalendarOut(
+        year=c.year,
+        loaded=c.loaded is not None,
+        source=c.loaded[0] if c.loaded else None,
+        holidays=[HolidayOut(date=d, name=n, kind=k) for d, n, k in c.holidays],
+        closed_days=c.closed,
+    )

@@ -32,7 +32,7 @@ from kinerja_shared.events import (
 )
 from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.reference import DayClosed, Employee, Holiday, OrgPredicate
+from kinerja_shared.reference import CalendarYear, DayClosed, Employee, Holiday, OrgPredicate
 from kinerja_shared.topics import Topics
 from kinerja_shared.validation import invalid_detail
 from scoring.domain import excuse_marks, month_of, punch_of
@@ -273,6 +273,7 @@ class ReferenceConsumer:
         employees: dict[str, dict[str, Any]] = {}
         calendar: dict[str, dict[str, Any]] = {}
         org: dict[str, dict[str, Any]] = {}
+        years: list[dict[str, Any]] = []
         withdrawn: set[str] = set()
         for record in records:
             if record.value is None:  # a tombstone: the record was withdrawn
@@ -290,6 +291,8 @@ class ReferenceConsumer:
                 continue
             if isinstance(ref, OrgPredicate):
                 org[f"{ref.unit_code}:{ref.year}"] = ref.model_dump(mode="json", exclude={"kind"})
+            elif isinstance(ref, CalendarYear):
+                years.append(ref.model_dump(mode="json"))
             elif not _take_reference(ref, employees, calendar):
                 self._records.labels(ref.kind, "ignored").inc()
                 continue
@@ -299,6 +302,7 @@ class ReferenceConsumer:
         await self._leave_units(employees, withdrawn)
         await self._reference.apply(list(employees.values()), list(calendar.values()))
         await self._reference.withdraw(sorted(withdrawn))
+        await self._reference.apply_calendar_years(years)
         await self._mark(employees, calendar)
         await self._mark_heads(await self._reference.apply_org_predicates(list(org.values())))
 

@@ -20,7 +20,7 @@ from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
 from scoring.domain.projection import ROLLING, EmployeeRef, Projection, ikm_of_tallies
 from scoring.domain.team import MemberQuery, below, select
-from scoring.store import UnitSummary
+from scoring.store import UnitSummary, YearCalendar
 
 NO_PREDICATE_LABEL = "belum ada"  # no SKP figures yet, so no predicate
 
@@ -54,6 +54,7 @@ class People(Protocol):
     async def employee(self, nip: str) -> EmployeeRef: ...
     async def units(self) -> list[str]: ...
     async def org_predicate(self, unit_code: str, year: int) -> OrgPredikat | None: ...
+    async def year_calendar(self, year: int) -> YearCalendar: ...
 
 
 class Evaluating(Protocol):
@@ -91,6 +92,12 @@ class Reads:
         above = await self._reference.employee(mine.supervisor_nip) if mine.supervisor_nip else None
         if not may_see_unit(who, unit_code, mine.unit_code, above.unit_code if above else None):
             raise Refused("a unit's summary is for admin, ops and the unit's head")
+
+    async def calendar(self, who: Principal, year: int) -> YearCalendar:
+        """The year's working calendar as scoring judges by it: for admin and ops."""
+        if not who.has(Role.ADMIN, Role.OPS):
+            raise Refused("the calendar view is for admin and ops")
+        return await self._reference.year_calendar(year)
 
     async def unit_summary(
         self, who: Principal, unit_code: str, p: Period, org: OrgPredikat | None

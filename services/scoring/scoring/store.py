@@ -56,6 +56,7 @@ EMPLOYEES = "employees"
 CALENDAR = "calendar_days"
 UNIT_INDEX = "unit_index"
 ORG_PREDICATES = "org_predicates"
+CALENDAR_YEARS = "calendar_years"
 STALE = "stale"
 
 
@@ -216,6 +217,27 @@ class ReferenceStore:
                 moved[r["head_nip"]] = r["year"]
         return moved
 
+    async def apply_calendar_years(self, years: Sequence[Mapping[str, Any]]) -> None:
+        for y in years:
+            doc = {k: v for k, v in y.items() if k != "kind"}
+            await self._db[CALENDAR_YEARS].replace_one({"_id": y["year"]}, doc, upsert=True)
+
+    async def year_calendar(self, year: int) -> YearCalendar:
+        """A year's loaded decree (None: not loaded), holidays with names and closed days."""
+        loaded = await self._db[CALENDAR_YEARS].find_one({"_id": year})
+        span = {"$gte": f"{year:04d}-01-01", "$lte": f"{year:04d}-12-31"}
+        days = [d async for d in self._db[CALENDAR].find({"_id": span}).sort("_id", 1)]
+        return YearCalendar(
+            year,
+            None if loaded is None else (str(loaded["source"]), int(loaded["days"])),
+            [
+                (str(d["_id"]), str(d.get("holiday_name", "")), str(d.get("holiday_kind", "")))
+                for d in days
+                if d.get("holiday")
+            ],
+            [str(d["_id"]) for d in days if d.get("closed")],
+        )
+
     async def org_predicate(self, unit_code: str, year: int) -> OrgPredikat | None:
         doc = await self._db[ORG_PREDICATES].find_one({"_id": f"{unit_code}:{year}"})
         return OrgPredikat(doc["predicate"]) if doc else None
@@ -270,6 +292,17 @@ class ReferenceStore:
             if c.get("closed"):
                 closed.add(day)
         return CalendarView(frozenset(holidays), frozenset(closed))
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """A year's calendar as scoring holds it: the decree loaded (source, days) or None, the
+    holidays (date, name, kind) and the days closed, in date order."""
+
+    year: int
+    loaded: tuple[str, int] | None
+    holidays: list[tuple[str, str, str]]
+    closed: list[str]
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from scoring.domain.projection import (
 from scoring.domain.team import MemberQuery, SortKey, below, select
 from scoring.policy_file import load_policy
 from scoring.projector import Projector
-from scoring.reads import Reads
-from scoring.store import StaleMark, UnitSummary
+from scoring.reads import Reads, Refused
+from scoring.store import StaleMark, UnitSummary, YearCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 POLICY = load_policy(None)
@@ -224,6 +224,10 @@ class CountingReference:
         self.calls += 1
         return self.org if year == TODAY.year else None
 
+    async def year_calendar(self, year: int) -> YearCalendar:
+        self.calls += 1
+        return YearCalendar(year, None, [], [])
+
     async def units(self) -> list[str]:
         self.calls += 1
         return ["DISDIK"]
@@ -311,6 +315,12 @@ def test_a_unit_heads_hasil_kerja_follows_the_units_predicate(
     assert year["rating"] == rating
     assert year["unit_head"]["source"] == "Keputusan Wali Kota No. 800/12/2026"
     assert out.evaluations["2026-11"]["hasil_kerja"]["rating"] is None  # no SKP indicators
+
+
+def test_the_calendar_view_is_for_admin_and_ops_only() -> None:
+    reads, _, _ = reads_over(1)
+    with pytest.raises(Refused, match="admin and ops"):
+        asyncio.run(reads.calendar(Principal(HEAD, frozenset({"supervisor"})), 2026))
 
 
 def test_a_team_page_costs_the_same_store_calls_for_10_people_as_for_2000() -> None:

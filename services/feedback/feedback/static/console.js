@@ -46,6 +46,7 @@ function signedIn(token) {
   $("#sign-in").hidden = true;
   $("#nav").hidden = false;
   $("#who").textContent = `NIP ${state.sub} (${state.roles.join(", ")})`;
+  $("#nav-calendar").hidden = !state.roles.some((r) => r === "admin" || r === "ops");
   openStream();
   state.roles.includes("employee") ? showPerson(state.sub) : showTeam();
 }
@@ -376,6 +377,28 @@ async function openStream() {
   };
 }
 
+const HOLIDAY_KIND = { libur_nasional: "Libur nasional", cuti_bersama: "Cuti bersama" };
+
+// The year's working calendar as scoring judges by it: the decree loaded, every holiday and
+// cuti bersama, and how many days are closed; admins see at once whether the SKB is missing.
+async function showCalendar(year = Number(thisMonth().slice(0, 4))) {
+  try {
+    const c = await api(`/v1/console/calendar/${year}`);
+    const move = (delta, text) => el("button", { type: "button", onclick: () => showCalendar(year + delta) }, text);
+    const status = c.loaded
+      ? el("p", { id: "calendar-source" }, `Dimuat dari: ${c.source}`)
+      : el("p", { class: "error", id: "calendar-source", role: "alert" },
+          `Kalender ${year} belum dimuat. Hari-hari tahun ini ditahan dan belum dinilai sampai kalender dari SKB dimuat (POST /v1/admin/calendars).`);
+    view(`Kalender kerja ${year}`, el("p", {}, move(-1, `← ${year - 1}`), " ", move(1, `${year + 1} →`)), status,
+      el("p", {}, `${c.holidays.length} hari libur dan cuti bersama · ${c.closed_days.length} hari sudah ditutup`),
+      el("table", { id: "calendar" },
+        el("thead", {}, el("tr", {}, ["Tanggal", "Keterangan", "Jenis"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, c.holidays.map((h) => el("tr", {},
+          el("td", {}, new Date(`${h.date}T00:00:00+07:00`).toLocaleDateString("id-ID", { weekday: "long", day: "numeric", month: "long", timeZone: "Asia/Jakarta" })),
+          el("td", {}, h.name), el("td", {}, HOLIDAY_KIND[h.kind] || h.kind))))));
+  } catch (e) { view("Kalender kerja", el("p", { class: "error", role: "alert" }, e.message)); }
+}
+
 async function start() {
   state.config = await api("/v1/console/config").catch(() => ({}));
   $("#dev-sign-in").addEventListener("submit", async (ev) => {
@@ -388,7 +411,9 @@ async function start() {
   });
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
-    if (target) target.dataset.view === "team" ? showTeam() : showUnit("");
+    if (!target) return;
+    const show = { team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar() };
+    show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });
   if (state.token) signedIn(state.token);
