@@ -28,7 +28,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -225,8 +225,10 @@ class ReferenceStore:
     async def year_calendar(self, year: int) -> YearCalendar:
         """A year's loaded decree (None: not loaded), holidays with names and closed days."""
         loaded = await self._db[CALENDAR_YEARS].find_one({"_id": year})
-        span = {"$gte": f"{year:04d}-01-01", "$lte": f"{year:04d}-12-31"}
-        days = [d async for d in self._db[CALENDAR].find({"_id": span}).sort("_id", 1)]
+        first = date(year, 1, 1)
+        every = [(first + timedelta(days=i)).isoformat() for i in range(366)]
+        found = await find_by_ids(self._db[CALENDAR], [d for d in every if d.startswith(str(year))])
+        days = [d for d in found if d is not None]
         return YearCalendar(
             year,
             None if loaded is None else (str(loaded["source"]), int(loaded["days"])),
