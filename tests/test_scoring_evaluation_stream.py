@@ -8,7 +8,7 @@ import asyncio
 import random
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,12 @@ CLOSED = [date(2026, 11, d) for d in range(1, 14)]  # closed through Friday 13 N
 HOLIDAY = date(2026, 11, 10)
 
 
-def expected(events: list[dict[str, Any]], nip: str, excused: set[date]) -> Any:
+def expected(
+    events: list[dict[str, Any]],
+    nip: str,
+    excused: set[date],
+    late_until: dict[date, datetime] | None = None,
+) -> Any:
     first_in: dict[date, datetime] = {}
     last_out: dict[date, datetime] = {}
     for e in events:
@@ -51,7 +56,10 @@ def expected(events: list[dict[str, Any]], nip: str, excused: set[date]) -> Any:
         if e["payload"]["direction"] == "out" and (d not in last_out or at > last_out[d]):
             last_out[d] = at
     days = set(first_in) | set(last_out) | excused
-    facts = {d: DayFacts(first_in.get(d), last_out.get(d), d in excused) for d in days}
+    permits = late_until or {}
+    facts = {
+        d: DayFacts(first_in.get(d), last_out.get(d), d in excused, permits.get(d)) for d in days
+    }
     schedule = POLICY.schedules["standar"]
     judged = standings(
         START, END, facts, frozenset(CLOSED), schedule, frozenset({HOLIDAY}), WIB, POLICY
@@ -76,6 +84,30 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
             "date_to": "2026-11-05",
             "reason": "sakit",
             "reference": "SKD/44/2026",
+        },
+    }
+    # A permission to arrive late (izin datang terlambat) for someone who came late one day.
+    late = next(
+        e
+        for e in events
+        if e["nip"] != sick
+        and e["payload"]["direction"] == "in"
+        and datetime.fromisoformat(e["occurred_at"]).astimezone(WIB).time() > time(7, 45)
+        and datetime.fromisoformat(e["occurred_at"]).date() != HOLIDAY
+    )
+    late_at = datetime.fromisoformat(late["occurred_at"]).astimezone(WIB)
+    until = (late_at + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    permit = {
+        **excuse,
+        "event_id": str(uuid.uuid4()),
+        "nip": late["nip"],
+        "payload": {
+            "date_from": late_at.date().isoformat(),
+            "date_to": late_at.date().isoformat(),
+            "reason": "izin",
+            "reference": "IZIN/7/2026",
+            "part": "datang_terlambat",
+            "time": until.strftime("%H:%M"),
         },
     }
     intake_settings = ns.settings(IntakeSettings, infra, scoring_grace_days=36500, close_days=False)
@@ -122,8 +154,10 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
             await send(shuffled[:half])
             await asyncio.sleep(2)  # it consumes and commits part of it, then stops midway
         await send(shuffled[half:])
-        r = await client.post(f"{intake_url}/v1/events", json=excuse, headers={"X-Api-Key": key})
-        assert r.status_code == 202
+        r = await client.post(
+            f"{intake_url}/v1/events", json=[excuse, permit], headers={"X-Api-Key": key}
+        )
+        assert r.status_code == 202, r.text
         r = await client.post(
             f"{intake_url}/v1/admin/days/close",
             headers=admin,
@@ -137,6 +171,7 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         for e in events:
             ids_by_nip[e["nip"]] += 1
         ids_by_nip[sick] += 1
+        ids_by_nip[late["nip"]] += 1
         got: dict[str, Any] = {}
         deadline = asyncio.get_running_loop().time() + 120
         while asyncio.get_running_loop().time() < deadline:
@@ -222,7 +257,10 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
     absent_somewhere = 0
     for emp in city.employees:
         want = expected(
-            events, emp.nip, {date(2026, 11, 4), date(2026, 11, 5)} if emp.nip == sick else set()
+            events,
+            emp.nip,
+            {date(2026, 11, 4), date(2026, 11, 5)} if emp.nip == sick else set(),
+            {late_at.date(): until} if emp.nip == late["nip"] else None,
         )
         doc = got[emp.nip]
         assert doc["attendance"] == {
@@ -240,5 +278,8 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         assert doc["perilaku_kerja"] == {"rating": want.perilaku_kerja.value, "proposal": True}
         absent_somewhere += want.tanpa_keterangan > 0
     assert got[sick]["attendance"]["izin"] == 2
+    # The permission excused that day's lateness, and only that day's.
+    unexcused = expected(events, late["nip"], set())
+    assert got[late["nip"]]["attendance"]["late_minutes"] < unexcused.late_minutes
     assert absent_somewhere > 0  # the simulated month has absences, judged on closed days
     assert all(d["working_days_judged"] == 9 for d in (g["attendance"] for g in got.values()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from datetime import time as dt_time
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -110,13 +111,26 @@ class ExcuseReason(StrEnum):
     TUGAS_BELAJAR = "tugas_belajar"  # study assignment
 
 
+class ExcusePart(StrEnum):
+    """What an excuse covers: whole days, or part of one day."""
+
+    DAY = "day"  # whole days: they never count as absence
+    DATANG_TERLAMBAT = "datang_terlambat"  # permission to arrive late (until ``time``)
+    PULANG_CEPAT = "pulang_cepat"  # permission to leave early (from ``time``)
+
+
 class AttendanceExcused(_Strict):
-    """Days with a valid reason (keterangan sah); they never count as absence."""
+    """Days with a valid reason (keterangan sah); they never count as absence. A partial-day
+    permission (izin datang terlambat / pulang cepat, with its reference) excuses the late or
+    early minutes of one day, not the day: arriving after ``time``, or leaving before it, still
+    counts; without ``time`` all of that day's lateness (or early leaving) is excused."""
 
     date_from: date
     date_to: date
     reason: ExcuseReason
     reference: ShortText
+    part: ExcusePart = ExcusePart.DAY
+    time: dt_time | None = Field(None, description="Local time: arrive until / leave from")
 
     @model_validator(mode="after")
     def _range(self) -> AttendanceExcused:
@@ -124,6 +138,10 @@ class AttendanceExcused(_Strict):
             raise ValueError("date_to is before date_from")
         if (self.date_to - self.date_from).days > 366:
             raise ValueError("an excuse may cover at most one year")
+        if self.part is not ExcusePart.DAY and self.date_to != self.date_from:
+            raise ValueError("a partial-day permission covers one day: date_to = date_from")
+        if self.part is ExcusePart.DAY and self.time is not None:
+            raise ValueError("time belongs to a partial-day permission (part)")
         return self
 
 

@@ -125,6 +125,30 @@ def test_excuse_range_must_run_forward() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("over", "error"),
+    [
+        ({"part": "datang_terlambat", "time": "10:00"}, None),
+        ({"part": "pulang_cepat"}, None),
+        (
+            {"part": "datang_terlambat", "date_to": "2026-11-04"},
+            "a partial-day permission covers one day",
+        ),
+        ({"time": "10:00"}, "time belongs to a partial-day permission"),
+        ({"part": "setengah_hari"}, "part"),
+    ],
+)
+def test_partial_day_permissions_cover_one_day(over: dict[str, Any], error: str | None) -> None:
+    payload = {**PAYLOADS["attendance.excused"], "date_to": "2026-11-03", **over}
+    if error is None:
+        event = parse_event(ev("attendance.excused", payload=payload))
+        assert isinstance(event, AttendanceExcusedEvent)
+        assert event.payload.part.value == over["part"]
+    else:
+        with pytest.raises(ValidationError, match=error):
+            parse_event(ev("attendance.excused", payload=payload))
+
+
 def test_ulids_are_accepted_and_normalised() -> None:
     event = parse_event(ev("attendance.recorded", event_id="01hv9m3x4q2k8n7p6r5s4t3v2w"))
     assert event.event_id == "01HV9M3X4Q2K8N7P6R5S4T3V2W"

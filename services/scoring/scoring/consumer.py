@@ -35,7 +35,7 @@ from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import CalendarYear, DayClosed, Employee, Holiday, OrgPredicate
 from kinerja_shared.topics import Topics
 from kinerja_shared.validation import invalid_detail
-from scoring.domain import excuse_marks, month_of, punch_of
+from scoring.domain import excuse_marks, month_of, partial_excuse, punch_of
 from scoring.domain.facts import Deltas
 from scoring.domain.projection import ROLLING
 from scoring.settings import ScoringSettings
@@ -185,6 +185,9 @@ class EventConsumer:
         elif isinstance(event, AttendanceExcusedEvent):
             for mark in excuse_marks(event):
                 deltas.excuse(mark)
+            partial = partial_excuse(event, self._tz)
+            if partial is not None:
+                deltas.partial(partial)
         elif isinstance(event, ServiceRatedEvent):
             deltas.rating(event)
         elif isinstance(event, TargetProgressedEvent):

@@ -69,7 +69,9 @@ def facts_id(nip: str, year: int, month: int) -> str:
 
 def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
     mins = {f"days.{k}.i": at for k, at in d.first_in.items()}
+    mins.update({f"days.{k}.xe": at for k, at in d.early_from.items()})
     maxs: dict[str, Any] = {f"days.{k}.o": at for k, at in d.last_out.items()}
+    maxs.update({f"days.{k}.xl": at for k, at in d.late_until.items()})
     maxs["updated_at"] = now
     sets: dict[str, Any] = {f"days.{k}.x": True for k in d.excused}
     sets.update({f"ikm.{k}": v for k, v in d.responses.items()})

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from kinerja_shared.clock import ManualClock
 from kinerja_shared.events import AttendanceRecordedEvent, parse_event
 from kinerja_shared.identity import Principal
-from scoring.domain import punch_of
+from scoring.domain import PartialExcuse, punch_of
 from scoring.domain.alerts import Conditions
 from scoring.domain.evaluation import DayFacts, evaluate, standings
 from scoring.domain.facts import DayRecord, Deltas, FactsDelta, YearFacts, year_facts
@@ -144,6 +144,25 @@ def test_a_change_in_march_moves_every_later_month_and_the_rolling_window() -> N
     names = [p.name for p in periods_to_project(["2026-03"], TODAY)]
     assert names[:9] == [f"2026-{m:02d}" for m in range(3, 12)]
     assert {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4", "2026", "30d"} <= set(names)
+
+
+def test_partial_day_permissions_fold_to_the_most_they_excuse_in_any_order() -> None:
+    """Two letters for one day (until 09:00, then until 10:00) excuse arriving until 10:00
+    whatever their order; a whole-day excuse is untouched, the day is no excused absence."""
+    day = date(2026, 11, 2)
+    letters = [
+        PartialExcuse(NIP, day, "e1", late_until=datetime(2026, 11, 2, 9, 0, tzinfo=WIB)),
+        PartialExcuse(NIP, day, "e2", late_until=datetime(2026, 11, 2, 10, 0, tzinfo=WIB)),
+        PartialExcuse(NIP, day, "e3", early_from=datetime(2026, 11, 2, 15, 0, tzinfo=WIB)),
+    ]
+    for order in (letters, list(reversed(letters))):
+        deltas = Deltas(WIB)
+        for letter in order:
+            deltas.partial(letter)
+        (delta,) = deltas.result()
+        assert delta.late_until["1102"] == datetime(2026, 11, 2, 10, 0, tzinfo=WIB)
+        assert delta.early_from["1102"] == datetime(2026, 11, 2, 15, 0, tzinfo=WIB)
+        assert not delta.excused
 
 
 def test_a_change_in_december_moves_january_when_the_new_year_has_begun() -> None:

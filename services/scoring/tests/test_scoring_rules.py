@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scoring.domain.calendar import DayStanding, DayStatus, band_of, day_standing, working_days
+from scoring.domain.calendar import (
+    DayStanding,
+    DayStatus,
+    Permit,
+    band_of,
+    day_standing,
+    working_days,
+)
 from scoring.domain.discipline import discipline, longest_unexcused_run, tpp_deduction
 from scoring.domain.ikm import ELEMENTS, IkmTally, category_of, ikm, ikm_of
 from scoring.domain.performance import (
@@ -669,3 +676,41 @@ def test_an_unknown_schedule_name_is_judged_by_standar_and_says_so() -> None:
     name, schedule = POLICY.schedule_for("shift_rsud")
     assert schedule is STANDAR
     assert name == "standar (jadwal 'shift_rsud' tidak ada di kebijakan)"
+
+
+@pytest.mark.parametrize(
+    ("punches", "permit", "standing"),
+    [
+        # Issue 15 item 6: izin datang terlambat until 10:00 (a letter from the supervisor, as
+        # many Pemda rules allow): arriving at 09:50 costs nothing, at 10:20 twenty minutes.
+        (((9, 50), (16, 0)), ((10, 0), None), (0, None, 0, None)),
+        (((10, 20), (16, 0)), ((10, 0), None), (20, "TL1", 0, None)),
+        # Without a time the whole day's lateness is excused.
+        (((11, 0), (16, 0)), ((23, 59), None), (0, None, 0, None)),
+        # izin pulang cepat from 14:00: leaving at 14:00 costs nothing, at 13:30 thirty minutes.
+        (((7, 30), (14, 0)), (None, (14, 0)), (0, None, 0, None)),
+        (((7, 30), (13, 30)), (None, (14, 0)), (0, None, 30, "PSW1")),
+        # The permission excuses minutes, not the day's missing punch.
+        (((7, 30), None), (None, (14, 0)), (0, None, 225, "PSW4")),
+    ],
+)
+def test_a_partial_day_permission_excuses_minutes_not_the_day(
+    punches: tuple[tuple[int, int], tuple[int, int] | None],
+    permit: tuple[tuple[int, int] | None, tuple[int, int] | None],
+    standing: tuple[object, ...],
+) -> None:
+    first, last = punches
+    late_until, early_from = (at(MONDAY, *t) if t else None for t in permit)
+    s = day_standing(
+        MONDAY,
+        POLICY,
+        STANDAR,
+        NO_HOLIDAYS,
+        WIB,
+        at(MONDAY, *first),
+        at(MONDAY, *last) if last else None,
+        False,
+        permit=Permit(late_until, early_from),
+    )
+    assert s.status is DayStatus.HADIR  # the day still counts as a working day present
+    assert (s.late_minutes, s.tl, s.early_minutes, s.psw) == standing

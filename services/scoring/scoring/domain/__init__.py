@@ -14,11 +14,13 @@ from scoring.domain.attendance import (
     DayAttendance,
     ExcuseMark,
     MonthAttendance,
+    PartialExcuse,
     Punch,
     excuse_marks,
     month_attendance,
     month_of,
     parse_month,
+    partial_excuse,
     punch_of,
 )
 
@@ -26,10 +28,12 @@ __all__ = [
     "DayAttendance",
     "ExcuseMark",
     "MonthAttendance",
+    "PartialExcuse",
     "Punch",
     "excuse_marks",
     "month_attendance",
     "month_of",
     "parse_month",
+    "partial_excuse",
     "punch_of",
 ]

@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from kinerja_shared.events import AttendanceExcusedEvent, AttendanceRecordedEvent, Direction
+from kinerja_shared.events import (
+    AttendanceExcusedEvent,
+    AttendanceRecordedEvent,
+    Direction,
+    ExcusePart,
+)
 
 _MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
@@ -69,8 +74,35 @@ class ExcuseMark:
     event_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class PartialExcuse:
+    """A partial-day permission: late arrival excused until ``late_until`` or early leaving
+    excused from ``early_from`` (instants; the day's end or start when the letter names no
+    time). Several on one day fold by ``max``/``min``: together they excuse the most."""
+
+    nip: str
+    day: date
+    event_id: str
+    late_until: datetime | None = None
+    early_from: datetime | None = None
+
+
+def partial_excuse(event: AttendanceExcusedEvent, tz: ZoneInfo) -> PartialExcuse | None:
+    p = event.payload
+    if p.part is ExcusePart.DAY:
+        return None
+    if p.part is ExcusePart.DATANG_TERLAMBAT:
+        until = datetime.combine(p.date_from, p.time or time.max, tz)
+        return PartialExcuse(event.nip, p.date_from, event.event_id, late_until=until)
+    since = datetime.combine(p.date_from, p.time or time.min, tz)
+    return PartialExcuse(event.nip, p.date_from, event.event_id, early_from=since)
+
+
 def excuse_marks(event: AttendanceExcusedEvent) -> list[ExcuseMark]:
-    """Every calendar day of the excuse; days off among them simply stay days off."""
+    """Every calendar day of a whole-day excuse; days off among them simply stay days off. A
+    partial-day permission marks no day as excused (``partial_excuse``)."""
+    if event.payload.part is not ExcusePart.DAY:
+        return []
     marks = []
     day = event.payload.date_from
     while day <= event.payload.date_to:

@@ -36,6 +36,15 @@ class DayStanding:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """A partial-day permission (izin datang terlambat / pulang cepat): lateness up to
+    ``late_until`` and leaving from ``early_from`` are excused; the day still counts."""
+
+    late_until: datetime | None = None
+    early_from: datetime | None = None
+
+
 def is_working_day(day: date, schedule: Schedule, holidays: frozenset[date]) -> bool:
     return day.weekday() in schedule.hours and day not in holidays
 
@@ -97,6 +106,7 @@ def day_standing(
     first_in: datetime | None,
     last_out: datetime | None,
     excused: bool,
+    permit: Permit = Permit(),
 ) -> DayStanding:
     if not is_working_day(day, schedule, holidays):
         return DayStanding(day, DayStatus.LIBUR)
@@ -117,17 +127,25 @@ def day_standing(
     if first_in is None:
         late, tl, note = missing, bands.tl_bands[-1][1], note or "no check-in"
     else:
-        late = _working_minutes_between(
-            datetime.combine(day, start_t, tz), first_in, day, schedule, tz
-        )
+        start = datetime.combine(day, start_t, tz)
+        if permit.late_until is not None:  # permitted: only arriving after it counts
+            start = max(start, permit.late_until)
+            note = note or f"izin datang terlambat s.d. {_clock(permit.late_until, tz)}"
+        late = _working_minutes_between(start, first_in, day, schedule, tz)
         tl = band_of(late, bands.tl_bands)
     if last_out is None:
         early, psw, note = missing, bands.psw_bands[-1][1], note or "no check-out"
     else:
-        early = _working_minutes_between(
-            last_out, datetime.combine(day, end_t, tz), day, schedule, tz
-        )
+        end = datetime.combine(day, end_t, tz)
+        if permit.early_from is not None:  # permitted: only leaving before it counts
+            end = min(end, permit.early_from)
+            note = note or f"izin pulang cepat mulai {_clock(permit.early_from, tz)}"
+        early = _working_minutes_between(last_out, end, day, schedule, tz)
         psw = band_of(early, bands.psw_bands)
     late = min(late, day_minutes)  # a day never counts more than its working time
     early = min(early, day_minutes - late)
     return DayStanding(day, DayStatus.HADIR, late, tl, early, psw, note)
+
+
+def _clock(at: datetime, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%H:%M")

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scoring.domain.calendar import DayStanding, DayStatus, day_standing
+from scoring.domain.calendar import DayStanding, DayStatus, Permit, day_standing
 from scoring.domain.discipline import DisciplineOutcome, TppDeduction, discipline, tpp_deduction
 from scoring.domain.ikm import IkmResult
 from scoring.domain.performance import Predikat, Rating, perilaku_proposal, predikat
@@ -28,6 +28,8 @@ class DayFacts:
     first_in: datetime | None = None
     last_out: datetime | None = None
     excused: bool = False
+    late_until: datetime | None = None  # a permission to arrive late, until
+    early_from: datetime | None = None  # a permission to leave early, from
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +53,18 @@ def standings(
     out: list[DayStanding] = []
     day = start
     while day <= end:
-        f = facts.get(day)
-        has_record = f is not None and (f.first_in or f.last_out or f.excused)
-        if day in closed or has_record:
+        f = facts.get(day) or DayFacts()
+        if day in closed or f.first_in or f.last_out or f.excused:
             s = day_standing(
                 day,
                 policy,
                 schedule,
                 holidays,
                 tz,
-                f.first_in if f else None,
-                f.last_out if f else None,
-                bool(f and f.excused),
+                f.first_in,
+                f.last_out,
+                f.excused,
+                permit=Permit(f.late_until, f.early_from),
             )
             if s.status is not DayStatus.LIBUR:
                 out.append(s)

@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kinerja_shared.events import BehaviourRatedEvent, ServiceRatedEvent, TargetProgressedEvent
-from scoring.domain.attendance import ExcuseMark, Punch, month_of
+from scoring.domain.attendance import ExcuseMark, PartialExcuse, Punch, month_of
 from scoring.domain.periods import period_months
 
 #: How many event ids one day keeps as evidence. Real days have a handful of punches; the cap
@@ -64,6 +64,8 @@ class FactsDelta:
     first_in: dict[str, datetime] = field(default_factory=dict)  # MMDD → earliest check-in
     last_out: dict[str, datetime] = field(default_factory=dict)  # MMDD → latest check-out
     excused: set[str] = field(default_factory=set)  # MMDD of days with a valid reason
+    late_until: dict[str, datetime] = field(default_factory=dict)  # MMDD → arrive-late permit
+    early_from: dict[str, datetime] = field(default_factory=dict)  # MMDD → leave-early permit
     event_ids: dict[str, set[str]] = field(default_factory=dict)  # MMDD → ids (evidence)
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # time key → response
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # indicator → meta, figures
@@ -102,6 +104,15 @@ class Deltas:
         d = self._delta(e.nip, day.year, day)
         self._note_event(d, day, e.event_id)
         d.excused.add(day_key(day))
+
+    def partial(self, e: PartialExcuse) -> None:
+        """A partial-day permission: the latest arrival and the earliest leaving permitted."""
+        d, key = self._delta(e.nip, e.day.year, e.day), day_key(e.day)
+        self._note_event(d, e.day, e.event_id)
+        if e.late_until is not None:
+            d.late_until[key] = max(e.late_until, d.late_until.get(key, e.late_until))
+        if e.early_from is not None:
+            d.early_from[key] = min(e.early_from, d.early_from.get(key, e.early_from))
 
     def rating(self, e: ServiceRatedEvent) -> None:
         local = e.occurred_at.astimezone(self._tz)
@@ -161,6 +172,8 @@ class DayRecord:
     last_out: datetime | None = None
     excused: bool = False
     event_ids: tuple[str, ...] = ()
+    late_until: datetime | None = None  # a permission to arrive late, until
+    early_from: datetime | None = None  # a permission to leave early, from
 
 
 @dataclass(frozen=True)
@@ -216,6 +229,10 @@ def _same_day(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> Mapping[str,
         out["i"] = min(a["i"], b["i"])
     if "o" in a and "o" in b:
         out["o"] = max(a["o"], b["o"])
+    if "xl" in a and "xl" in b:
+        out["xl"] = max(a["xl"], b["xl"])
+    if "xe" in a and "xe" in b:
+        out["xe"] = min(a["xe"], b["xe"])
     out["x"] = bool(a.get("x") or b.get("x"))
     ids = sorted({*a.get("ev", ()), *b.get("ev", ())})
     out["ev"] = ids[:MAX_EVENT_IDS_PER_DAY]
@@ -249,7 +266,12 @@ def year_facts(
 def _days(doc: Mapping[str, Any], year: int) -> dict[date, DayRecord]:
     return {
         date(year, int(k[:2]), int(k[2:])): DayRecord(
-            v.get("i"), v.get("o"), bool(v.get("x")), tuple(v.get("ev", ()))
+            v.get("i"),
+            v.get("o"),
+            bool(v.get("x")),
+            tuple(v.get("ev", ())),
+            v.get("xl"),
+            v.get("xe"),
         )
         for k, v in doc.get("days", {}).items()
     }

@@ -170,7 +170,7 @@ def _judged(
     """The day standings of every year the periods touch, and of the December before the first
     (a run of unexcused days crosses New Year)."""
     days: dict[date, DayFacts] = {
-        d: DayFacts(r.first_in, r.last_out, r.excused)
+        d: DayFacts(r.first_in, r.last_out, r.excused, r.late_until, r.early_from)
         for f in facts.values()
         for d, r in (*f.december_before.items(), *f.days.items())
     }
