@@ -440,6 +440,27 @@ async def test_a_years_calendar_is_loaded_whole_and_its_days_may_then_close(
     assert closed.status_code == 200, closed.text
 
 
+async def test_a_schedule_change_is_published_with_the_schedules_before_it(
+    intake: Any, infra: Infra
+) -> None:
+    """Issue 15 item 4: the compacted topic keeps only an employee's latest record, so the
+    record carries the schedules before; an unknown schedule is refused at upload."""
+    client, settings = intake
+    row = {"nip": STAFF, "name": "Budi", "unit_code": "DUKCAPIL", "position": "Pelaksana"}
+    for body in (row, {**row, "schedule": "shift_malam", "schedule_since": "2026-11-02"}):
+        r = await client.post("/v1/admin/employees", headers=admin_headers(), json=[body])
+        assert r.status_code == 200, r.text
+    refused = await client.post(
+        "/v1/admin/employees", headers=admin_headers(), json=[{**row, "schedule": "malam"}]
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "schedule"
+    records = await read_topic(infra.kafka_bootstrap, settings.topics.reference)
+    latest = [v for v in values(records) if v.get("nip") == STAFF][-1]
+    assert (latest["schedule"], latest["schedule_since"]) == ("shift_malam", "2026-11-02")
+    assert latest["schedule_history"] == [{"since": None, "schedule": "standar"}]
+
+
 async def test_the_tanjungbalai_sample_files_load_cleanly(intake: Any) -> None:
     client, _ = intake
     for name, path in (

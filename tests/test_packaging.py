@@ -108,3 +108,12 @@ def test_compose_has_no_default_grafana_password() -> None:
     run = compose_config()
     assert run.returncode != 0
     assert "GRAFANA_ADMIN_PASSWORD" in run.stderr
+
+
+def test_intake_knows_the_schedules_the_bundled_policy_defines() -> None:
+    """Intake refuses an employee on a schedule the policy does not define; its default list
+    must be the bundled policy's, or a valid upload would be refused (or an invalid one pass)."""
+    from intake.settings import IntakeSettings
+    from scoring.policy_file import load_policy
+
+    assert set(IntakeSettings.model_fields["schedules"].default) == set(load_policy().schedules)

@@ -188,8 +188,11 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
         progress("2026-10-01T10:00:00+07:00", 5),
         progress("2026-12-20T10:00:00+07:00", 1),  # after the period: not used for it
         progress("2026-11-20T10:00:00+07:00", 112, "IKI-3"),
-        # A main (utama) indicator below expectation: most are above, yet not Di Atas.
+        # One main (utama) indicator of three below expectation: most are above, yet not
+        # Di Atas; a small part of the main results, so Sesuai (half or more: Di Bawah).
         progress("2026-11-20T10:00:00+07:00", 40, "IKU-1", main=True),
+        progress("2026-11-20T10:00:00+07:00", 100, "IKU-2", main=True),
+        progress("2026-11-20T10:00:00+07:00", 100, "IKU-3", main=True),
     ]
     values.append(punch(2, 7, 15))
     late = envelope(
@@ -253,15 +256,16 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
                 summary = r.json()
                 break
             await asyncio.sleep(0.5)
+    # All fours under PermenPANRB 14/2017's weight of 0,111 per element: 3,996, so 99,9.
     assert summary["desks"] == {
-        "LOKET-2": {"responses": 30, "converted": 100.0, "category": "A", "final": True}
+        "LOKET-2": {"responses": 30, "converted": 99.9, "category": "A", "final": True}
     }
     assert summary["ikm"]["responses"] == 30
     assert summary["predicates"] == {"Baik": 1}
     assert body["ikm"] == {
         "responses": 30,
-        "index": 4.0,
-        "converted": 100.0,
+        "index": 3.996,
+        "converted": 99.9,
         "category": "A",
         "label": "Sangat Baik",
         "final": True,
@@ -274,6 +278,8 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
         ("above", False),
         ("above", False),
         ("below", True),
+        ("meets", True),
+        ("meets", True),
     ]
     assert body["hasil_kerja"]["rating"] == "Sesuai Ekspektasi"  # a main indicator is below
     assert body["perilaku_kerja"] == {"rating": "Di Atas Ekspektasi", "proposal": True}

@@ -46,6 +46,17 @@ class Unit(_Strict):
     parent_code: Code | None = None
 
 
+class ScheduleSince(_Strict):
+    """A working schedule an employee had from a date on (None: from the start)."""
+
+    since: date | None = None
+    schedule: Code
+
+
+#: Schedule changes kept per employee: decades of rotations, and a bound on the record.
+MAX_SCHEDULE_HISTORY = 60
+
+
 class Employee(_Strict):
     kind: Literal["employee"] = "employee"
     nip: Nip
@@ -54,6 +65,11 @@ class Employee(_Strict):
     position: Name
     supervisor_nip: Nip | None = None
     schedule: Code = "standar"
+    # The date the current schedule began (an upload may say; else intake takes the day it hears
+    # of a change), and every earlier schedule: the compacted topic keeps only the latest record,
+    # so the record carries its history and a past day keeps the hours it had.
+    schedule_since: date | None = None
+    schedule_history: tuple[ScheduleSince, ...] = Field((), max_length=MAX_SCHEDULE_HISTORY)
     email: EmailStr | None = None
     device_pins: tuple[Pin, ...] = ()
 
@@ -68,6 +84,7 @@ EMPLOYEE_CSV_COLUMNS = (
     "schedule",
     "email",
     "device_pins",
+    "schedule_since",
 )
 
 

@@ -27,6 +27,7 @@ from intake.reference_import import (
     read_calendar,
     read_employee_csv,
     validate_employees,
+    with_schedule_history,
 )
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore, StoredReference
@@ -163,8 +164,16 @@ def admin_router(
             if isinstance(r, dict) and r.get("supervisor_nip")
         }
         chains = await store.supervisor_chains(referenced)
-        employees, errors = validate_employees(rows, await store.unit_codes(), chains)
-        return _report(errors) if errors else await store_and_publish(employees)
+        employees, errors = validate_employees(
+            rows, await store.unit_codes(), chains, settings.schedules
+        )
+        if errors:
+            return _report(errors)
+        stored = await store.employees([e.nip for e in employees])
+        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        return await store_and_publish(
+            [with_schedule_history(e, stored.get(e.nip), today) for e in employees]
+        )
 
     @router.post("/holidays", summary="National holidays and cuti bersama, JSON")
     async def post_holidays(request: Request) -> Any:

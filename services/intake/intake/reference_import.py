@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kinerja_shared.reference import (
     EMPLOYEE_CSV_COLUMNS,
+    MAX_SCHEDULE_HISTORY,
     CalendarYear,
     Employee,
     Holiday,
+    ScheduleSince,
     SourceText,
 )
 
@@ -77,9 +80,10 @@ def validate_employees(
     rows: Iterable[tuple[int, Mapping[str, Any]]],
     known_units: set[str],
     existing_supervisor_of: Mapping[str, str | None],
+    known_schedules: Collection[str] | None = None,
 ) -> tuple[list[Employee], list[RowError]]:
-    """Check each row and the file as a whole: unique NIPs and PINs, known units and supervisors,
-    and no cycle in the supervisor chain (with the employees already registered)."""
+    """Check each row and the file as a whole: unique NIPs and PINs, known units, schedules and
+    supervisors, and no cycle in the supervisor chain (with the employees already registered)."""
     errors: list[RowError] = []
     valid: list[tuple[int, Employee]] = []
     for line, row in rows:
@@ -112,6 +116,8 @@ def validate_employees(
                     )
                 )
 
+    if known_schedules is not None:
+        errors += unknown_schedules(valid, known_schedules)
     supervisor_of = dict(existing_supervisor_of)
     supervisor_of.update({emp.nip: emp.supervisor_nip for _, emp in valid})
     for line, emp in valid:
@@ -186,3 +192,34 @@ def read_calendar(data: Any) -> tuple[CalendarYear | None, list[Holiday], list[R
 
 def _error(line: int, e: Mapping[str, Any]) -> RowError:
     return RowError(line, ".".join(str(p) for p in e["loc"]) or "(row)", str(e["msg"]))
+
+
+def with_schedule_history(new: Employee, stored: Employee | None, today: date) -> Employee:
+    """The new record carries the stored one's schedule history: a changed schedule begins on
+    the upload's ``schedule_since`` or today, and the one before joins the history, so past
+    days keep the hours they had."""
+    if stored is None:
+        return new
+    if new.schedule == stored.schedule:
+        return new.model_copy(
+            update={
+                "schedule_since": new.schedule_since or stored.schedule_since,
+                "schedule_history": stored.schedule_history,
+            }
+        )
+    before = ScheduleSince(since=stored.schedule_since, schedule=stored.schedule)
+    history = (*stored.schedule_history, before)[-MAX_SCHEDULE_HISTORY:]
+    return new.model_copy(
+        update={"schedule_since": new.schedule_since or today, "schedule_history": history}
+    )
+
+
+def unknown_schedules(
+    employees: Iterable[tuple[int, Employee]], known: Collection[str]
+) -> list[RowError]:
+    """A schedule the city's policy does not define is refused, not judged by another's hours."""
+    return [
+        RowError(line, "schedule", f"unknown schedule {e.schedule!r}; known: {', '.join(known)}")
+        for line, e in employees
+        if e.schedule not in known
+    ]

@@ -35,4 +35,10 @@ class IntakeSettings(ServiceSettings):
     close_days: bool = Field(True, description="Publish day_closed for each day on a schedule")
     close_day_at: time = Field(time(23, 30), description="Local time (timezone) a day closes")
     timezone: str = Field("Asia/Jakarta", description="The city's time zone (WIB)")
+    # The working schedules the city's scoring policy defines (its [schedules.*] tables): an
+    # employee on any other is refused at upload rather than judged by another's hours.
+    schedules: tuple[str, ...] = Field(
+        ("standar", "ramadan", "shift_pagi", "shift_malam"),
+        description="Schedule names the scoring policy defines",
+    )
     default_rate_per_minute: int = Field(1200, ge=1, description="Events per key per minute")

@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kinerja_shared.mongo import bulk_write_chunked
+from kinerja_shared.mongo import bulk_write_chunked, find_by_ids
 from kinerja_shared.reference import (
     CalendarYear,
     Device,
@@ -30,6 +30,7 @@ _COLLECTION = {
     CalendarYear: "calendar_years",
 }
 StoredReference = Unit | Employee | Device | Holiday | OrgPredicate | CalendarYear
+_EMPLOYEE = set(Employee.model_fields)
 
 
 class IntakeStore:
@@ -113,6 +114,15 @@ class IntakeStore:
         await self._db.day_closer.update_one(
             {"_id": "last_closed"}, {"$max": {"date": day.isoformat()}}, upsert=True
         )
+
+    async def employees(self, nips: Sequence[str]) -> dict[str, Employee]:
+        """The stored records of ``nips`` (those registered), by ``_id``."""
+        docs = await find_by_ids(self._db.employees, sorted(set(nips)))
+        return {
+            d["nip"]: Employee.model_validate({k: v for k, v in d.items() if k in _EMPLOYEE})
+            for d in docs
+            if d is not None
+        }
 
     async def calendar_years(self) -> set[int]:
         """The years whose calendar (holidays and cuti bersama of their SKB) is loaded."""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from intake.adms import handshake, parse_attlog
 from intake.domain import SeenEvents, TimeWindow, triage
 from intake.keys import KeyGrant, new_key, split_key
-from intake.reference_import import read_employee_csv, validate_employees
+from intake.reference_import import read_employee_csv, validate_employees, with_schedule_history
 from kinerja_shared.events import AttendanceMethod, Direction, parse_event
+from kinerja_shared.reference import Employee, ScheduleSince
 
 WIB = ZoneInfo("Asia/Jakarta")
 WITA = ZoneInfo("Asia/Makassar")
@@ -267,6 +268,72 @@ def test_employee_validation(
 ) -> None:
     _, errors = validate_employees(enumerate(rows, start=1), {"U"}, existing)
     assert [(e.line, e.field) for e in errors] == expected
+
+
+def test_an_unknown_schedule_is_refused_with_the_known_ones() -> None:
+    row = {"nip": STAFF, "name": "a", "unit_code": "U", "position": "p", "schedule": "shift"}
+    _, errors = validate_employees([(1, row)], {"U"}, {}, ("standar", "shift_malam"))
+    assert [(e.line, e.field, e.reason) for e in errors] == [
+        (1, "schedule", "unknown schedule 'shift'; known: standar, shift_malam")
+    ]
+
+
+def _emp(schedule: str, since: date | None = None, **over: Any) -> Employee:
+    return Employee(
+        nip=STAFF,
+        name="a",
+        unit_code="U",
+        position="p",
+        schedule=schedule,
+        schedule_since=since,
+        **over,
+    )
+
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("new", "stored", "since", "history"),
+    [
+        (_emp("standar"), None, None, []),  # new: its schedule holds for every day
+        (_emp("standar"), _emp("standar", date(2026, 1, 5)), date(2026, 1, 5), []),  # unchanged
+        # Changed: the new one starts today, the old one joins the history with its dates.
+        (
+            _emp("shift_malam"),
+            _emp("standar", date(2026, 1, 5)),
+            TODAY,
+            [(date(2026, 1, 5), "standar")],
+        ),
+        # The upload may say when it started.
+        (
+            _emp("shift_malam", date(2026, 11, 2)),
+            _emp("standar"),
+            date(2026, 11, 2),
+            [(None, "standar")],
+        ),
+        # Back again: the history grows, oldest first.
+        (
+            _emp("standar"),
+            _emp(
+                "shift_malam",
+                date(2026, 11, 2),
+                schedule_history=(ScheduleSince(since=None, schedule="standar"),),
+            ),
+            TODAY,
+            [(None, "standar"), (date(2026, 11, 2), "shift_malam")],
+        ),
+    ],
+)
+def test_a_schedule_change_keeps_the_past_schedules(
+    new: Employee,
+    stored: Employee | None,
+    since: date | None,
+    history: list[tuple[date | None, str]],
+) -> None:
+    merged = with_schedule_history(new, stored, TODAY)
+    assert merged.schedule_since == since
+    assert [(h.since, h.schedule) for h in merged.schedule_history] == history
 
 
 def test_csv_cells_and_pins() -> None:

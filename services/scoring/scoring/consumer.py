@@ -32,7 +32,14 @@ from kinerja_shared.events import (
 )
 from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.metrics import LATENCY_BUCKETS
-from kinerja_shared.reference import CalendarYear, DayClosed, Employee, Holiday, OrgPredicate
+from kinerja_shared.reference import (
+    CalendarYear,
+    DayClosed,
+    Employee,
+    Holiday,
+    OrgPredicate,
+    ScheduleSince,
+)
 from kinerja_shared.topics import Topics
 from kinerja_shared.validation import invalid_detail
 from scoring.domain import excuse_marks, month_of, partial_excuse, punch_of
@@ -362,6 +369,15 @@ def _take_reference(
             "position": ref.position,
             "unit_code": ref.unit_code,
             "schedule": ref.schedule,
+            # Oldest first, the current one last: past days keep the hours they had. Objects,
+            # not pairs: FerretDB stores no arrays within arrays.
+            "schedules": [
+                h.model_dump(mode="json")
+                for h in (
+                    *ref.schedule_history,
+                    ScheduleSince(since=ref.schedule_since, schedule=ref.schedule),
+                )
+            ],
             "supervisor_nip": ref.supervisor_nip,
         }
     elif isinstance(ref, Holiday):

@@ -69,8 +69,10 @@ def facts_id(nip: str, year: int, month: int) -> str:
 
 def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
     mins = {f"days.{k}.i": at for k, at in d.first_in.items()}
+    mins.update({f"days.{k}.fo": at for k, at in d.first_out.items()})
     mins.update({f"days.{k}.xe": at for k, at in d.early_from.items()})
     maxs: dict[str, Any] = {f"days.{k}.o": at for k, at in d.last_out.items()}
+    maxs.update({f"days.{k}.li": at for k, at in d.last_in.items()})
     maxs.update({f"days.{k}.xl": at for k, at in d.late_until.items()})
     maxs["updated_at"] = now
     sets: dict[str, Any] = {f"days.{k}.x": True for k in d.excused}
@@ -155,6 +157,10 @@ def _employee_ref(doc: Mapping[str, Any] | None, nip: str) -> EmployeeRef:
         doc.get("unit_code"),
         doc.get("supervisor_nip"),
         doc.get("schedule") or "standar",
+        schedules=tuple(
+            (date.fromisoformat(h["since"]) if h.get("since") else None, str(h["schedule"]))
+            for h in doc.get("schedules") or ()
+        ),
     )
 
 

@@ -12,11 +12,13 @@ from scoring.domain.calendar import (
     DayStanding,
     DayStatus,
     Permit,
+    WorkSchedule,
     band_of,
     day_standing,
     working_days,
 )
 from scoring.domain.discipline import discipline, longest_unexcused_run, tpp_deduction
+from scoring.domain.evaluation import DayFacts, standings
 from scoring.domain.ikm import ELEMENTS, IkmTally, category_of, ikm, ikm_of
 from scoring.domain.performance import (
     IndicatorStatus,
@@ -32,7 +34,7 @@ from scoring.domain.performance import (
     perilaku_proposal,
     predikat,
 )
-from scoring.domain.policy import PolicyError, parse_policy
+from scoring.domain.policy import PolicyError, Schedule, parse_policy
 from scoring.policy_file import DEFAULT_POLICY, load_policy
 
 POLICY = load_policy()
@@ -714,3 +716,86 @@ def test_a_partial_day_permission_excuses_minutes_not_the_day(
     )
     assert s.status is DayStatus.HADIR  # the day still counts as a working day present
     assert (s.late_minutes, s.tl, s.early_minutes, s.psw) == standing
+
+
+# --- Issue 15 item 4: schedules with dates, Ramadan, history, night shifts --------------------
+
+
+def judged(
+    work: WorkSchedule | Schedule, facts: dict[date, DayFacts], *days: date
+) -> list[DayStanding]:
+    return standings(min(days), max(days), facts, frozenset(days), work, NO_HOLIDAYS, WIB, POLICY)
+
+
+@pytest.mark.parametrize(
+    ("day", "arrive", "late"),
+    [
+        (date(2026, 3, 2), (8, 0), 0),  # Ramadan 1447 H: hours from 08:00 (Perpres 21/2023)
+        (date(2026, 3, 2), (8, 20), 20),
+        (date(2026, 3, 23), (8, 0), 30),  # after Ramadan: 07:30 again
+        (date(2026, 2, 16), (8, 0), 30),  # before it
+    ],
+)
+def test_ramadan_hours_hold_on_the_periods_dates(
+    day: date, arrive: tuple[int, int], late: int
+) -> None:
+    work = WorkSchedule(POLICY)
+    facts = {day: DayFacts(at(day, *arrive), at(day, 16, 30))}
+    (s,) = judged(work, facts, day)
+    assert s.late_minutes == late
+    assert POLICY.hours_on("standar", date(2026, 3, 2))[0] == "ramadan"
+    assert POLICY.schedules["ramadan"].working_minutes(0) == 390  # 32.5 h over five days
+
+
+def test_past_days_keep_the_hours_they_had() -> None:
+    """Moved from the office's hours to the morning shift on 2 November: October's days are
+    judged by 07:30, November's by 07:00."""
+    work = WorkSchedule(POLICY, ((None, "standar"), (date(2026, 11, 2), "shift_pagi")))
+    october, november = date(2026, 10, 26), date(2026, 11, 2)
+    facts = {d: DayFacts(at(d, 7, 20), at(d, 16, 0)) for d in (october, november)}
+    before, after = judged(work, facts, october, november)
+    assert (before.late_minutes, before.early_minutes) == (0, 0)
+    assert (after.late_minutes, after.tl) == (20, "TL1")
+    assert work.names() == ["standar", "shift_pagi (sejak 2026-11-02)"]
+
+
+@pytest.mark.parametrize(
+    ("evening", "morning", "standing"),
+    [
+        # A night shift 21:00–07:00 (600 minutes) starts Monday and ends Tuesday morning.
+        ((20, 55), (7, 5), (0, None, 0, None)),
+        ((21, 30), (7, 5), (30, "TL1", 0, None)),
+        ((20, 55), (6, 0), (0, None, 60, "PSW2")),
+        ((20, 55), None, (0, None, 300, "PSW4")),  # no check-out: half the shift
+        (None, (7, 5), (300, "TL4", 0, None)),
+    ],
+)
+def test_a_night_shift_is_judged_from_the_evening_to_the_next_morning(
+    evening: tuple[int, int] | None,
+    morning: tuple[int, int] | None,
+    standing: tuple[object, ...],
+) -> None:
+    monday, tuesday = date(2026, 11, 2), date(2026, 11, 3)
+    # The previous night's check-out (Monday 07:02) is no check-in for Monday's shift.
+    mon = DayFacts(at(monday, 7, 2), None, last_in=at(monday, *evening) if evening else None)
+    tue = DayFacts(first_out=at(tuesday, *morning) if morning else None)
+    night = POLICY.schedules["shift_malam"]
+    s = standings(
+        monday,
+        monday,
+        {monday: mon, tuesday: tue},
+        frozenset({monday}),
+        night,
+        NO_HOLIDAYS,
+        WIB,
+        POLICY,
+    )
+    assert (s[0].late_minutes, s[0].tl, s[0].early_minutes, s[0].psw) == standing
+
+
+def test_night_shifts_must_say_so_and_periods_name_known_schedules() -> None:
+    text = DEFAULT_POLICY.read_text()
+    with pytest.raises(PolicyError, match="monday: the end 07:00:00 is not after the start"):
+        parse_policy(text.replace("overnight = true\n", ""), "policy.toml")
+    with pytest.raises(PolicyError, match=r"schedule_periods names unknown schedules \['puasa'\]"):
+        parse_policy(text.replace('use = "ramadan"', 'use = "puasa"'), "policy.toml")

@@ -73,13 +73,10 @@ def _working_minutes_between(
 ) -> int:
     """Working minutes of ``day`` between instants ``a`` and ``b``: inside the day's hours and
     outside its break, a started minute counting as one (07:30:01 is one minute late)."""
-    start_t, end_t = schedule.hours[day.weekday()]
-    seconds = _overlap(a, b, datetime.combine(day, start_t, tz), datetime.combine(day, end_t, tz))
-    if day.weekday() in schedule.breaks:
-        from_t, to_t = schedule.breaks[day.weekday()]
-        seconds -= _overlap(
-            a, b, datetime.combine(day, from_t, tz), datetime.combine(day, to_t, tz)
-        )
+    seconds = _overlap(a, b, *schedule.span(day, tz))
+    pause = schedule.break_span(day, tz)
+    if pause is not None:
+        seconds -= _overlap(a, b, *pause)
     return max(0, math.ceil(seconds / 60))
 
 
@@ -92,8 +89,7 @@ def _one_punch(
 ) -> tuple[datetime | None, datetime | None]:
     """A day with one punch (or a "check-out" not after the check-in) is judged once: before
     the middle of the working day the punch is the check-in, from it on the check-out."""
-    start_t, end_t = schedule.hours[day.weekday()]
-    start, end = datetime.combine(day, start_t, tz), datetime.combine(day, end_t, tz)
+    start, end = schedule.span(day, tz)
     return (first_in, None) if first_in < start + (end - start) / 2 else (None, first_in)
 
 
@@ -108,6 +104,7 @@ def day_standing(
     excused: bool,
     permit: Permit = Permit(),
 ) -> DayStanding:
+    """``schedule``: the hours the employee works on ``day`` (``WorkSchedule.on``)."""
     if not is_working_day(day, schedule, holidays):
         return DayStanding(day, DayStatus.LIBUR)
     if excused:
@@ -118,7 +115,7 @@ def day_standing(
     if first_in is not None and last_out is not None and last_out <= first_in:
         first_in, last_out = _one_punch(day, first_in, schedule, tz)
         note = "one punch, judged once"
-    start_t, end_t = schedule.hours[day.weekday()]
+    start, end = schedule.span(day, tz)
     bands = policy.attendance
     day_minutes = schedule.working_minutes(day.weekday())
     missing = day_minutes // 2 if bands.missing_punch_minutes == "half_day" else 0
@@ -127,7 +124,6 @@ def day_standing(
     if first_in is None:
         late, tl, note = missing, bands.tl_bands[-1][1], note or "no check-in"
     else:
-        start = datetime.combine(day, start_t, tz)
         if permit.late_until is not None:  # permitted: only arriving after it counts
             start = max(start, permit.late_until)
             note = note or f"izin datang terlambat s.d. {_clock(permit.late_until, tz)}"
@@ -136,7 +132,6 @@ def day_standing(
     if last_out is None:
         early, psw, note = missing, bands.psw_bands[-1][1], note or "no check-out"
     else:
-        end = datetime.combine(day, end_t, tz)
         if permit.early_from is not None:  # permitted: only leaving before it counts
             end = min(end, permit.early_from)
             note = note or f"izin pulang cepat mulai {_clock(permit.early_from, tz)}"
@@ -145,6 +140,35 @@ def day_standing(
     late = min(late, day_minutes)  # a day never counts more than its working time
     early = min(early, day_minutes - late)
     return DayStanding(day, DayStatus.HADIR, late, tl, early, psw, note)
+
+
+@dataclass(frozen=True)
+class WorkSchedule:
+    """Which hours an employee works on a day: their schedule history (the name from a date on,
+    oldest first; the first holds for any earlier day) and the policy's periods (Ramadan's
+    hours, a schedule's new hours). Past days keep the hours they had."""
+
+    policy: Policy
+    history: tuple[tuple[date | None, str], ...] = ((None, "standar"),)
+
+    def name_on(self, day: date) -> str:
+        name = self.history[0][1]
+        for since, later in self.history:
+            if since is None or since <= day:
+                name = later
+        return name
+
+    def on(self, day: date) -> Schedule:
+        name, _ = self.policy.schedule_for(self.name_on(day))
+        known = name if name in self.policy.schedules else "standar"
+        return self.policy.hours_on(known, day)[1]
+
+    def names(self) -> list[str]:
+        """How the evidence names the schedules: each with the date it started."""
+        return [
+            f"{self.policy.schedule_for(n)[0]}" + (f" (sejak {since})" if since else "")
+            for since, n in self.history
+        ]
 
 
 def _clock(at: datetime, tz: ZoneInfo) -> str:

@@ -9,12 +9,12 @@ Absence is the lack of records, so a day counts as "tanpa keterangan" only once 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scoring.domain.calendar import DayStanding, DayStatus, Permit, day_standing
+from scoring.domain.calendar import DayStanding, DayStatus, Permit, WorkSchedule, day_standing
 from scoring.domain.discipline import DisciplineOutcome, TppDeduction, discipline, tpp_deduction
 from scoring.domain.ikm import IkmResult
 from scoring.domain.performance import Predikat, Rating, perilaku_proposal, predikat
@@ -30,6 +30,8 @@ class DayFacts:
     excused: bool = False
     late_until: datetime | None = None  # a permission to arrive late, until
     early_from: datetime | None = None  # a permission to leave early, from
+    last_in: datetime | None = None  # the latest check-in (a night shift's)
+    first_out: datetime | None = None  # the earliest check-out (a night shift's, next morning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,21 +46,22 @@ def standings(
     end: date,
     facts: Mapping[date, DayFacts],
     closed: frozenset[date],
-    schedule: Schedule,
+    schedule: Schedule | WorkSchedule,
     holidays: frozenset[date],
     tz: ZoneInfo,
     policy: Policy,
 ) -> list[DayStanding]:
-    """Each day of [start, end] that can be judged: closed days, and open days with a record."""
+    """Each day of [start, end] that can be judged: closed days, and open days with a record.
+    ``schedule``: one for every day, or the employee's ``WorkSchedule`` (hours by date)."""
     out: list[DayStanding] = []
     day = start
     while day <= end:
-        f = facts.get(day) or DayFacts()
+        f = _shift_facts(day, facts, hours := _hours_on(schedule, day), tz)
         if day in closed or f.first_in or f.last_out or f.excused:
             s = day_standing(
                 day,
                 policy,
-                schedule,
+                hours,
                 holidays,
                 tz,
                 f.first_in,
@@ -70,6 +73,32 @@ def standings(
                 out.append(s)
         day += timedelta(days=1)
     return out
+
+
+def _hours_on(schedule: Schedule | WorkSchedule, day: date) -> Schedule:
+    return schedule.on(day) if isinstance(schedule, WorkSchedule) else schedule
+
+
+#: How far from a night shift's start and end its punches may be and still belong to it: the
+#: morning's check-out of the shift before is no check-in for tonight's.
+SHIFT_WINDOW = timedelta(hours=4)
+
+
+def _shift_facts(
+    day: date, facts: Mapping[date, DayFacts], hours: Schedule, tz: ZoneInfo
+) -> DayFacts:
+    """The punches of the day's shift: the day's own, or for a night shift the evening's last
+    check-in and the next morning's first check-out, each near the shift's start or end."""
+    f = facts.get(day) or DayFacts()
+    if not hours.overnight or day.weekday() not in hours.hours:
+        return f
+    morning = facts.get(day + timedelta(days=1)) or DayFacts()
+    start, end = hours.span(day, tz)
+    came = f.last_in if f.last_in and f.last_in >= start - SHIFT_WINDOW else None
+    left = (
+        morning.first_out if morning.first_out and morning.first_out <= end + SHIFT_WINDOW else None
+    )
+    return replace(f, first_in=came, last_out=left)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,9 @@ class FactsDelta:
     month: int
     first_in: dict[str, datetime] = field(default_factory=dict)  # MMDD → earliest check-in
     last_out: dict[str, datetime] = field(default_factory=dict)  # MMDD → latest check-out
+    # The other two extremes, for night shifts: the evening's check-in and the morning's out.
+    last_in: dict[str, datetime] = field(default_factory=dict)  # MMDD → latest check-in
+    first_out: dict[str, datetime] = field(default_factory=dict)  # MMDD → earliest check-out
     excused: set[str] = field(default_factory=set)  # MMDD of days with a valid reason
     late_until: dict[str, datetime] = field(default_factory=dict)  # MMDD → arrive-late permit
     early_from: dict[str, datetime] = field(default_factory=dict)  # MMDD → leave-early permit
@@ -94,10 +97,12 @@ class Deltas:
         day = date(int(p.period[:4]), int(p.period[5:]), int(p.day))
         d, key = self._delta(p.nip, day.year, day), day_key(day)
         self._note_event(d, day, p.event_id)
-        if p.counts_as_check_in and (key not in d.first_in or p.at < d.first_in[key]):
-            d.first_in[key] = p.at
-        if p.counts_as_check_out and (key not in d.last_out or p.at > d.last_out[key]):
-            d.last_out[key] = p.at
+        if p.counts_as_check_in:
+            d.first_in[key] = min(p.at, d.first_in.get(key, p.at))
+            d.last_in[key] = max(p.at, d.last_in.get(key, p.at))
+        if p.counts_as_check_out:
+            d.last_out[key] = max(p.at, d.last_out.get(key, p.at))
+            d.first_out[key] = min(p.at, d.first_out.get(key, p.at))
 
     def excuse(self, e: ExcuseMark) -> None:
         day = date(int(e.period[:4]), int(e.period[5:]), int(e.day))
@@ -174,6 +179,8 @@ class DayRecord:
     event_ids: tuple[str, ...] = ()
     late_until: datetime | None = None  # a permission to arrive late, until
     early_from: datetime | None = None  # a permission to leave early, from
+    last_in: datetime | None = None  # the latest check-in (a night shift's)
+    first_out: datetime | None = None  # the earliest check-out (a night shift's, next morning)
 
 
 @dataclass(frozen=True)
@@ -229,10 +236,9 @@ def _same_day(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> Mapping[str,
         out["i"] = min(a["i"], b["i"])
     if "o" in a and "o" in b:
         out["o"] = max(a["o"], b["o"])
-    if "xl" in a and "xl" in b:
-        out["xl"] = max(a["xl"], b["xl"])
-    if "xe" in a and "xe" in b:
-        out["xe"] = min(a["xe"], b["xe"])
+    for key, pick in (("xl", max), ("xe", min), ("li", max), ("fo", min)):
+        if key in a and key in b:
+            out[key] = pick(a[key], b[key])
     out["x"] = bool(a.get("x") or b.get("x"))
     ids = sorted({*a.get("ev", ()), *b.get("ev", ())})
     out["ev"] = ids[:MAX_EVENT_IDS_PER_DAY]
@@ -272,6 +278,8 @@ def _days(doc: Mapping[str, Any], year: int) -> dict[date, DayRecord]:
             tuple(v.get("ev", ())),
             v.get("xl"),
             v.get("xe"),
+            v.get("li"),
+            v.get("fo"),
         )
         for k, v in doc.get("days", {}).items()
     }

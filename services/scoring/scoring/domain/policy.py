@@ -7,8 +7,9 @@ the reason. Plain data: the rules take a ``Policy`` and never read files themsel
 from __future__ import annotations
 
 import tomllib
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -29,24 +30,36 @@ class _Frozen(BaseModel):
 
 class Schedule(_Frozen):
     """Working hours per weekday (local time) and the breaks inside them; a missing weekday is
-    not a working day. Late and early minutes are working minutes: a break does not count."""
+    not a working day. Late and early minutes are working minutes: a break does not count.
+
+    ``overnight``: every shift ends the next morning (22:00–06:00: hospitals, Satpol PP, the fire
+    brigade); its check-out is that morning's first punch, and it has no break."""
 
     hours: dict[int, tuple[time, time]]  # weekday (Monday = 0) → (start, end)
     breaks: dict[int, tuple[time, time]] = Field(default_factory=dict)  # weekday → (from, to)
+    overnight: bool = False
 
     @model_validator(mode="before")
     @classmethod
     def _from_names(cls, data: object) -> object:
         if isinstance(data, dict) and "hours" not in data:
-            names = {k: v for k, v in data.items() if k != "breaks"}
-            return {"hours": _by_weekday(names), "breaks": _by_weekday(data.get("breaks", {}))}
+            names = {k: v for k, v in data.items() if k not in ("breaks", "overnight")}
+            return {
+                "hours": _by_weekday(names),
+                "breaks": _by_weekday(data.get("breaks", {})),
+                "overnight": data.get("overnight", False),
+            }
         return data
 
     @model_validator(mode="after")
     def _order(self) -> Schedule:
         for day, (start, end) in self.hours.items():
-            if end <= start:
+            if self.overnight and not end < start:
+                raise ValueError(f"{WEEKDAYS[day]}: an overnight shift ends before it starts")
+            if not self.overnight and end <= start:
                 raise ValueError(f"{WEEKDAYS[day]}: the end {end} is not after the start {start}")
+        if self.overnight and self.breaks:
+            raise ValueError("an overnight schedule has no breaks")
         for day, (start, end) in self.breaks.items():
             hours = self.hours.get(day)
             if hours is None or not hours[0] < start < end < hours[1]:
@@ -57,7 +70,37 @@ class Schedule(_Frozen):
         """The day's working time in minutes, its break taken out (0: not a working weekday)."""
         if weekday not in self.hours:
             return 0
-        return _minutes(*self.hours[weekday]) - _minutes(*self.breaks.get(weekday, (_T0, _T0)))
+        shift = _minutes(*self.hours[weekday]) + (24 * 60 if self.overnight else 0)
+        return shift - _minutes(*self.breaks.get(weekday, (_T0, _T0)))
+
+    def span(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The working day's start and end instants (the end the next day for a night shift)."""
+        start, end = self.hours[day.weekday()]
+        last = day + timedelta(days=1) if self.overnight else day
+        return datetime.combine(day, start, tz), datetime.combine(last, end, tz)
+
+    def break_span(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+        if day.weekday() not in self.breaks:
+            return None
+        start, end = self.breaks[day.weekday()]
+        return datetime.combine(day, start, tz), datetime.combine(day, end, tz)
+
+
+class SchedulePeriod(_Frozen):
+    """Dates on which the employees of ``schedule`` work the hours of ``use`` instead: Ramadan's
+    shorter hours (set each year by circular), or a schedule's new hours from a date on."""
+
+    schedule: str
+    use: str
+    from_: date = Field(alias="from")
+    to: date | None = None  # open: from then on
+    source: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _forward(self) -> SchedulePeriod:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"{self.schedule} → {self.use}: to {self.to} is before {self.from_}")
+        return self
 
 
 _T0 = time(0, 0)
@@ -200,6 +243,7 @@ class Policy(_Frozen):
     version: str = Field(min_length=1)
     timezone: str
     schedules: dict[str, Schedule] = Field(min_length=1)
+    schedule_periods: list[SchedulePeriod] = Field(default_factory=list)
     attendance: Attendance
     tpp: Tpp
     discipline: Discipline
@@ -216,7 +260,20 @@ class Policy(_Frozen):
             raise ValueError(f"tpp.deduction_percent lacks {sorted(missing)}")
         if "standar" not in self.schedules:
             raise ValueError("a schedule named 'standar' (the default) is required")
+        for sp in self.schedule_periods:
+            unknown = {sp.schedule, sp.use} - set(self.schedules)
+            if unknown:
+                raise ValueError(f"schedule_periods names unknown schedules {sorted(unknown)}")
         return self
+
+    def hours_on(self, name: str, day: date) -> tuple[str, Schedule]:
+        """The hours an employee of schedule ``name`` works on ``day``: a period's replacement
+        where one covers the day (the last listed wins), else the schedule itself."""
+        used = name
+        for sp in self.schedule_periods:
+            if sp.schedule == name and sp.from_ <= day and (sp.to is None or day <= sp.to):
+                used = sp.use
+        return used, self.schedules[used]
 
     def schedule_for(self, name: str) -> tuple[str, Schedule]:
         """The schedule called ``name`` and how the evidence names it. An unknown name is judged

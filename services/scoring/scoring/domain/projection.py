@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from scoring.domain.alerts import AlertDraft, Conditions, discipline_alerts, tl_psw_week_alerts
 from scoring.domain.attendance import month_attendance, month_of
-from scoring.domain.calendar import DayStanding
+from scoring.domain.calendar import DayStanding, WorkSchedule
 from scoring.domain.evaluation import DayFacts, Evaluation, evaluate, standings
 from scoring.domain.facts import YearFacts, time_key
 from scoring.domain.ikm import ELEMENTS, OVERALL, IkmResult, IkmTally, ikm, ikm_of
@@ -32,7 +32,7 @@ from scoring.domain.performance import (
     indicator_status,
 )
 from scoring.domain.periods import Period, resolve
-from scoring.domain.policy import Policy, Schedule
+from scoring.domain.policy import Policy
 
 ROLLING = "30d"
 WEAK_PREDICATES = (Predikat.BUTUH_PERBAIKAN, Predikat.KURANG, Predikat.SANGAT_KURANG)
@@ -60,6 +60,11 @@ class EmployeeRef:
     supervisor_nip: str | None = None
     schedule: str = "standar"
     leads: tuple[UnitLead, ...] = ()  # the units and years this employee headed
+    # (since, schedule name), oldest first, the current one last; empty: ``schedule`` always.
+    schedules: tuple[tuple[date | None, str], ...] = ()
+
+    def work_schedule(self, policy: Policy) -> WorkSchedule:
+        return WorkSchedule(policy, self.schedules or ((None, self.schedule),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +131,7 @@ def project(
     today: date,
 ) -> Projection:
     """``facts``: the employee's facts by year, for every year the periods touch."""
-    _, schedule = policy.schedule_for(employee.schedule)
-    judged = _judged(facts, periods, calendar, schedule, policy, tz)
+    judged = _judged(facts, periods, calendar, employee.work_schedule(policy), policy, tz)
     out = Projection()
     evaluated: dict[str, Evaluation] = {}
     for p in periods:
@@ -163,14 +167,16 @@ def _judged(
     facts: Mapping[int, YearFacts],
     periods: Sequence[Period],
     calendar: CalendarView,
-    schedule: Schedule,
+    schedule: WorkSchedule,
     policy: Policy,
     tz: ZoneInfo,
 ) -> list[DayStanding]:
     """The day standings of every year the periods touch, and of the December before the first
     (a run of unexcused days crosses New Year)."""
     days: dict[date, DayFacts] = {
-        d: DayFacts(r.first_in, r.last_out, r.excused, r.late_until, r.early_from)
+        d: DayFacts(
+            r.first_in, r.last_out, r.excused, r.late_until, r.early_from, r.last_in, r.first_out
+        )
         for f in facts.values()
         for d, r in (*f.december_before.items(), *f.days.items())
     }
@@ -321,7 +327,8 @@ def _evaluation(
     year = facts.get(p.end.year)
     versions = year.ratings.get(p.name, ()) if year else ()
     supervisor = versions[-1] if versions else None
-    schedule_name, schedule = policy.schedule_for(employee.schedule)
+    work = employee.work_schedule(policy)
+    schedule_name, schedule = "; ".join(work.names()), work.on(min(p.end, today))
     ev = evaluate(
         p.name,
         p.start,
