@@ -225,3 +225,55 @@ async def test_a_rating_reaches_scoring_and_changes_the_predicate(
         assert after["perilaku_kerja"]["rating"] == "Di Bawah Ekspektasi"
         assert after["predikat"] != before["predikat"]
         assert after["predikat"] == "Kurang/Misconduct"  # Hasil Sesuai × Perilaku Di Bawah (§1.4)
+        # The employee objects (PP 30/2019 Pasal 59); the appraiser's superior changes the
+        # behaviour rating, and scoring's evaluation follows the decision, which is final.
+        objection = {"period": "2026-11", "reasons": "Saya bertugas di luar kantor sepekan."}
+        r = await c.post(
+            f"{url}/v1/employees/{STAFF}/objections", json=objection, headers=as_(STAFF, "employee")
+        )
+        assert r.status_code == 201, r.text
+        filed = r.json()
+        assert (filed["appraiser_nip"], filed["reviewer_nip"]) == (KABID, KEPALA)
+        decision = {
+            "outcome": "diubah",
+            "perilaku_kerja": "Sesuai Ekspektasi",
+            "reasons": "Surat tugas dinas luar terlampir; penundaan bukan kelalaian.",
+        }
+        by_appraiser = await c.post(
+            f"{url}/v1/objections/{filed['id']}/decision",
+            json=decision,
+            headers=as_(KABID, "supervisor"),
+        )
+        assert by_appraiser.status_code == 403
+        r = await c.post(
+            f"{url}/v1/objections/{filed['id']}/decision",
+            json=decision,
+            headers=as_(KEPALA, "supervisor"),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["published"] is True
+
+        async def decided() -> bool:
+            return "keberatan" in await evaluation()
+
+        await wait_for(decided, "the decision in scoring's evaluation")
+        final = await evaluation()
+        assert final["perilaku_kerja"]["rating"] == "Sesuai Ekspektasi"
+        assert final["keberatan"]["reviewer_nip"] == KEPALA
+        assert final["predikat"] == "Baik"
+        # A later rating by the appraiser does not undo the final decision.
+        again = {**rating, "justification": "Penilaian ulang."}
+        later = await c.post(
+            f"{url}/v1/employees/{STAFF}/ratings", json=again, headers=as_(KABID, "supervisor")
+        )
+        assert later.status_code == 201
+
+        async def rerated() -> bool:
+            return (await evaluation())["perilaku_kerja"].get("justification") == "Penilaian ulang."
+
+        await wait_for(rerated, "the later rating in scoring's evaluation")
+        assert (await evaluation())["perilaku_kerja"]["rating"] == "Sesuai Ekspektasi"
+        listed = await c.get(
+            f"{url}/v1/employees/{STAFF}/objections", headers=as_(STAFF, "employee")
+        )
+        assert listed.json()["objections"][0]["decision"]["outcome"] == "diubah"

@@ -287,7 +287,46 @@ class BehaviourRatedEvent(_Envelope):
     payload: BehaviourRated
 
 
-FEEDBACK_EVENT_ADAPTER: TypeAdapter[BehaviourRatedEvent] = TypeAdapter(BehaviourRatedEvent)
+class ObjectionOutcome(StrEnum):
+    DITOLAK = "ditolak"  # rejected: the result stands
+    DIUBAH = "diubah"  # changed: the reviewer sets the ratings below
+
+
+class ObjectionDecided(_Strict):
+    """The decision on an employee's objection (keberatan) to a performance result, PP 30/2019
+    Pasal 59: the appraiser's superior examines it and may change the result, and that is
+    final. A rating given here replaces the appraiser's for the period."""
+
+    objection_id: Code
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    outcome: ObjectionOutcome
+    hasil_kerja: PerilakuRating | None = None
+    perilaku_kerja: PerilakuRating | None = None
+    reasons: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+    reviewer_nip: Nip
+    filed_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _changed_says_how(self) -> ObjectionDecided:
+        changes = (self.hasil_kerja, self.perilaku_kerja)
+        if self.outcome is ObjectionOutcome.DIUBAH and changes == (None, None):
+            raise ValueError("a changed result names the new hasil_kerja or perilaku_kerja")
+        if self.outcome is ObjectionOutcome.DITOLAK and changes != (None, None):
+            raise ValueError("a rejected objection changes no rating")
+        return self
+
+
+class ObjectionDecidedEvent(_Envelope):
+    type: Literal["objection.decided"]
+    payload: ObjectionDecided
+
+
+ScoringFeedbackEvent: TypeAlias = Annotated[
+    BehaviourRatedEvent | ObjectionDecidedEvent, Field(discriminator="type")
+]
+FEEDBACK_EVENT_ADAPTER: TypeAdapter[ScoringFeedbackEvent] = TypeAdapter(ScoringFeedbackEvent)
+#: The feedback topic's events that scoring applies (the others are the notifier's).
+SCORING_FEEDBACK_TYPES = ("behaviour.rated", "objection.decided")
 
 
 class DialogueNotice(_Strict):
@@ -324,9 +363,34 @@ class FeedbackAcknowledgedEvent(_Envelope):
     payload: DialogueNotice
 
 
+class ObjectionFiledEvent(_Envelope):
+    """The employee objected to a result; ``supervisor_nip`` is the reviewer (the appraiser's
+    superior), who hears of it."""
+
+    type: Literal["feedback.objection_filed"]
+    payload: DialogueNotice
+
+
+class ObjectionAnsweredEvent(_Envelope):
+    """The reviewer decided; the employee hears of it."""
+
+    type: Literal["feedback.objection_decided"]
+    payload: DialogueNotice
+
+
 DialogueEvent: TypeAlias = Annotated[
-    FeedbackPostedEvent | FeedbackRepliedEvent | FeedbackAcknowledgedEvent,
+    FeedbackPostedEvent
+    | FeedbackRepliedEvent
+    | FeedbackAcknowledgedEvent
+    | ObjectionFiledEvent
+    | ObjectionAnsweredEvent,
     Field(discriminator="type"),
 ]
 DIALOGUE_EVENT_ADAPTER: TypeAdapter[DialogueEvent] = TypeAdapter(DialogueEvent)
-DIALOGUE_EVENT_TYPES = ("feedback.posted", "feedback.replied", "feedback.acknowledged")
+DIALOGUE_EVENT_TYPES = (
+    "feedback.posted",
+    "feedback.replied",
+    "feedback.acknowledged",
+    "feedback.objection_filed",
+    "feedback.objection_decided",
+)

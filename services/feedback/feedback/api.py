@@ -13,7 +13,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from feedback.dialogue import Conflict, Dialogue, NotFound, Refused
 from feedback.domain import B18_STATEMENTS
-from feedback.models import B18Request, CoachingRequest, Content, FeedbackRequest, RatingRequest
+from feedback.models import (
+    B18Request,
+    CoachingRequest,
+    Content,
+    DecisionRequest,
+    FeedbackRequest,
+    ObjectionRequest,
+    RatingRequest,
+)
+from feedback.objections import Objections
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
 
 #: ``Idempotency-Key``: a client's name for one request, so that sending it again (a timeout,
@@ -25,9 +34,12 @@ IdempotencyKey = Annotated[
 Doc = dict[str, Any]
 
 
-def mount_dialogue(app: FastAPI, dialogue: Dialogue, verifier: JwtVerifier) -> None:
-    """The dialogue's routes and its errors."""
+def mount_dialogue(
+    app: FastAPI, dialogue: Dialogue, objections: Objections, verifier: JwtVerifier
+) -> None:
+    """The dialogue's routes (objections too) and its errors."""
     app.state.dialogue = dialogue
+    app.state.objections = objections
     app.state.verifier = verifier
     router = APIRouter(prefix="/v1", tags=["feedback"])
     for path, method, handler, code, summary in ROUTES:
@@ -48,6 +60,11 @@ def _status(code: int) -> Any:
 def _dialogue(request: Request) -> Dialogue:
     dialogue: Dialogue = request.app.state.dialogue
     return dialogue
+
+
+def _objections(request: Request) -> Objections:
+    objections: Objections = request.app.state.objections
+    return objections
 
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT with claims sub (NIP) and roles")
@@ -143,6 +160,27 @@ async def audit_log(
     return {"entries": [_plain(d) for d in found]}
 
 
+async def object_to(
+    request: Request,
+    who: SignedIn,
+    nip: str,
+    body: ObjectionRequest,
+    idempotency_key: IdempotencyKey = None,
+) -> Doc:
+    doc, published = await _objections(request).file(who, nip, body, idempotency_key)
+    return {**_plain(doc), "notice_published": published}
+
+
+async def objections_of(request: Request, who: SignedIn, nip: str) -> Doc:
+    found = await _objections(request).of(who, nip)
+    return {"nip": nip, "objections": [_plain(d) for d in found]}
+
+
+async def decide(request: Request, who: SignedIn, objection_id: str, body: DecisionRequest) -> Doc:
+    doc, published = await _objections(request).decide(who, objection_id, body)
+    return {**_plain(doc), "published": published}
+
+
 #: Path, method, handler, status, summary (who may call each: its signature, ``SignedIn`` or
 #: ``Admin``).
 ROUTES: list[tuple[str, str, Callable[..., Awaitable[Doc]], int, str]] = [
@@ -157,6 +195,9 @@ ROUTES: list[tuple[str, str, Callable[..., Awaitable[Doc]], int, str]] = [
     ("/employees/{nip}/coaching", "POST", coach, 201, "Log a coaching session"),
     ("/employees/{nip}/coaching", "GET", coaching_log, 200, "The coaching log of an employee"),
     ("/coaching/{session_id}/employee-feedback", "POST", b18, 200, "Format B.1.8, by the employee"),
+    ("/employees/{nip}/objections", "POST", object_to, 201, "Object to a result (keberatan)"),
+    ("/employees/{nip}/objections", "GET", objections_of, 200, "An employee's objections"),
+    ("/objections/{objection_id}/decision", "POST", decide, 200, "Decide an objection (final)"),
     ("/audit", "GET", audit_log, 200, "Who did what, and what was refused (admin)"),
 ]  # fmt: skip
 

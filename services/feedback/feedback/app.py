@@ -9,6 +9,7 @@ from feedback.api import mount_dialogue
 from feedback.console import mount_console
 from feedback.consumer import ReferenceConsumer
 from feedback.dialogue import Dialogue
+from feedback.objections import Objections
 from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
 from feedback.store import FeedbackStore
@@ -48,7 +49,13 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         ready_needs=("mongodb",),
     )
     verifier = JwtVerifier.from_settings(settings)
-    mount_dialogue(app, Dialogue(store, people, publisher, SystemClock()), verifier)
+    clock = SystemClock()
+    mount_dialogue(
+        app,
+        Dialogue(store, people, publisher, clock),
+        Objections(store, people, publisher, clock),
+        verifier,
+    )
     mount_console(
         app,
         store,

@@ -91,6 +91,10 @@ class Store(Protocol):
     async def audit_entries(self, refused_only: bool, limit: int) -> list[Doc]: ...
 
 
+class AuditLog(Protocol):
+    async def record(self, entry: Doc) -> None: ...
+
+
 class People(Protocol):
     async def chart(self, nips: Sequence[str], depth: int = 8) -> dict[str, Person]: ...
 
@@ -313,22 +317,10 @@ class Dialogue:
         )
 
     async def _audit(self, who: Principal, action: str, target: str, *, allowed: bool) -> None:
-        await self._store.record(
-            {
-                "at": self._clock.now(),
-                "sub": who.sub,
-                "roles": sorted(who.roles),
-                "action": action,
-                "target": target,
-                "allowed": allowed,
-            }
-        )
-        if not allowed:
-            log.warning("refused", extra={"sub": who.sub, "action": action, "target": target})
+        await audit(self._store, self._clock, who, action, target, allowed=allowed)
 
     async def _refuse(self, who: Principal, action: str, target: str, why: str) -> Refused:
-        await self._audit(who, action, target, allowed=False)
-        return Refused(why)
+        return await refuse(self._store, self._clock, who, action, target, why)
 
     async def _notice(
         self, kind: Notice, thread: Doc, author: str, excerpt: str, event_id: str | None = None
@@ -354,6 +346,32 @@ class Dialogue:
             }
         )
         return await self._publisher.publish(event, now)
+
+
+async def audit(
+    store: AuditLog, clock: Clock, who: Principal, action: str, target: str, *, allowed: bool
+) -> None:
+    """Write who did (or was refused) what to the audit log."""
+    await store.record(
+        {
+            "at": clock.now(),
+            "sub": who.sub,
+            "roles": sorted(who.roles),
+            "action": action,
+            "target": target,
+            "allowed": allowed,
+        }
+    )
+    if not allowed:
+        log.warning("refused", extra={"sub": who.sub, "action": action, "target": target})
+
+
+async def refuse(
+    store: AuditLog, clock: Clock, who: Principal, action: str, target: str, why: str
+) -> Refused:
+    """Audit a refusal and return the exception to raise."""
+    await audit(store, clock, who, action, target, allowed=False)
+    return Refused(why)
 
 
 def _any_relation(rel: Relation) -> bool:

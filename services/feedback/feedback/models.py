@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from feedback.domain import Kategori, NilaiBerakhlak, Visibility
-from kinerja_shared.events import Nip, PerilakuRating
+from kinerja_shared.events import Nip, ObjectionOutcome, PerilakuRating
 
 Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
@@ -58,3 +58,30 @@ class CoachingRequest(_Body):
 class B18Request(_Body):
     answers: list[bool] = Field(min_length=9, max_length=9, description="Format B.1.8, in order")
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class ObjectionRequest(_Body):
+    """An employee's objection (keberatan) to the result of a period, with reasons."""
+
+    period: Period
+    reasons: Annotated[
+        str, StringConstraints(min_length=10, max_length=4000, strip_whitespace=True)
+    ]
+
+
+class DecisionRequest(_Body):
+    """The reviewer's decision: rejected (the result stands) or changed (the new ratings)."""
+
+    outcome: ObjectionOutcome
+    hasil_kerja: PerilakuRating | None = None
+    perilaku_kerja: PerilakuRating | None = None
+    reasons: Text
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DecisionRequest:
+        changes = (self.hasil_kerja, self.perilaku_kerja)
+        if self.outcome is ObjectionOutcome.DIUBAH and changes == (None, None):
+            raise ValueError("a changed result names the new hasil_kerja or perilaku_kerja")
+        if self.outcome is ObjectionOutcome.DITOLAK and changes != (None, None):
+            raise ValueError("a rejected objection changes no rating")
+        return self

@@ -15,13 +15,13 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from kinerja_shared.mongo import insert_new
+from kinerja_shared.mongo import find_by_ids, insert_new
 
 Doc = dict[str, Any]
 
 
 #: The collections whose inserts travel in an outbox entry with their event.
-OUTBOX_CHANGES = frozenset({"threads", "entries", "ratings"})
+OUTBOX_CHANGES = frozenset({"threads", "entries", "ratings", "objections", "decisions"})
 
 
 class FeedbackStore:
@@ -32,6 +32,8 @@ class FeedbackStore:
         self.coaching = db["coaching"]
         self.audit = db["audit"]
         self.outbox = db["outbox"]
+        self.objections = db["objections"]
+        self.decisions = db["decisions"]  # by the objection's id: present once decided
 
     def collection(self, name: str) -> Any:
         """One of the collections an outbox entry may change."""
@@ -45,6 +47,7 @@ class FeedbackStore:
         await self.ratings.create_index([("nip", ASCENDING), ("period", ASCENDING)])
         await self.coaching.create_index([("nip", ASCENDING), ("date", DESCENDING)])
         await self.audit.create_index([("at", DESCENDING)])
+        await self.objections.create_index([("nip", ASCENDING), ("filed_at", DESCENDING)])
 
     async def thread_with_entries(self, thread_id: str) -> Doc | None:
         thread = await self.threads.find_one({"_id": thread_id})
@@ -85,6 +88,18 @@ class FeedbackStore:
 
     async def ratings_of(self, nip: str) -> list[Doc]:
         return [d async for d in self.ratings.find({"nip": nip}).sort("at", -1)]
+
+    async def objection(self, objection_id: str) -> Doc | None:
+        """An objection with its decision (``decision``: None until decided)."""
+        doc: Doc | None = await self.objections.find_one({"_id": objection_id})
+        if doc is not None:
+            doc["decision"] = await self.decisions.find_one({"_id": objection_id})
+        return doc
+
+    async def objections_of(self, nip: str) -> list[Doc]:
+        found = [d async for d in self.objections.find({"nip": nip}).sort("filed_at", -1)]
+        decided = await find_by_ids(self.decisions, [d["_id"] for d in found])
+        return [{**d, "decision": dec} for d, dec in zip(found, decided, strict=True)]
 
     async def add_coaching(self, session: Doc) -> None:
         await self.coaching.insert_one(session)

@@ -16,7 +16,11 @@ from pydantic import ValidationError
 from kinerja_shared.alerts import AlertRaised
 from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
-from kinerja_shared.events import DIALOGUE_EVENT_ADAPTER, SUPPORTED_SCHEMA_VERSIONS
+from kinerja_shared.events import (
+    DIALOGUE_EVENT_ADAPTER,
+    SCORING_FEEDBACK_TYPES,
+    SUPPORTED_SCHEMA_VERSIONS,
+)
 from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.mongo import insert_new
 from kinerja_shared.reference import Employee, Holiday
@@ -39,7 +43,8 @@ from notifier.store import NotifierStore
 
 log = logging.getLogger(__name__)
 
-_BEHAVIOUR = "behaviour.rated"  # on the dialogue's topic too, but scoring's business
+# On the dialogue's topic too, but scoring's business: ratings and decisions on objections.
+_SCORINGS = SCORING_FEEDBACK_TYPES
 
 
 def _decode(value: bytes | None) -> tuple[dict[str, Any] | None, DlqReason | None, str]:
@@ -104,8 +109,8 @@ class NoticeConsumer:
             if raw is None:
                 dead.append((record, reason or DlqReason.INVALID, detail))
                 continue
-            if raw.get("type") == _BEHAVIOUR:
-                self._metrics.notices.labels(_BEHAVIOUR, "ignored").inc()
+            if raw.get("type") in _SCORINGS:
+                self._metrics.notices.labels(str(raw["type"]), "ignored").inc()
                 continue
             try:
                 if record.topic == self._settings.topics.alert:

@@ -19,6 +19,8 @@ DIALOGUE_TITLES = {
     "feedback.posted": "Umpan balik baru dari atasan",
     "feedback.replied": "Balasan baru dalam dialog kinerja",
     "feedback.acknowledged": "Umpan balik telah dibaca dan diterima pegawai",
+    "feedback.objection_filed": "Keberatan atas hasil penilaian kinerja menunggu keputusan Anda",
+    "feedback.objection_decided": "Keberatan Anda atas hasil penilaian kinerja telah diputus",
 }
 
 DialogueEvent = FeedbackPostedEvent | FeedbackRepliedEvent | FeedbackAcknowledgedEvent

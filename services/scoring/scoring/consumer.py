@@ -22,10 +22,12 @@ from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import (
     FEEDBACK_EVENT_ADAPTER,
+    SCORING_FEEDBACK_TYPES,
     SUPPORTED_SCHEMA_VERSIONS,
     AttendanceExcusedEvent,
     AttendanceRecordedEvent,
     BehaviourRatedEvent,
+    ObjectionDecidedEvent,
     ServiceRatedEvent,
     TargetProgressedEvent,
     parse_event,
@@ -201,6 +203,8 @@ class EventConsumer:
             deltas.progress(event)
         elif isinstance(event, BehaviourRatedEvent):
             deltas.behaviour(event)
+        elif isinstance(event, ObjectionDecidedEvent):
+            deltas.decision(event)
         else:
             self._events.labels(event.type, "ignored").inc()
             return
@@ -224,13 +228,13 @@ class EventConsumer:
 
     def _behaviour_of(
         self, record: Any, dead: list[tuple[Any, DlqReason, str]]
-    ) -> BehaviourRatedEvent | None:
+    ) -> BehaviourRatedEvent | ObjectionDecidedEvent | None:
         try:
             raw = json.loads(record.value)
         except (TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             dead.append((record, DlqReason.UNDECODABLE, str(exc)))
             return None
-        if not isinstance(raw, dict) or raw.get("type") != "behaviour.rated":
+        if not isinstance(raw, dict) or raw.get("type") not in SCORING_FEEDBACK_TYPES:
             self._events.labels("feedback", "ignored").inc()
             return None
         try:

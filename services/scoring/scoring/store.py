@@ -82,6 +82,8 @@ def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
         sets.update({f"targets.{key}.figures.{k}": f for k, f in meta["figures"].items()})
     for period, versions in d.ratings.items():
         sets.update({f"ratings.{period}.{k}": v for k, v in versions.items()})
+    for period, versions in d.decisions.items():
+        sets.update({f"decisions.{period}.{k}": v for k, v in versions.items()})
     update: dict[str, Any] = {
         "$setOnInsert": {"nip": d.nip, "year": d.year, "month": d.month},
         "$max": maxs,

@@ -163,6 +163,7 @@ def test_a_years_months_join_into_one_document() -> None:
         "ikm": {"t1": {"x": 1}},
         "targets": {"s|1": {"indicator": "new", "figures": {"a": 1, "b": 2}}},
         "ratings": {"2026-Q4": {"t2": {"r": 1}}},
+        "decisions": {},
     }
 
 

@@ -22,7 +22,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kinerja_shared.events import BehaviourRatedEvent, ServiceRatedEvent, TargetProgressedEvent
+from kinerja_shared.events import (
+    BehaviourRatedEvent,
+    ObjectionDecidedEvent,
+    ServiceRatedEvent,
+    TargetProgressedEvent,
+)
 from scoring.domain.attendance import ExcuseMark, PartialExcuse, Punch, month_of
 from scoring.domain.periods import period_months
 
@@ -73,6 +78,8 @@ class FactsDelta:
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # time key → response
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # indicator → meta, figures
     ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # period → time key → rating
+    # period → time key → the decision on an objection (keberatan): final for the period
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     months: set[str] = field(default_factory=set)  # YYYY-MM touched (what to evaluate again)
 
 
@@ -165,6 +172,17 @@ class Deltas:
         }
         d.months.update(period_months(period))
 
+    def decision(self, e: ObjectionDecidedEvent) -> None:
+        p = e.payload
+        d = self._delta(e.nip, int(p.period[:4]), e.occurred_at.astimezone(self._tz).date())
+        d.decisions.setdefault(p.period, {})[time_key(e.occurred_at, e.event_id)] = {
+            **p.model_dump(mode="json", exclude={"filed_at"}),
+            "filed_at": p.filed_at,
+            "event_id": e.event_id,
+            "occurred_at": e.occurred_at,
+        }
+        d.months.update(period_months(p.period))
+
     def result(self) -> list[FactsDelta]:
         return list(self._by_key.values())
 
@@ -193,6 +211,7 @@ class YearFacts:
     responses: tuple[dict[str, Any], ...] = ()  # oldest first
     indicators: tuple[dict[str, Any], ...] = ()  # meta; figures: (time key, figure), in order
     ratings: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    decisions: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
     # The days of the December before: a run of unexcused days can cross New Year (PP 94/2021
     # bounds only the cumulative count by the calendar year, not the ten consecutive days).
     december_before: Mapping[date, DayRecord] = field(default_factory=dict)
@@ -213,7 +232,7 @@ def year_doc(months: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
     collide (days by date, the rest by event time and id), except a target's description, which
     every figure repeats: the latest month's stands. A year's document of before the months
     (``month`` absent, so first) joins too, a day in both folded as the store would have."""
-    out: dict[str, Any] = {"days": {}, "ikm": {}, "targets": {}, "ratings": {}}
+    out: dict[str, Any] = {"days": {}, "ikm": {}, "targets": {}, "ratings": {}, "decisions": {}}
     for doc in sorted((d for d in months if d), key=lambda d: d.get("month", 0)):
         for key, day in doc.get("days", {}).items():
             out["days"][key] = _same_day(out["days"].get(key), day)
@@ -222,8 +241,9 @@ def year_doc(months: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
             known = out["targets"].setdefault(key, {"figures": {}})
             known.update({m: v for m, v in meta.items() if m != "figures"})
             known["figures"].update(meta.get("figures", {}))
-        for period, versions in doc.get("ratings", {}).items():
-            out["ratings"].setdefault(period, {}).update(versions)
+        for part in ("ratings", "decisions"):
+            for period, versions in doc.get(part, {}).items():
+                out[part].setdefault(period, {}).update(versions)
     return out
 
 
@@ -262,11 +282,16 @@ def year_facts(
         {**meta, "figures": sorted(meta.get("figures", {}).items())}
         for _, meta in sorted(doc.get("targets", {}).items())
     )
-    ratings = {
-        period: tuple(v for _, v in sorted(versions.items()))
-        for period, versions in doc.get("ratings", {}).items()
-    }
-    return YearFacts(nip, year, days, responses, indicators, ratings, before)
+    ratings, decisions = (
+        {
+            period: tuple(v for _, v in sorted(versions.items()))
+            for period, versions in doc.get(part, {}).items()
+        }
+        for part in ("ratings", "decisions")
+    )
+    return YearFacts(
+        nip, year, days, responses, indicators, ratings, decisions, december_before=before
+    )
 
 
 def _days(doc: Mapping[str, Any], year: int) -> dict[date, DayRecord]:

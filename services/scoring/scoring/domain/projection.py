@@ -316,17 +316,18 @@ def _evaluation(
     ytd = [s for s in judged if new_year <= s.date <= p.end]
     december_before = [s for s in judged if date(p.end.year - 1, 12, 1) <= s.date < new_year]
     ikm_result = ikm_of((r["answers"] for r in _responses(facts, p)), policy)
-    as_of = min(p.end, today)
-    year_days = (date(p.end.year, 12, 31) - date(p.end.year, 1, 1)).days + 1
-    elapsed = ((as_of - date(p.end.year, 1, 1)).days + 1) / year_days
+    elapsed = _year_elapsed(p, today)
     indicators = _indicators(facts, p, elapsed, policy, tz)
     rating = hasil_kerja([(IndicatorStatus(i["status"]), i["main"]) for i in indicators])
     lead = _lead_of(employee, p)
     if lead is not None:
         rating = HEAD_RATING[lead.predicate]
-    year = facts.get(p.end.year)
-    versions = year.ratings.get(p.name, ()) if year else ()
-    supervisor = versions[-1] if versions else None
+    supervisor, decided = _rated(facts.get(p.end.year), p)
+    # PP 30/2019 Pasal 59: a rating the reviewer of an objection set is final.
+    rating = _overridden(rating, decided, "hasil_kerja")
+    behaviour = _overridden(
+        Rating(supervisor["rating"]) if supervisor else None, decided, "perilaku_kerja"
+    )
     work = employee.work_schedule(policy)
     schedule_name, schedule = "; ".join(work.names()), work.on(min(p.end, today))
     ev = evaluate(
@@ -337,7 +338,7 @@ def _evaluation(
         ytd,
         ikm_result,
         rating,
-        Rating(supervisor["rating"]) if supervisor else None,
+        behaviour,
         schedule,
         policy,
         p.monthly,
@@ -345,11 +346,31 @@ def _evaluation(
         schedule_name,
     )
     doc = _evaluation_doc(p, ev, employee, calendar, period_days, ikm_result, indicators, elapsed)
+    if p.monthly:
+        doc.update(_first_path(employee.nip, p, facts, tz))
+    _explain(doc, supervisor, decided, lead)
+    doc["as_of"] = today.isoformat()
+    return doc, ev
+
+
+def _year_elapsed(p: Period, today: date) -> float:
+    """The share of the period's year gone by at its end (or today, if sooner)."""
+    year_days = (date(p.end.year, 12, 31) - date(p.end.year, 1, 1)).days + 1
+    return ((min(p.end, today) - date(p.end.year, 1, 1)).days + 1) / year_days
+
+
+def _explain(
+    doc: dict[str, Any],
+    supervisor: Mapping[str, Any] | None,
+    decided: Mapping[str, Any] | None,
+    lead: UnitLead | None,
+) -> None:
+    """Who rated, the decision on an objection, and the unit a head's Hasil Kerja follows."""
     doc["perilaku_kerja"].update(
         {k: supervisor[k] for k in ("rated_by", "justification")} if supervisor else {}
     )
-    if p.monthly:
-        doc.update(_first_path(employee.nip, p, facts, tz))
+    if decided is not None:
+        doc["keberatan"] = _objection_doc(decided)
     if lead is not None:
         doc["hasil_kerja"]["unit_head"] = {
             "unit_code": lead.unit_code,
@@ -357,8 +378,37 @@ def _evaluation(
             "source": lead.source,
             "rule": "PermenPANRB 6/2022: the head's Hasil Kerja follows the unit's predicate",
         }
-    doc["as_of"] = today.isoformat()
-    return doc, ev
+
+
+def _rated(
+    year: YearFacts | None, p: Period
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The supervisor's latest rating of the period, and the decision on an objection to it."""
+    versions = year.ratings.get(p.name, ()) if year else ()
+    decisions = year.decisions.get(p.name, ()) if year else ()
+    return (versions[-1] if versions else None), (decisions[-1] if decisions else None)
+
+
+def _overridden(
+    current: Rating | None, decided: Mapping[str, Any] | None, key: str
+) -> Rating | None:
+    value = decided.get(key) if decided else None
+    return Rating(value) if value else current
+
+
+def _objection_doc(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What the evaluation says of the decision on the employee's objection."""
+    return {
+        "objection_id": d["objection_id"],
+        "outcome": d["outcome"],
+        "hasil_kerja": d.get("hasil_kerja"),
+        "perilaku_kerja": d.get("perilaku_kerja"),
+        "reasons": d["reasons"],
+        "reviewer_nip": d["reviewer_nip"],
+        "filed_at": d["filed_at"],
+        "decided_at": d["occurred_at"],
+        "rule": "PP 30/2019 Pasal 59: the appraiser's superior decides, and it is final",
+    }
 
 
 def _lead_of(employee: EmployeeRef, p: Period) -> UnitLead | None:
