@@ -269,7 +269,8 @@ async def test_a_rating_reaches_scoring_and_changes_the_predicate(
         assert later.status_code == 201
 
         async def rerated() -> bool:
-            return (await evaluation())["perilaku_kerja"].get("justification") == "Penilaian ulang."
+            latest = (await evaluation())["perilaku_kerja"].get("justification")
+            return bool(latest == "Penilaian ulang.")
 
         await wait_for(rerated, "the later rating in scoring's evaluation")
         assert (await evaluation())["perilaku_kerja"]["rating"] == "Sesuai Ekspektasi"
