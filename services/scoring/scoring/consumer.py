@@ -234,7 +234,10 @@ class EventConsumer:
         except (TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             dead.append((record, DlqReason.UNDECODABLE, str(exc)))
             return None
-        if not isinstance(raw, dict) or raw.get("type") not in SCORING_FEEDBACK_TYPES:
+        if not isinstance(raw, dict):  # no event at all, for anyone
+            dead.append((record, DlqReason.INVALID, "not a JSON object"))
+            return None
+        if raw.get("type") not in SCORING_FEEDBACK_TYPES:  # the notifier's
             self._events.labels("feedback", "ignored").inc()
             return None
         try:

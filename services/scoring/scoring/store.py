@@ -336,11 +336,15 @@ class _Written:
         self._size = size
         self._digests: OrderedDict[str, bytes] = OrderedDict()
 
-    def fresh(self, key: str, value: Any) -> bytes | None:
-        """The digest of ``value`` if it differs from what was last written under ``key``."""
+    def fresh(self, key: str, value: Any, pending: bytes | None = None) -> bytes | None:
+        """The digest of ``value`` if it differs from what the store will hold under ``key``:
+        ``pending`` (staged or being written, not yet acknowledged) if given, else what was
+        last written. Comparing with the last write alone lost a line that went back to it
+        while a newer one was being flushed: the store kept the newer, stale one."""
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
         digest = hashlib.blake2b(text.encode(), digest_size=12).digest()
-        return None if self._digests.get(key) == digest else digest
+        held = pending if pending is not None else self._digests.get(key)
+        return None if held == digest else digest
 
     def remember(self, written: Mapping[str, bytes]) -> None:
         """Called once the writes succeeded (a failed write is written again next round)."""
@@ -363,6 +367,7 @@ class ReadModelStore:
         self._units: dict[str, dict[str, Any]] = {}
         self._outcomes: dict[str, dict[str, dict[str, Any] | None]] = {}
         self._staged: dict[str, bytes] = {}
+        self._flushing: dict[str, bytes] = {}  # what the flush under way is writing
 
     def forget(self) -> None:
         self._written.forget()
@@ -388,14 +393,16 @@ class ReadModelStore:
         for period, line in p.members.items():
             unit_id = f"{line.get('unit_code')}:{period}"
             key = f"m:{unit_id}:{nip}"
-            if line.get("unit_code") and (digest := self._written.fresh(key, line)):
+            if line.get("unit_code") and (
+                digest := self._written.fresh(key, line, self._pending(key))
+            ):
                 self._units.setdefault(unit_id, {})[f"members.{nip}"] = line
                 self._staged[key] = digest
         for period, tallies in p.ikm.items():
             for (unit, desk), tally in tallies.items():
                 path = f"desks.{field_key(desk)}.{nip}"
                 key = f"d:{unit}:{period}:{path}"
-                if digest := self._written.fresh(key, tally):
+                if digest := self._written.fresh(key, tally, self._pending(key)):
                     self._units.setdefault(f"{unit}:{period}", {})[path] = tally
                     self._staged[key] = digest
         for year, entry in p.outcomes.items():
@@ -403,11 +410,15 @@ class ReadModelStore:
             if home:
                 self._outcomes.setdefault(f"{year}:{home}", {})[nip] = entry
 
+    def _pending(self, key: str) -> bytes | None:
+        return self._staged.get(key) or self._flushing.get(key)
+
     async def flush(self) -> None:
         """Writes the lines and outcomes staged so far. Lines staged while it writes wait for
         the next flush; if it fails, its own are staged again under any newer ones."""
         units, outcomes, staged = self._units, self._outcomes, self._staged
         self._units, self._outcomes, self._staged = {}, {}, {}
+        self._flushing = staged
         try:
             ops = [UpdateOne({"_id": k}, {"$set": v}, upsert=True) for k, v in units.items()]
             await bulk_write_chunked(self._db[UNITS], ops)
@@ -421,6 +432,8 @@ class ReadModelStore:
                 self._outcomes[key] = {**entries, **self._outcomes.get(key, {})}
             self._staged = {**staged, **self._staged}
             raise
+        finally:
+            self._flushing = {}
         self._written.remember(staged)
 
     async def evaluation(self, nip: str, period: str) -> dict[str, Any] | None:

@@ -38,7 +38,7 @@ from scoring.domain.team import MemberQuery, SortKey, below, select
 from scoring.policy_file import load_policy
 from scoring.projector import Projector
 from scoring.reads import Reads, Refused
-from scoring.store import StaleMark, UnitSummary, YearCalendar
+from scoring.store import ReadModelStore, StaleMark, UnitSummary, YearCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 POLICY = load_policy(None)
@@ -623,3 +623,56 @@ def test_a_long_round_writes_its_lines_every_ten_steps() -> None:
     )
     assert asyncio.run(projector.run_once()) == 25
     assert models.flushes >= 2  # after steps 10 and 20, inside the round
+
+
+class SlowCollection:
+    """A collection whose writes wait for ``go``, keeping what they wrote by document."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    async def bulk_write(self, ops: list[Any], ordered: bool = False) -> None:
+        await self.go.wait()
+        for op in ops:
+            doc = self.docs.setdefault(op._filter["_id"], {})
+            doc.update(op._doc.get("$set", {}))
+
+
+class SlowDatabase:
+    def __init__(self) -> None:
+        self.collections: dict[str, SlowCollection] = {}
+
+    def __getitem__(self, name: str) -> SlowCollection:
+        return self.collections.setdefault(name, SlowCollection())
+
+
+def _line_projection(discipline_reason: str) -> Projection:
+    line = {"nip": NIP, "unit_code": "DISDIK", "discipline_reason": discipline_reason}
+    return Projection(members={"2026-11": line})
+
+
+def test_a_line_back_to_its_written_value_during_a_flush_is_written_again() -> None:
+    """Found by the fault suite (broker killed, then live ≠ replay): a line written as A, then
+    computed as B and flushed, then back to A while B's flush was under way, was skipped as
+    "unchanged since A was written", so the store kept B."""
+
+    async def scenario() -> dict[str, Any]:
+        db = SlowDatabase()
+        store = ReadModelStore(db)  # type: ignore[arg-type]
+        for c in ("unit_summaries", "outcomes"):
+            db[c].go.set()
+        store._stage(NIP, _line_projection("A"))
+        await store.flush()  # A is written
+        db["unit_summaries"].go.clear()
+        store._stage(NIP, _line_projection("B"))
+        flushing = asyncio.create_task(store.flush())  # B is being written
+        await asyncio.sleep(0)
+        store._stage(NIP, _line_projection("A"))  # and the line goes back to A meanwhile
+        db["unit_summaries"].go.set()
+        await flushing
+        await store.flush()
+        line: dict[str, Any] = db["unit_summaries"].docs["DISDIK:2026-11"][f"members.{NIP}"]
+        return line
+
+    assert asyncio.run(scenario())["discipline_reason"] == "A"
