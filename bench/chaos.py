@@ -414,15 +414,34 @@ async def scoring_killed(run: Run, scale: Scale, books: Books) -> None:
 async def broker_killed(run: Run, scale: Scale, books: Books) -> None:
     """kill -9 of the Kafka broker under load, a restart 10 s later: intake answers 503 while
     it is away, and every 202 is on the topic."""
+    sent = await _down_and_back(run, scale, books, run.kafka)
+    if sent.refused_503 == 0:
+        books.notes["failed"] = "intake never answered 503 while the broker was away"
+
+
+async def store_killed(run: Run, scale: Scale, books: Books) -> None:
+    """kill -9 of the store (FerretDB) under load, a restart 10 s later: intake keeps
+    accepting, scoring pauses without committing, and everything converges."""
+    await _down_and_back(run, scale, books, run.ferret)
+
+
+async def _down_and_back(
+    run: Run, scale: Scale, books: Books, part: LocalKafka | LocalFerretDB
+) -> Sent:
+    """Kill ``part`` when 40 % is sent, start it again 10 s later, then keep the books."""
     _, events, key = await _start(run, scale)
     state: dict[str, float] = {}
+
+    def restart() -> None:
+        part.start(log=lambda m: None)
+        state["back"] = time.perf_counter()
 
     async def harm(done: int) -> None:
         if "killed" not in state and done >= len(events) * 0.4:
             state["killed"] = time.perf_counter()
-            run.kafka.proc.kill()
+            part.proc.kill()
             asyncio.get_running_loop().call_later(
-                10, lambda: asyncio.ensure_future(asyncio.to_thread(_restart_kafka, run, state))
+                10, lambda: asyncio.ensure_future(asyncio.to_thread(restart))
             )
 
     sent = await send(run.url("intake"), key, events, scale.rate, harm)
@@ -430,11 +449,10 @@ async def broker_killed(run: Run, scale: Scale, books: Books) -> None:
     await _back(state)
     books.recovery_s = round(state["back"] - state["killed"], 1)
     await keep_books(run, books, sent, scale.timeout_s)
-    if sent.refused_503 == 0:
-        books.notes["failed"] = "intake never answered 503 while the broker was away"
     books.live_equals_replay, books.differences = await replay_and_compare(
         run, scale.timeout_s, books
     )
+    return sent
 
 
 async def _back(state: dict[str, float], timeout_s: float = 120) -> None:
@@ -444,41 +462,6 @@ async def _back(state: dict[str, float], timeout_s: float = 120) -> None:
         await asyncio.sleep(0.2)
     if "back" not in state:
         raise TimeoutError("the killed part did not come back")
-
-
-def _restart_kafka(run: Run, state: dict[str, float]) -> None:
-    run.kafka.start(log=lambda m: None)
-    state["back"] = time.perf_counter()
-
-
-async def store_killed(run: Run, scale: Scale, books: Books) -> None:
-    """kill -9 of the store (FerretDB) under load, a restart 10 s later: intake keeps
-    accepting, scoring pauses without committing, and everything converges."""
-    _, events, key = await _start(run, scale)
-    state: dict[str, float] = {}
-
-    async def harm(done: int) -> None:
-        if "killed" not in state and done >= len(events) * 0.4:
-            state["killed"] = time.perf_counter()
-            state["acked_before"] = done
-            run.ferret.proc.kill()
-            asyncio.get_running_loop().call_later(
-                10, lambda: asyncio.ensure_future(asyncio.to_thread(_restart_store, run, state))
-            )
-
-    sent = await send(run.url("intake"), key, events, scale.rate, harm)
-    books.sent = len(events)
-    await _back(state)
-    books.recovery_s = round(state["back"] - state["killed"], 1)
-    await keep_books(run, books, sent, scale.timeout_s)
-    books.live_equals_replay, books.differences = await replay_and_compare(
-        run, scale.timeout_s, books
-    )
-
-
-def _restart_store(run: Run, state: dict[str, float]) -> None:
-    run.ferret.start(log=lambda m: None)
-    state["back"] = time.perf_counter()
 
 
 async def poison(run: Run, scale: Scale, books: Books) -> None:

@@ -308,12 +308,18 @@ class ObjectionDecided(_Strict):
 
     @model_validator(mode="after")
     def _changed_says_how(self) -> ObjectionDecided:
-        changes = (self.hasil_kerja, self.perilaku_kerja)
-        if self.outcome is ObjectionOutcome.DIUBAH and changes == (None, None):
-            raise ValueError("a changed result names the new hasil_kerja or perilaku_kerja")
-        if self.outcome is ObjectionOutcome.DITOLAK and changes != (None, None):
-            raise ValueError("a rejected objection changes no rating")
+        check_decision(self.outcome, self.hasil_kerja, self.perilaku_kerja)
         return self
+
+
+def check_decision(
+    outcome: ObjectionOutcome, hasil: PerilakuRating | None, perilaku: PerilakuRating | None
+) -> None:
+    """A changed result names a new rating; a rejected objection changes none."""
+    if outcome is ObjectionOutcome.DIUBAH and (hasil, perilaku) == (None, None):
+        raise ValueError("a changed result names the new hasil_kerja or perilaku_kerja")
+    if outcome is ObjectionOutcome.DITOLAK and (hasil, perilaku) != (None, None):
+        raise ValueError("a rejected objection changes no rating")
 
 
 class ObjectionDecidedEvent(_Envelope):

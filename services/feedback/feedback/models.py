@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from feedback.domain import Kategori, NilaiBerakhlak, Visibility
-from kinerja_shared.events import Nip, ObjectionOutcome, PerilakuRating
+from kinerja_shared.events import Nip, ObjectionOutcome, PerilakuRating, check_decision
 
 Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
@@ -79,9 +79,5 @@ class DecisionRequest(_Body):
 
     @model_validator(mode="after")
     def _consistent(self) -> DecisionRequest:
-        changes = (self.hasil_kerja, self.perilaku_kerja)
-        if self.outcome is ObjectionOutcome.DIUBAH and changes == (None, None):
-            raise ValueError("a changed result names the new hasil_kerja or perilaku_kerja")
-        if self.outcome is ObjectionOutcome.DITOLAK and changes != (None, None):
-            raise ValueError("a rejected objection changes no rating")
+        check_decision(self.outcome, self.hasil_kerja, self.perilaku_kerja)
         return self
