@@ -78,7 +78,9 @@ def test_matchers(text: str, labels: dict[str, str], expected: bool) -> None:
         ({"type": "discipline.threshold_crossed", "level": "ringan"}, [1]),
         ({"type": "coaching.needed"}, [2]),
         ({"type": "recognition.earned"}, [3]),
-        ({"type": "feedback.replied"}, [4]),
+        ({"type": "feedback.objection_filed"}, [4]),  # reminded until the reviewer decides
+        ({"type": "feedback.objection_decided"}, [5]),
+        ({"type": "feedback.replied"}, [5]),
         ({"type": "something.else"}, []),
     ],
 )
