@@ -238,6 +238,8 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         year = datetime.now(ZoneInfo("Asia/Jakarta")).year
         admin = await b.new_page(viewport={"width": 1280, "height": 900})
         await sign_in(admin, feedback_url, KEPALA, role="admin")
+        # The team view opens first; a click before it has drawn would be drawn over by it.
+        await expect(admin.locator("#team")).to_be_visible()
         await admin.get_by_role("button", name="Kalender kerja").click()
         await expect(admin.locator("#calendar-source")).to_contain_text(
             f"Kalender {year} belum dimuat"
