@@ -6,6 +6,7 @@ the unit's charts. Screenshots are kept in test-artifacts/console/."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from feedback.app import create_app as create_feedback
 from feedback.settings import FeedbackSettings
@@ -237,13 +238,27 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         # An admin sees the year's working calendar: first that it is missing, then the SKB's.
         year = datetime.now(ZoneInfo("Asia/Jakarta")).year
         admin = await b.new_page(viewport={"width": 1280, "height": 900})
+        # The team view opens first and its answer is held back until the admin has moved on to
+        # the calendar: arriving late, it must not be drawn over the view asked for since.
+        team_held = asyncio.Event()
+
+        async def hold_team(route: Route) -> None:
+            await team_held.wait()
+            await route.continue_()
+
+        await admin.route("**/v1/console/team?*", hold_team)
         await sign_in(admin, feedback_url, KEPALA, role="admin")
-        # The team view opens first; a click before it has drawn would be drawn over by it.
-        await expect(admin.locator("#team")).to_be_visible()
         await admin.get_by_role("button", name="Kalender kerja").click()
         await expect(admin.locator("#calendar-source")).to_contain_text(
             f"Kalender {year} belum dimuat"
         )
+        async with admin.expect_response("**/v1/console/team?*") as late:
+            team_held.set()
+        await (await late.value).finished()
+        await admin.evaluate("() => new Promise((done) => setTimeout(done, 200))")
+        await expect(admin.locator("#calendar-source")).to_be_visible()
+        await expect(admin.locator("#team")).to_have_count(0)
+        await admin.unroute("**/v1/console/team?*")
         await publish(infra.kafka_bootstrap, feedback.topics.reference, calendar_records(year))
 
         async def calendar_shown() -> bool:

@@ -51,6 +51,14 @@ function signedIn(token) {
   state.roles.includes("employee") ? showPerson(state.sub) : showTeam();
 }
 
+// Every view the person opens takes the next number. A view whose answer comes late (the big
+// team page, say) draws only if nothing was opened after it, so it never covers the later one.
+let latestView = 0;
+function opening() {
+  const mine = ++latestView;
+  return (title, ...content) => (mine === latestView ? view(title, ...content) : null);
+}
+
 function view(title, ...content) {
   const section = $("#view");
   section.hidden = false;
@@ -101,7 +109,8 @@ function pager(total) {
 }
 
 async function showTeam() {
-  view("Tim saya", el("p", { class: "muted", role: "status" }, "Memuat daftar tim…"));
+  const draw = opening();
+  draw("Tim saya", el("p", { class: "muted", role: "status" }, "Memuat daftar tim…"));
   try {
     const team = await api(`/v1/console/team?${teamParams()}`);
     const rows = team.members.map((m) =>
@@ -114,7 +123,7 @@ async function showTeam() {
         el("td", {}, dash(m.ikm)), el("td", {}, dash(m.hasil_kerja)),
         el("td", {}, String(m.feedback_threads)), el("td", {}, m.change)));
     const first = (team.page - 1) * team.size + 1;
-    view(`Tim saya — ${team.period}`, teamControls(),
+    draw(`Tim saya — ${team.period}`, teamControls(),
       el("div", { class: "table-wrap" }, el("table", { id: "team" },
         el("caption", { class: "muted" }, team.total
           ? `${first}–${first + team.members.length - 1} dari ${team.total} orang di bawah Anda`
@@ -123,7 +132,7 @@ async function showTeam() {
                                         "Hari TL/PSW", "IKM", "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, rows))), pager(team.total));
   } catch (e) {
-    view("Tim saya", el("p", { class: "error", role: "alert" }, `Daftar tim belum dapat ditampilkan. ${e.message}`),
+    draw("Tim saya", el("p", { class: "error", role: "alert" }, `Daftar tim belum dapat ditampilkan. ${e.message}`),
       el("button", { type: "button", onclick: showTeam }, "Coba lagi"));
   }
 }
@@ -163,7 +172,8 @@ function threadView(thread, nip) {
 }
 
 async function showPerson(nip) {
-  view(`Pegawai ${nip}`, el("p", { class: "muted" }, "Memuat…"));
+  const draw = opening();
+  draw(`Pegawai ${nip}`, el("p", { class: "muted" }, "Memuat…"));
   const [evaluation, feedback, coaching] = await Promise.all([
     api(`/v1/console/employees/${nip}/evaluation`).catch((e) => ({ error: e.message })),
     api(`/v1/employees/${nip}/feedback`).catch((e) => ({ error: e.message, threads: [] })),
@@ -180,7 +190,7 @@ async function showPerson(nip) {
           el("ul", {}, (evaluation.evidence || []).map((e) => el("li", {}, `${e.rule}: ${JSON.stringify(e.result)}`)))));
   const isSupervisor = state.roles.includes("supervisor") && state.sub !== nip;
   const forms = isSupervisor ? [feedbackForm(nip), ratingForm(nip)] : [];
-  view(`Pegawai ${nip}`, figures,
+  draw(`Pegawai ${nip}`, figures,
     el("h3", {}, "Dialog kinerja"),
     feedback.threads.length ? feedback.threads.map((t) => threadView(t, nip)) : el("p", { class: "muted" }, "Belum ada umpan balik."),
     ...forms,
@@ -297,9 +307,11 @@ function barChart(title, data, expected) {
 }
 
 async function showUnit(orgPredicate) {
+  const draw = opening();
+  draw("Unit kerja", el("p", { class: "muted", role: "status" }, "Memuat…"));
   const me = await api(`/v1/console/team?size=1`).catch(() => ({ members: [] }));
   const unit = me.me?.unit_code;
-  if (!unit) { view("Unit kerja", el("p", { class: "muted" }, "Tidak ada unit di bawah Anda.")); return; }
+  if (!unit) { draw("Unit kerja", el("p", { class: "muted" }, "Tidak ada unit di bawah Anda.")); return; }
   try {
     const query = orgPredicate ? `?org_predicate=${encodeURIComponent(orgPredicate)}` : "";
     const u = await api(`/v1/console/units/${unit}${query}`);
@@ -317,7 +329,7 @@ async function showUnit(orgPredicate) {
     const check = dc
       ? el("p", { id: "distribution-check" }, `Pola predikat untuk predikat organisasi ${dc.org_predicate}: `, verdict)
       : el("p", { class: "muted", id: "distribution-check" }, "Pilih predikat organisasi unit untuk memeriksa sebaran.");
-    view(`Unit ${u.unit_code} — ${u.period}`,
+    draw(`Unit ${u.unit_code} — ${u.period}`,
       el("p", {}, `${u.employees} pegawai · IKM unit: ${dash(u.ikm?.converted)} (${dash(u.ikm?.category)})`),
       el("label", { for: "org-predicate" }, "Predikat organisasi unit"), select, check,
       el("div", { class: "charts" },
@@ -331,7 +343,7 @@ async function showUnit(orgPredicate) {
         ? el("ul", { id: "open-actions" }, u.open_actions.map((a) => el("li", {}, `${a.due}: ${a.what} (${a.owner_nip})`)))
         : el("p", { id: "open-actions", class: "muted" }, "Belum ada tindak lanjut terbuka."));
   } catch (e) {
-    view("Unit kerja", el("p", { class: "error", role: "alert" }, e.message));
+    draw("Unit kerja", el("p", { class: "error", role: "alert" }, e.message));
   }
 }
 
@@ -382,6 +394,8 @@ const HOLIDAY_KIND = { libur_nasional: "Libur nasional", cuti_bersama: "Cuti ber
 // The year's working calendar as scoring judges by it: the decree loaded, every holiday and
 // cuti bersama, and how many days are closed; admins see at once whether the SKB is missing.
 async function showCalendar(year = Number(thisMonth().slice(0, 4))) {
+  const draw = opening();
+  draw(`Kalender kerja ${year}`, el("p", { class: "muted", role: "status" }, "Memuat…"));
   try {
     const c = await api(`/v1/console/calendar/${year}`);
     const move = (delta, text) => el("button", { type: "button", onclick: () => showCalendar(year + delta) }, text);
@@ -389,14 +403,14 @@ async function showCalendar(year = Number(thisMonth().slice(0, 4))) {
       ? el("p", { id: "calendar-source" }, `Dimuat dari: ${c.source}`)
       : el("p", { class: "error", id: "calendar-source", role: "alert" },
           `Kalender ${year} belum dimuat. Hari-hari tahun ini ditahan dan belum dinilai sampai kalender dari SKB dimuat (POST /v1/admin/calendars).`);
-    view(`Kalender kerja ${year}`, el("p", {}, move(-1, `← ${year - 1}`), " ", move(1, `${year + 1} →`)), status,
+    draw(`Kalender kerja ${year}`, el("p", {}, move(-1, `← ${year - 1}`), " ", move(1, `${year + 1} →`)), status,
       el("p", {}, `${c.holidays.length} hari libur dan cuti bersama · ${c.closed_days.length} hari sudah ditutup`),
       el("table", { id: "calendar" },
         el("thead", {}, el("tr", {}, ["Tanggal", "Keterangan", "Jenis"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, c.holidays.map((h) => el("tr", {},
           el("td", {}, new Date(`${h.date}T00:00:00+07:00`).toLocaleDateString("id-ID", { weekday: "long", day: "numeric", month: "long", timeZone: "Asia/Jakarta" })),
           el("td", {}, h.name), el("td", {}, HOLIDAY_KIND[h.kind] || h.kind))))));
-  } catch (e) { view("Kalender kerja", el("p", { class: "error", role: "alert" }, e.message)); }
+  } catch (e) { draw("Kalender kerja", el("p", { class: "error", role: "alert" }, e.message)); }
 }
 
 async function start() {
