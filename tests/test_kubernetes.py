@@ -111,6 +111,13 @@ def test_each_service_is_probed_bounded_budgeted_and_scaled(target: str) -> None
         bootstrap = config[f"KINERJA_{name.upper()}_KAFKA_BOOTSTRAP"]
         # The pods may reach the port the configuration names (base and production alike).
         assert int(bootstrap.rsplit(":", 1)[1]) in kafka_ports
+        if target.endswith("production"):  # each service signs in as itself, over TLS
+            assert config[f"KINERJA_{name.upper()}_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+            assert config[f"KINERJA_{name.upper()}_KAFKA_USERNAME"] == name
+            cafile = Path(config[f"KINERJA_{name.upper()}_KAFKA_SSL_CAFILE"])
+            pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+            mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+            assert str(cafile.parent) in mounts
     idp = policies["identity-provider-egress"]["spec"]
     assert idp["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "kinerja"}}
     assert {"protocol": "TCP", "port": 443} in idp["egress"][0]["ports"]

@@ -18,13 +18,14 @@ from prometheus_client import CollectorRegistry
 
 from kinerja_shared.dlq import DlqReason, dead_letter
 from kinerja_shared.guard import BatchGuard, GuardMetrics, PoisonHandler, RecordsHandler
+from kinerja_shared.kafka_access import KafkaAccess, KafkaTarget
 from kinerja_shared.topics import COMPACTED_TOPICS, Topics
 
 log = logging.getLogger(__name__)
 
 
 def make_broker(
-    bootstrap: str,
+    target: KafkaTarget,
     *,
     client_id: str,
     registry: CollectorRegistry | None = None,
@@ -42,8 +43,10 @@ def make_broker(
                 registry=registry, app_name=client_id, metrics_prefix="faststream"
             )
         )
+    access = KafkaAccess.of(target)
     return KafkaBroker(
-        bootstrap,
+        access.bootstrap,
+        security=access.security(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -57,7 +60,7 @@ def make_broker(
     )
 
 
-def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
+def make_producer(target: KafkaTarget, *, client_id: str) -> AIOKafkaProducer:
     """A plain aiokafka producer with the same guarantees as the broker's (idempotent, acks=all).
 
     For hot publish paths: FastStream's per-message ``publish`` measured 2.5x the cost of
@@ -65,7 +68,7 @@ def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
     20,000 events/s target.
     """
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **KafkaAccess.of(target).client_options(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -76,7 +79,7 @@ def make_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
 
 
 async def ensure_topics(
-    bootstrap: str,
+    target: KafkaTarget,
     topics: Topics,
     names: Iterable[str] | None = None,
     *,
@@ -89,7 +92,8 @@ async def ensure_topics(
     call this only when ``create_topics`` is on.
     """
     wanted = list(names) if names is not None else topics.all()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kinerja-topics")
+    options = KafkaAccess.of(target).client_options()
+    admin = AIOKafkaAdminClient(**options, client_id="kinerja-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -121,20 +125,16 @@ class LagProbe:
     offsets. Committed offsets move only after a service stored its results, so zero lag means
     "everything in Kafka is in the store"."""
 
-    def __init__(self, bootstrap: str, group_id: str) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, target: KafkaTarget, group_id: str) -> None:
+        self._options = KafkaAccess.of(target).client_options()
         self._group_id = group_id
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
-        self._admin = AIOKafkaAdminClient(
-            bootstrap_servers=self._bootstrap, client_id=f"{self._group_id}-lag"
-        )
+        self._admin = AIOKafkaAdminClient(**self._options, client_id=f"{self._group_id}-lag")
         await self._admin.start()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
-        )
+        self._consumer = AIOKafkaConsumer(**self._options, group_id=None, enable_auto_commit=False)
         await self._consumer.start()
 
     async def stop(self) -> None:

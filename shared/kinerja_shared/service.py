@@ -19,10 +19,12 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from tenacity import AsyncRetrying, before_sleep_log, stop_after_delay, wait_exponential
 
+from kinerja_shared.auth import InsecureSettings
 from kinerja_shared.bodylimit import BodyLimit
 from kinerja_shared.guard import transient
 from kinerja_shared.http import ReadinessCheck, mount_operations
 from kinerja_shared.kafka import ensure_topics, make_broker
+from kinerja_shared.kafka_access import KafkaAccess
 from kinerja_shared.logs import redact
 from kinerja_shared.metrics import new_registry
 from kinerja_shared.mongo import make_client, ping
@@ -62,7 +64,7 @@ class Runtime:
 def new_runtime(settings: ServiceSettings, *, with_mongo: bool) -> Runtime:
     registry = new_registry(settings.service_name)
     broker = make_broker(
-        settings.kafka_bootstrap, client_id=f"kinerja-{settings.service_name}", registry=registry
+        kafka_access(settings), client_id=f"kinerja-{settings.service_name}", registry=registry
     )
     mongo = (
         make_client(settings.mongodb_url, app_name=f"kinerja-{settings.service_name}")
@@ -70,6 +72,19 @@ def new_runtime(settings: ServiceSettings, *, with_mongo: bool) -> Runtime:
         else None
     )
     return Runtime(settings, registry, broker, mongo)
+
+
+def kafka_access(settings: ServiceSettings) -> KafkaAccess:
+    """The service's Kafka access; refuses one that cannot sign in, warns of one without TLS."""
+    access = settings.kafka
+    if problems := access.problems():
+        raise InsecureSettings("refusing to start: " + "; ".join(problems))
+    if access.protocol == "PLAINTEXT" and not settings.dev_mode:
+        log.warning(
+            "Kafka without TLS or sign-in: anything that reaches the broker can read and forge "
+            "events; set KAFKA_SECURITY_PROTOCOL=SASL_SSL with this service's SCRAM user"
+        )
+    return access
 
 
 async def retry_until_up(
@@ -114,7 +129,7 @@ def create_service_app(
                 f"Kafka at {settings.kafka_bootstrap}",
                 settings,
                 lambda: ensure_topics(
-                    settings.kafka_bootstrap,
+                    settings.kafka,
                     settings.topics,
                     topics_to_ensure,
                     partitions=settings.topic_partitions,
@@ -211,7 +226,7 @@ def export_consumer_lag(runtime: Runtime, group_id: str, topics: Sequence[str]) 
         ["group", "topic", "partition"],
         registry=runtime.registry,
     )
-    probe = LagProbe(runtime.settings.kafka_bootstrap, group_id)
+    probe = LagProbe(runtime.settings.kafka, group_id)
 
     async def refresh() -> None:
         for (topic, partition), lag in (await probe.lag(topics)).items():

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kinerja_shared.kafka_access import KafkaAccess, Mechanism, Protocol
 from kinerja_shared.topics import Topics
 
 #: The development signing secret: accepted only with dev_mode on, on loopback.
@@ -24,6 +25,15 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, host:port,..."
     )
+    kafka_security_protocol: Protocol = Field(
+        "PLAINTEXT", description="PLAINTEXT (loopback development), SSL or SASL_SSL (production)"
+    )
+    kafka_sasl_mechanism: Mechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = Field(None, description="This service's SCRAM user (SASL_SSL)")
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(None, description="CA of the brokers' certificates")
+    kafka_ssl_certfile: str | None = Field(None, description="Client certificate (mutual TLS)")
+    kafka_ssl_keyfile: str | None = None
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection string")
     mongodb_database: str = Field("kinerja", description="Database this service owns")
     topic_prefix: str = Field("", description="Prefix for every topic name (tests, shared brokers)")
@@ -88,6 +98,21 @@ class ServiceSettings(BaseSettings):
         if self.hs256_secret is not None and len(self.hs256_secret) < 32:
             problems.append(f"{prefix}JWT_SECRET is shorter than 32 characters")
         return problems
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """Where Kafka is and how this service signs in to it."""
+        password = self.kafka_password.get_secret_value() if self.kafka_password else None
+        return KafkaAccess(
+            self.kafka_bootstrap,
+            protocol=self.kafka_security_protocol,
+            mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password=password,
+            cafile=self.kafka_ssl_cafile,
+            certfile=self.kafka_ssl_certfile,
+            keyfile=self.kafka_ssl_keyfile,
+        )
 
     @property
     def topics(self) -> Topics:

@@ -74,3 +74,46 @@ class Topics:
 
     def all(self) -> list[str]:
         return [self.name(t) for t in ALL_TOPICS]
+
+
+#: Which service writes each topic, and which reads it: the Kafka ACLs of each service's
+#: principal (a SCRAM user named after the service). A service holds no other right, so a
+#: leaked intake credential cannot forge ``behaviour.rated``, nor read evaluations.
+WRITES: dict[str, tuple[str, ...]] = {
+    "intake": (ATTENDANCE, SERVICE_QUALITY, TARGET_PROGRESS, REFERENCE, DLQ),
+    "scoring": (EVALUATION, ALERT, DLQ),
+    "feedback": (FEEDBACK, DLQ),
+    "notifier": (DLQ,),
+}
+READS: dict[str, tuple[str, ...]] = {
+    "intake": (),
+    "scoring": (ATTENDANCE, SERVICE_QUALITY, TARGET_PROGRESS, FEEDBACK, REFERENCE),
+    "feedback": (REFERENCE,),
+    "notifier": (ALERT, FEEDBACK, REFERENCE),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Acl:
+    """One allow rule: ``principal`` may do ``operation`` on a topic or a consumer group."""
+
+    principal: str
+    operation: str  # Write, Read or Describe
+    resource: str  # topic or group
+    name: str
+    prefixed: bool = False
+
+
+def service_acls(topics: Topics) -> list[Acl]:
+    """Every service's rights, least first: write and describe its own topics; read and
+    describe what it consumes, in its consumer groups (``kinerja-<service>...``)."""
+    acls: list[Acl] = []
+    for service, written in WRITES.items():
+        user = f"User:{service}"
+        for base in written:
+            acls += [Acl(user, op, "topic", topics.name(base)) for op in ("Write", "Describe")]
+        for base in READS[service]:
+            acls += [Acl(user, op, "topic", topics.name(base)) for op in ("Read", "Describe")]
+        if READS[service]:
+            acls.append(Acl(user, "Read", "group", f"kinerja-{service}", prefixed=True))
+    return acls

@@ -23,6 +23,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kinerja_local.kafka_security import BrokerSecurity
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LOCAL_DIR = Path(__file__).resolve().parents[1]
@@ -337,11 +341,7 @@ _KAFKA_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs={data}
 num.partitions=6
 offsets.topic.replication.factor=1
@@ -353,6 +353,13 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.retention.hours=-1
+"""
+
+_PLAINTEXT_LISTENERS = """\
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 """
 
 _LOG4J2 = """\
@@ -376,11 +383,20 @@ Configuration:
 
 
 class LocalKafka:
-    def __init__(self, state: Path, port: int, controller_port: int, heap_mb: int = 512) -> None:
+    def __init__(
+        self,
+        state: Path,
+        port: int,
+        controller_port: int,
+        heap_mb: int = 512,
+        security: BrokerSecurity | None = None,
+    ) -> None:
+        """``security``: SASL_SSL, SCRAM users and ACLs, as production runs (default: plain)."""
         self.state = state / "kafka"
         self.port = port
         self.controller_port = controller_port
         self.heap_mb = heap_mb
+        self.security = security
         self.proc = Process("kafka", state)
 
     def _broker_ready(self) -> bool:
@@ -400,9 +416,13 @@ class LocalKafka:
         data = self.state / "data"
         data.mkdir(parents=True, exist_ok=True)
         props = self.state / "server.properties"
-        props.write_text(
-            _KAFKA_PROPERTIES.format(port=self.port, controller=self.controller_port, data=data)
+        ports = {"port": self.port, "controller": self.controller_port}
+        listeners = (
+            self.security.properties(**ports)
+            if self.security
+            else _PLAINTEXT_LISTENERS.format(**ports)
         )
+        props.write_text(_KAFKA_PROPERTIES.format(data=data, **ports) + listeners)
         log4j = self.state / "log4j2.yaml"
         log4j.write_text(_LOG4J2)
         java = _need("java", "Install Java 17 (openjdk-17-jre-headless).")
@@ -421,6 +441,7 @@ class LocalKafka:
                     f"--cluster-id={cluster_id}",
                     "-c",
                     str(props),
+                    *(self.security.format_arguments() if self.security else []),
                 ],
                 capture_output=True,
                 text=True,

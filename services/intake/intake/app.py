@@ -32,7 +32,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = new_runtime(settings, with_mongo=True)
     store = IntakeStore(runtime.db)
     publisher = EventPublisher(
-        settings.kafka_bootstrap, settings.topics, runtime.registry, settings.publish_timeout_s
+        settings.kafka, settings.topics, runtime.registry, settings.publish_timeout_s
     )
     keyring = Keyring(store, settings.key_cache_s)
 

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from kinerja_shared.events import TOPIC_OF_TYPE, Event, encode_event
 from kinerja_shared.kafka import make_producer
+from kinerja_shared.kafka_access import KafkaTarget
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.reference import AnyReference, reference_key
 from kinerja_shared.topics import Topics
@@ -27,12 +28,12 @@ class PublishFailed(Exception):
 class EventPublisher:
     def __init__(
         self,
-        bootstrap: str,
+        kafka: KafkaTarget,
         topics: Topics,
         registry: CollectorRegistry,
         timeout_s: float,
     ) -> None:
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
         self._topics = topics
@@ -47,7 +48,7 @@ class EventPublisher:
     async def start(self) -> None:
         """Connect (aiokafka producers must be made inside the running event loop)."""
         if self._producer is None:
-            self._producer = make_producer(self._bootstrap, client_id="kinerja-intake")
+            self._producer = make_producer(self._kafka, client_id="kinerja-intake")
         await self._producer.start()
 
     async def stop(self) -> None:

@@ -76,7 +76,7 @@ def create_app(settings: ScoringSettings | None = None, clock: Clock | None = No
     db, registry = runtime.db, runtime.registry
     facts, reference, read_models = FactsStore(db, registry), ReferenceStore(db), ReadModelStore(db)
     evaluations = Evaluations(facts, reference, policy, ZoneInfo(settings.timezone), clock)
-    lag = LagProbe(settings.kafka_bootstrap, settings.consumer_group)
+    lag = LagProbe(settings.kafka, settings.consumer_group)
     projector = _projector(runtime, settings, evaluations, clock, lag)
     EventConsumer(runtime.broker, facts, StaleQueue(db), settings, clock, registry).register()
     ReferenceConsumer(

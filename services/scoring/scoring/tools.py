@@ -52,7 +52,7 @@ async def _replay(settings: ScoringSettings, timeout_s: float) -> int:
     from scoring.app import create_app  # the service's own wiring, nothing re-implemented
 
     watched = consumed_topics(settings.topics)
-    probe = LagProbe(settings.kafka_bootstrap, settings.consumer_group)
+    probe = LagProbe(settings.kafka, settings.consumer_group)
     client = make_client(settings.mongodb_url, app_name="kinerja-scoring-replay")
     stale = StaleQueue(client[settings.mongodb_database])
     await probe.start()

@@ -1,0 +1,60 @@
+"""How services reach Kafka: the settings' mapping to aiokafka's and FastStream's options, what
+is refused before start, and the per-service rights (the full proof runs against a SASL_SSL
+broker in tests/test_kafka_security.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kinerja_shared.auth import InsecureSettings
+from kinerja_shared.kafka_access import KafkaAccess
+from kinerja_shared.service import kafka_access
+from kinerja_shared.settings import ServiceSettings
+from kinerja_shared.topics import ALERT, ATTENDANCE, FEEDBACK, WRITES, Acl, Topics, service_acls
+
+
+def test_a_bare_address_is_the_plain_development_broker() -> None:
+    access = KafkaAccess.of("127.0.0.1:9092")
+    assert access.client_options() == {"bootstrap_servers": "127.0.0.1:9092"}
+    assert access.security() is None
+
+
+def test_sasl_ssl_signs_in_with_scram_over_tls_and_never_prints_the_password() -> None:
+    settings = ServiceSettings(
+        kafka_bootstrap="kafka-0:9094",
+        kafka_security_protocol="SASL_SSL",
+        kafka_username="scoring",
+        kafka_password="s3cret-password-of-scoring",
+    )
+    options = settings.kafka.client_options()
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "scoring"
+    assert options["ssl_context"] is not None
+    assert "s3cret" not in repr(settings.kafka)
+    assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"kafka_security_protocol": "SASL_SSL"}, "user name and a password"),
+        ({"kafka_security_protocol": "SSL", "kafka_ssl_certfile": "c.pem"}, "needs its key"),
+    ],
+)
+def test_an_access_that_cannot_sign_in_stops_the_start(change: dict[str, str], why: str) -> None:
+    settings = ServiceSettings(dev_mode=True, **change)  # type: ignore[arg-type]
+    with pytest.raises(InsecureSettings, match=why):
+        kafka_access(settings)
+
+
+def test_no_service_may_write_a_topic_another_service_owns() -> None:
+    acls = service_acls(Topics())
+    writers = {(a.principal, a.name) for a in acls if a.operation == "Write"}
+    assert ("User:intake", ATTENDANCE) in writers
+    assert ("User:intake", FEEDBACK) not in writers  # behaviour.rated is feedback's alone
+    assert {p for p, t in writers if t == ALERT} == {"User:scoring"}
+    assert {p for p, t in writers if t == FEEDBACK} == {"User:feedback"}
+    assert Acl("User:scoring", "Read", "group", "kinerja-scoring", prefixed=True) in acls
+    assert not any(a.principal == "User:intake" and a.operation == "Read" for a in acls)
+    assert set(WRITES) == {"intake", "scoring", "feedback", "notifier"}
