@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import certifi
 import pytest
 
-from kinerja_shared.mongo import IDS_PER_QUERY, delete_by_ids, find_by_ids, make_client
+from kinerja_shared.mongo import IDS_PER_QUERY, delete_by_ids, find_by_ids, make_client, ping
+from kinerja_shared.settings import ServiceSettings
 from tests.conftest import Namespace
 from tests.infra import Infra
 
@@ -53,3 +55,19 @@ async def test_a_filter_with_more_than_the_id_is_applied_whole(infra: Infra, ns:
     finally:
         await client.drop_database(ns.database("helper"))
         await client.close()
+
+
+async def test_the_tls_settings_reach_the_wire(infra: Infra) -> None:
+    """The settings' TLS options are applied, not merely accepted: a client told to use TLS
+    does not reach the plain local server, and the same settings without TLS do."""
+    plain = ServiceSettings(mongodb_url=infra.mongodb_url)
+    tls = ServiceSettings(mongodb_url=infra.mongodb_url, mongodb_tls_ca_file=certifi.where())
+    assert tls.mongodb_options == {"tls": True, "tlsCAFile": certifi.where()}
+    answers = []
+    for settings in (plain, tls):
+        client = make_client(
+            settings.mongodb_url, app_name="test-tls", timeout_ms=1500, **settings.mongodb_options
+        )
+        answers.append(await ping(client))
+        await client.close()
+    assert answers == [True, False]

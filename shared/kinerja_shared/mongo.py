@@ -28,11 +28,13 @@ _WriteOp = UpdateOne | UpdateMany | InsertOne[dict[str, Any]] | ReplaceOne[Any] 
 
 
 def make_client(
-    url: str, *, app_name: str, timeout_ms: int = 5000
+    url: str, *, app_name: str, timeout_ms: int = 5000, **options: Any
 ) -> AsyncMongoClient[dict[str, Any]]:
-    """A client that fails fast (so readiness and errors surface) and retries writes once."""
+    """A client that fails fast (so readiness and errors surface) and retries writes once.
+    ``options``: the user and TLS (``ServiceSettings.mongodb_options``)."""
     return AsyncMongoClient(
         url,
+        **options,
         appname=app_name,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,

@@ -67,7 +67,11 @@ def new_runtime(settings: ServiceSettings, *, with_mongo: bool) -> Runtime:
         kafka_access(settings), client_id=f"kinerja-{settings.service_name}", registry=registry
     )
     mongo = (
-        make_client(settings.mongodb_url, app_name=f"kinerja-{settings.service_name}")
+        make_client(
+            settings.mongodb_url,
+            app_name=f"kinerja-{settings.service_name}",
+            **settings.mongodb_options,
+        )
         if with_mongo
         else None
     )

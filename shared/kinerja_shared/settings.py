@@ -36,6 +36,16 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_keyfile: str | None = None
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection string")
     mongodb_database: str = Field("kinerja", description="Database this service owns")
+    # Credentials and TLS apart from the URL, so that the URL may sit in a ConfigMap and the
+    # password in a Secret (a password in the URL works too; it is redacted from every log).
+    mongodb_username: str | None = Field(None, description="This service's MongoDB user")
+    mongodb_password: SecretStr | None = None
+    mongodb_auth_source: str | None = Field(None, description="The user's database (admin)")
+    mongodb_tls: bool = Field(False, description="TLS to MongoDB (on with either file below)")
+    mongodb_tls_ca_file: str | None = Field(None, description="CA of the servers' certificates")
+    mongodb_tls_certificate_key_file: str | None = Field(
+        None, description="Client certificate and key in one PEM (X.509 sign-in)"
+    )
     topic_prefix: str = Field("", description="Prefix for every topic name (tests, shared brokers)")
     create_topics: bool = Field(True, description="Create missing topics at start (dev, tests)")
     topic_partitions: int = Field(6, ge=1, le=10_000)
@@ -98,6 +108,24 @@ class ServiceSettings(BaseSettings):
         if self.hs256_secret is not None and len(self.hs256_secret) < 32:
             problems.append(f"{prefix}JWT_SECRET is shorter than 32 characters")
         return problems
+
+    @property
+    def mongodb_options(self) -> dict[str, Any]:
+        """PyMongo's keyword arguments for the user and TLS settings (none: the URL's own)."""
+        options: dict[str, Any] = {}
+        if self.mongodb_username:
+            options["username"] = self.mongodb_username
+            if self.mongodb_password is not None:
+                options["password"] = self.mongodb_password.get_secret_value()
+            options["authSource"] = self.mongodb_auth_source or "admin"
+        files = {
+            "tlsCAFile": self.mongodb_tls_ca_file,
+            "tlsCertificateKeyFile": self.mongodb_tls_certificate_key_file,
+        }
+        if self.mongodb_tls or any(files.values()):
+            options["tls"] = True
+            options.update({k: v for k, v in files.items() if v})
+        return options
 
     @property
     def kafka(self) -> KafkaAccess:

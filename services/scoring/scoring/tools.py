@@ -53,7 +53,9 @@ async def _replay(settings: ScoringSettings, timeout_s: float) -> int:
 
     watched = consumed_topics(settings.topics)
     probe = LagProbe(settings.kafka, settings.consumer_group)
-    client = make_client(settings.mongodb_url, app_name="kinerja-scoring-replay")
+    client = make_client(
+        settings.mongodb_url, app_name="kinerja-scoring-replay", **settings.mongodb_options
+    )
     stale = StaleQueue(client[settings.mongodb_database])
     await probe.start()
     try:

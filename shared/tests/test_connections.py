@@ -1,4 +1,4 @@
-"""How services reach Kafka: the settings' mapping to aiokafka's and FastStream's options, what
+"""How services reach Kafka and MongoDB: the settings' mapping to the clients' options, what
 is refused before start, and the per-service rights (the full proof runs against a SASL_SSL
 broker in tests/test_kafka_security.py)."""
 
@@ -58,3 +58,21 @@ def test_no_service_may_write_a_topic_another_service_owns() -> None:
     assert Acl("User:scoring", "Read", "group", "kinerja-scoring", prefixed=True) in acls
     assert not any(a.principal == "User:intake" and a.operation == "Read" for a in acls)
     assert set(WRITES) == {"intake", "scoring", "feedback", "notifier"}
+
+
+def test_the_mongodb_user_and_tls_come_from_settings_not_only_the_url() -> None:
+    settings = ServiceSettings(
+        mongodb_url="mongodb://mongo-0.mongodb/?replicaSet=rs0",
+        mongodb_username="scoring",
+        mongodb_password="a-password-from-the-secret",
+        mongodb_tls_ca_file="/etc/kinerja/mongodb-ca/ca.crt",
+    )
+    assert settings.mongodb_options == {
+        "username": "scoring",
+        "password": "a-password-from-the-secret",
+        "authSource": "admin",
+        "tls": True,
+        "tlsCAFile": "/etc/kinerja/mongodb-ca/ca.crt",
+    }
+    assert "a-password" not in repr(settings)
+    assert ServiceSettings().mongodb_options == {}  # the URL's own (development)
