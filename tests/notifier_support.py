@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -128,6 +129,16 @@ def progress_record(nip: str, realized: float = 100) -> tuple[bytes, bytes]:
         },
     }
     return nip.encode(), json.dumps(event).encode()
+
+
+def web_only_routing(tmp_path: Path) -> Path:
+    """A routing file that sends every alert to the console only, at once."""
+    path = tmp_path / "routing.toml"
+    path.write_text(
+        'version = "console-test"\n[[receivers]]\nname = "konsol"\nchannels = ["web"]\n'
+        '[[routes]]\nreceiver = "konsol"\ntimers = { group_wait = 0, group_interval = 0 }\n'
+    )
+    return path
 
 
 async def org_chart_loaded(people: Any, count: int = len(SUPERVISOR)) -> None:

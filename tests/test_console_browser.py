@@ -68,15 +68,6 @@ async def browser() -> AsyncIterator[Browser]:
             await b.close()
 
 
-def web_only_routing(tmp_path: Path) -> Path:
-    path = tmp_path / "routing.toml"
-    path.write_text(
-        'version = "console-test"\n[[receivers]]\nname = "konsol"\nchannels = ["web"]\n'
-        '[[routes]]\nreceiver = "konsol"\ntimers = { group_wait = 0, group_interval = 0 }\n'
-    )
-    return path
-
-
 async def sign_in(page: Page, url: str, nip: str, role: str = "supervisor") -> None:
     await page.goto(url)
     await page.get_by_label("NIP").fill(nip)
