@@ -39,6 +39,7 @@ from tests.notifier_support import (
     progress_record,
     publish,
     wait_for,
+    web_only_routing,
 )
 from tests.support import admin_headers, serving
 

@@ -18,14 +18,17 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
 from feedback.domain import Visibility, readable_by
+from feedback.models import Period
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
-from kinerja_shared.events import Nip
+from kinerja_shared.events import Code, Nip
 from kinerja_shared.orgchart import chain_above
 from kinerja_shared.people import PeopleView
 
 STATIC = FilePath(str(files("feedback") / "static"))
 WIB = ZoneInfo("Asia/Jakarta")
+#: A month, the only period the unit page moves by (its trend is the three months before).
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 SCORING_DOWN = (
     "Layanan penilaian (scoring) tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
     "jika tetap gagal, hubungi tim TI."
@@ -117,7 +120,7 @@ def mount_console(
             r = await http.get(path, params=params, headers=headers)
         except httpx.TimeoutException:
             raise HTTPException(504, SCORING_SLOW) from None
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             raise HTTPException(503, SCORING_DOWN) from None
         if r.status_code == 404:
             return None
@@ -132,7 +135,7 @@ def mount_console(
     async def team(
         request: Request,
         principal: Principal = signed_in,
-        period: str | None = None,
+        period: Period | None = None,
         page: Annotated[int, Query(ge=1)] = 1,
         size: Annotated[int, Query(ge=1, le=200)] = 50,
         sort: str = "name",
@@ -180,7 +183,7 @@ def mount_console(
 
     @router.get("/console/employees/{nip}/evaluation", summary="Scoring's evaluation, as is")
     async def evaluation(
-        nip: str, request: Request, period: str | None = None, principal: Principal = signed_in
+        nip: Nip, request: Request, period: Period | None = None, principal: Principal = signed_in
     ) -> dict[str, Any]:
         found = await scoring(
             request,
@@ -204,10 +207,10 @@ def mount_console(
 
     @router.get("/console/units/{unit_code}", summary="A unit's picture for its head")
     async def unit(
-        unit_code: str,
+        unit_code: Code,
         request: Request,
-        period: str | None = None,
-        org_predicate: str | None = None,
+        period: Annotated[str | None, Query(pattern=MONTH)] = None,
+        org_predicate: Annotated[str | None, Query(max_length=32)] = None,
         principal: Principal = signed_in,
     ) -> dict[str, Any]:
         period = period or datetime.now(WIB).strftime("%Y-%m")
