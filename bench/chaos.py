@@ -69,7 +69,7 @@ class Scale:
 
 
 FULL = Scale(events=50_000, rate=500, employees=1000, soak_s=600, timeout_s=900)
-SHORT = Scale(events=1_000, rate=500, employees=100, soak_s=20, timeout_s=240, alert_settle_s=2.0)
+SHORT = Scale(events=1_000, rate=500, employees=100, soak_s=10, timeout_s=240, alert_settle_s=2.0)
 
 
 @dataclass

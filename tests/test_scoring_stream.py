@@ -229,7 +229,7 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
                 body
                 and body["ikm"]
                 and body["ikm"]["responses"] == 30
-                and len(body["hasil_kerja"]["indicators"]) == 3
+                and len(body["hasil_kerja"]["indicators"]) == 5
                 and body["events_counted"] == 1
             ):
                 break

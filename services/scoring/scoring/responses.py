@@ -1,0 +1,118 @@
+"""What the evaluation and the unit summary answer, as the OpenAPI publishes it: clients and the
+schema fuzzer check the answers against these. The documents are built by the projection
+(``scoring.domain.projection``); a key added there and not here still reaches the client
+(``extra="allow"``), but is then undocumented, so add it here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class EmployeeOut(_Open):
+    known: bool = Field(description="The reference data knows this NIP")
+    unit_code: str | None = None
+    schedule: str | None = Field(None, description="The working schedule judged by")
+    name: str | None = None
+    position: str | None = None
+
+
+class CalendarDays(_Open):
+    closed_days: list[str] = Field(description="Days closed (their absences count)")
+    holidays: list[str]
+
+
+class AttendanceOut(_Open):
+    working_days_judged: int
+    hadir: int = Field(description="Days present")
+    izin: int = Field(description="Days excused (leave, sick, official duty)")
+    tanpa_keterangan: int = Field(description="Days absent without leave")
+    tl_psw_days: int = Field(description="Days late in (TL) or out early (PSW)")
+    late_minutes: int
+    early_minutes: int
+    categories: dict[str, int] = Field(description="TL1..TL4, PSW1..PSW4 and the rest, counted")
+
+
+class DisciplineOut(_Open):
+    level: str | None = Field(description="ringan, sedang, berat (PP 94/2021) or none")
+    sanction: str | None = None
+    counted_days: float
+    unexcused_days: int
+    longest_run: int
+    reason: str | None = None
+
+
+class IkmOut(_Open):
+    responses: int
+    index: float | None = None
+    converted: float | None = None
+    category: str | None = None
+    label: str | None = None
+    final: bool = Field(description="Enough responses for a figure that counts")
+
+
+class HasilKerjaOut(_Open):
+    rating: str | None = None
+    year_elapsed: float
+    indicators: list[dict[str, Any]]
+
+
+class PerilakuKerjaOut(_Open):
+    rating: str
+    proposal: bool = Field(description="The system's proposal, not yet the supervisor's rating")
+
+
+class EvidenceOut(_Open):
+    rule: str = Field(description="The rule and its source")
+    inputs: Any = Field(description="The figures the rule used")
+    result: Any
+    policy_version: str
+
+
+class StandingOut(_Open):
+    date: str
+    status: str
+    late_minutes: int | None = None
+    tl: str | None = None
+    early_minutes: int | None = None
+    psw: str | None = None
+
+
+class EvaluationOut(_Open):
+    """An employee's evaluation of a period, with every figure's evidence."""
+
+    nip: str
+    period: str
+    start: str
+    end: str
+    employee: EmployeeOut
+    calendar: CalendarDays
+    attendance: AttendanceOut
+    tpp_disiplin_deduction_percent: float | None = None
+    discipline: DisciplineOut
+    ikm: IkmOut | None = None
+    hasil_kerja: HasilKerjaOut
+    perilaku_kerja: PerilakuKerjaOut
+    predikat: str | None = None
+    policy_version: str
+    evidence: list[EvidenceOut]
+    standings: list[StandingOut] | None = Field(description="Day by day (months and 30 days)")
+
+
+class UnitSummaryOut(_Open):
+    """A unit's picture for a period."""
+
+    unit_code: str
+    period: str
+    employees: int
+    predicates: dict[str, int]
+    discipline_levels: dict[str, int]
+    ikm: dict[str, Any] | None = None
+    desks: dict[str, Any] | None = None
+    distribution_check: dict[str, Any] | None = None
+    policy_version: str
