@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from feedback.dialogue import Conflict, Dialogue, NotFound, Refused
 from feedback.domain import B18_STATEMENTS
@@ -23,6 +24,17 @@ from feedback.models import (
     RatingRequest,
 )
 from feedback.objections import Objections
+from feedback.responses import (
+    AuditLog,
+    CoachingLog,
+    CoachingOut,
+    ObjectionList,
+    ObjectionOut,
+    RatingList,
+    RatingOut,
+    ThreadList,
+    ThreadOut,
+)
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
 
 #: ``Idempotency-Key``: a client's name for one request, so that sending it again (a timeout,
@@ -42,8 +54,15 @@ def mount_dialogue(
     app.state.objections = objections
     app.state.verifier = verifier
     router = APIRouter(prefix="/v1", tags=["feedback"])
-    for path, method, handler, code, summary in ROUTES:
-        router.add_api_route(path, handler, methods=[method], status_code=code, summary=summary)
+    for path, method, handler, code, summary, answer in ROUTES:
+        router.add_api_route(
+            path,
+            handler,
+            methods=[method],
+            status_code=code,
+            summary=summary,
+            response_model=answer,
+        )
     app.include_router(router)
     app.add_exception_handler(Refused, _status(403))
     app.add_exception_handler(NotFound, _status(404))
@@ -181,25 +200,88 @@ async def decide(request: Request, who: SignedIn, objection_id: str, body: Decis
     return {**_plain(doc), "published": published}
 
 
-#: Path, method, handler, status, summary (who may call each: its signature, ``SignedIn`` or
-#: ``Admin``).
-ROUTES: list[tuple[str, str, Callable[..., Awaitable[Doc]], int, str]] = [
-    ("/employees/{nip}/feedback", "POST", post_feedback, 201, "Write feedback"),
-    ("/employees/{nip}/feedback", "GET", list_feedback, 200, "Feedback threads about an employee"),
-    ("/feedback/{thread_id}", "GET", get_thread, 200, "One thread with every version"),
-    ("/feedback/{thread_id}/replies", "POST", reply, 201, "Reply on a thread"),
-    ("/feedback/{thread_id}/entries/{entry_id}", "PUT", edit, 200, "Edit: a new version"),
-    ("/feedback/{thread_id}/ack", "POST", acknowledge, 200, "Acknowledged by the employee"),
-    ("/employees/{nip}/ratings", "POST", rate, 201, "Rate Perilaku Kerja"),
-    ("/employees/{nip}/ratings", "GET", ratings, 200, "Every rating of an employee, newest first"),
-    ("/employees/{nip}/coaching", "POST", coach, 201, "Log a coaching session"),
-    ("/employees/{nip}/coaching", "GET", coaching_log, 200, "The coaching log of an employee"),
-    ("/coaching/{session_id}/employee-feedback", "POST", b18, 200, "Format B.1.8, by the employee"),
-    ("/employees/{nip}/objections", "POST", object_to, 201, "Object to a result (keberatan)"),
-    ("/employees/{nip}/objections", "GET", objections_of, 200, "An employee's objections"),
-    ("/objections/{objection_id}/decision", "POST", decide, 200, "Decide an objection (final)"),
-    ("/audit", "GET", audit_log, 200, "Who did what, and what was refused (admin)"),
-]  # fmt: skip
+#: Path, method, handler, status, summary, answer (who may call each: its signature,
+#: ``SignedIn`` or ``Admin``).
+ROUTES: list[tuple[str, str, Callable[..., Awaitable[Doc]], int, str, type[BaseModel]]] = [
+    ("/employees/{nip}/feedback", "POST", post_feedback, 201, "Write feedback", ThreadOut),
+    (
+        "/employees/{nip}/feedback",
+        "GET",
+        list_feedback,
+        200,
+        "Feedback threads about an employee",
+        ThreadList,
+    ),
+    ("/feedback/{thread_id}", "GET", get_thread, 200, "One thread with every version", ThreadOut),
+    ("/feedback/{thread_id}/replies", "POST", reply, 201, "Reply on a thread", ThreadOut),
+    (
+        "/feedback/{thread_id}/entries/{entry_id}",
+        "PUT",
+        edit,
+        200,
+        "Edit: a new version",
+        ThreadOut,
+    ),
+    (
+        "/feedback/{thread_id}/ack",
+        "POST",
+        acknowledge,
+        200,
+        "Acknowledged by the employee",
+        ThreadOut,
+    ),
+    ("/employees/{nip}/ratings", "POST", rate, 201, "Rate Perilaku Kerja", RatingOut),
+    (
+        "/employees/{nip}/ratings",
+        "GET",
+        ratings,
+        200,
+        "Every rating of an employee, newest first",
+        RatingList,
+    ),
+    ("/employees/{nip}/coaching", "POST", coach, 201, "Log a coaching session", CoachingOut),
+    (
+        "/employees/{nip}/coaching",
+        "GET",
+        coaching_log,
+        200,
+        "The coaching log of an employee",
+        CoachingLog,
+    ),
+    (
+        "/coaching/{session_id}/employee-feedback",
+        "POST",
+        b18,
+        200,
+        "Format B.1.8, by the employee",
+        CoachingOut,
+    ),
+    (
+        "/employees/{nip}/objections",
+        "POST",
+        object_to,
+        201,
+        "Object to a result (keberatan)",
+        ObjectionOut,
+    ),
+    (
+        "/employees/{nip}/objections",
+        "GET",
+        objections_of,
+        200,
+        "An employee's objections",
+        ObjectionList,
+    ),
+    (
+        "/objections/{objection_id}/decision",
+        "POST",
+        decide,
+        200,
+        "Decide an objection (final)",
+        ObjectionOut,
+    ),
+    ("/audit", "GET", audit_log, 200, "Who did what, and what was refused (admin)", AuditLog),
+]
 
 
 def _plain(doc: Doc) -> Doc:

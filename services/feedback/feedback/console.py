@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from feedback.domain import Visibility, readable_by
 from feedback.models import Period
+from feedback.responses import ConsoleConfig, DevToken, ScoringAnswer, TeamPage, UnitPicture
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
 from kinerja_shared.events import Code, Nip
@@ -96,7 +97,11 @@ def mount_console(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @router.get("/console/config", summary="Where the console finds the live stream")
+    @router.get(
+        "/console/config",
+        summary="Where the console finds the live stream",
+        response_model=ConsoleConfig,
+    )
     async def config() -> dict[str, Any]:
         # The government's time zone: "this month" is the month in WIB, not in UTC (at 06:00 WIB
         # on the 1st it is still the previous month in UTC).
@@ -108,7 +113,11 @@ def mount_console(
 
     if dev_secret is not None:  # outside development mode the route does not exist at all
 
-        @router.post("/console/dev-sign-in", summary="Development only: a token for a chosen NIP")
+        @router.post(
+            "/console/dev-sign-in",
+            summary="Development only: a token for a chosen NIP",
+            response_model=DevToken,
+        )
         async def dev_sign_in(body: DevSignIn) -> dict[str, str]:
             if await people.find(body.nip) is None:
                 raise HTTPException(404, f"NIP {body.nip} is not in the reference data")
@@ -131,7 +140,11 @@ def mount_console(
         body: dict[str, Any] = r.json()
         return body
 
-    @router.get("/console/team", summary="A page of the people under me with their figures")
+    @router.get(
+        "/console/team",
+        summary="A page of the people under me with their figures",
+        response_model=TeamPage,
+    )
     async def team(
         request: Request,
         principal: Principal = signed_in,
@@ -181,7 +194,11 @@ def mount_console(
             "members": [_team_row(m, principal.sub, previous, threads) for m in lines],
         }
 
-    @router.get("/console/employees/{nip}/evaluation", summary="Scoring's evaluation, as is")
+    @router.get(
+        "/console/employees/{nip}/evaluation",
+        summary="Scoring's evaluation, as is",
+        response_model=ScoringAnswer,
+    )
     async def evaluation(
         nip: Nip, request: Request, period: Period | None = None, principal: Principal = signed_in
     ) -> dict[str, Any]:
@@ -194,7 +211,11 @@ def mount_console(
             raise HTTPException(404, "no evaluation yet for this period")
         return found
 
-    @router.get("/console/calendar/{year}", summary="A year's working calendar, for admin and ops")
+    @router.get(
+        "/console/calendar/{year}",
+        summary="A year's working calendar, for admin and ops",
+        response_model=ScoringAnswer,
+    )
     async def calendar(
         year: Annotated[int, Path(ge=2000, le=2100)],
         request: Request,
@@ -205,7 +226,11 @@ def mount_console(
             raise HTTPException(404, f"scoring has no calendar of {year}")
         return found
 
-    @router.get("/console/units/{unit_code}", summary="A unit's picture for its head")
+    @router.get(
+        "/console/units/{unit_code}",
+        summary="A unit's picture for its head",
+        response_model=UnitPicture,
+    )
     async def unit(
         unit_code: Code,
         request: Request,

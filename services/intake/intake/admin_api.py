@@ -29,6 +29,7 @@ from intake.reference_import import (
     validate_employees,
     with_schedule_history,
 )
+from intake.responses import DaysClosed, InvalidRows, IssuedKey, KeyOut, KeyRevoked, Stored
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore, StoredReference
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
@@ -36,6 +37,13 @@ from kinerja_shared.events import EVENT_TYPES, Code
 from kinerja_shared.reference import DayClosed, Device, Holiday, OrgPredicate, Unit
 
 UnitOrAll = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9._:/-]{0,63})$")]
+
+
+#: What an upload of reference data answers: all stored and published, or nothing and why.
+UPLOAD: dict[str, Any] = {
+    "response_model": Stored,
+    "responses": {422: {"model": InvalidRows, "description": "Nothing stored: every problem"}},
+}
 
 
 class CloseDays(BaseModel):
@@ -139,11 +147,15 @@ def admin_router(
             return _report(sorted(errors, key=lambda e: e.line))
         return await store_and_publish([record for _, record in rows])
 
-    @router.post("/units", summary="Register or update units (OPD), JSON")
+    @router.post("/units", summary="Register or update units (OPD), JSON", **UPLOAD)
     async def post_units(request: Request) -> Any:
         return await upload(request, Unit)
 
-    @router.post("/employees", summary="Register or update employees, CSV with a header or JSON")
+    @router.post(
+        "/employees",
+        summary="Register or update employees, CSV with a header or JSON",
+        **UPLOAD,
+    )
     async def post_employees(request: Request) -> Any:
         body = await request.body()
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -175,13 +187,14 @@ def admin_router(
             [with_schedule_history(e, stored.get(e.nip), today) for e in employees]
         )
 
-    @router.post("/holidays", summary="National holidays and cuti bersama, JSON")
+    @router.post("/holidays", summary="National holidays and cuti bersama, JSON", **UPLOAD)
     async def post_holidays(request: Request) -> Any:
         return await upload(request, Holiday)
 
     @router.post(
         "/org-predicates",
         summary="A unit's organisational predicate for a year, with its source and head, JSON",
+        **UPLOAD,
     )
     async def post_org_predicates(request: Request) -> Any:
         return await upload(request, OrgPredicate)
@@ -189,6 +202,7 @@ def admin_router(
     @router.post(
         "/calendars",
         summary="A year's holidays and cuti bersama from its SKB, one JSON file; days close after",
+        **UPLOAD,
     )
     async def post_calendar(request: Request) -> Any:
         body = await request.body()
@@ -206,11 +220,15 @@ def admin_router(
     async def get_calendars() -> list[int]:
         return sorted(await store.calendar_years())
 
-    @router.post("/devices", summary="Register attendance machines, JSON")
+    @router.post("/devices", summary="Register attendance machines, JSON", **UPLOAD)
     async def post_devices(request: Request) -> Any:
         return await upload(request, Device)
 
-    @router.post("/days/close", summary="Close past days now (backfill, after an outage)")
+    @router.post(
+        "/days/close",
+        summary="Close past days now (backfill, after an outage)",
+        response_model=DaysClosed,
+    )
     async def close_days(req: CloseDays) -> dict[str, Any]:
         today = datetime.now(ZoneInfo(settings.timezone)).date()
         future = [d for d in req.dates if d > today]
@@ -227,7 +245,12 @@ def admin_router(
             ) from None
         return {"closed": sorted({d.isoformat() for d in req.dates})}
 
-    @router.post("/keys", status_code=201, summary="Issue an API key (shown once)")
+    @router.post(
+        "/keys",
+        status_code=201,
+        summary="Issue an API key (shown once)",
+        response_model=IssuedKey,
+    )
     async def issue_key(req: KeyRequest, who: Principal = admin) -> dict[str, Any]:
         device_sn = None
         if req.kind == "device":
@@ -257,11 +280,11 @@ def admin_router(
             "note": "store it now: only its hash is kept",
         }
 
-    @router.get("/keys", summary="Issued keys (without secrets)")
+    @router.get("/keys", summary="Issued keys (without secrets)", response_model=list[KeyOut])
     async def list_keys() -> list[dict[str, Any]]:
         return [{**k, "key_id": k.pop("_id")} for k in await store.keys()]
 
-    @router.delete("/keys/{key_id}", summary="Revoke a key")
+    @router.delete("/keys/{key_id}", summary="Revoke a key", response_model=KeyRevoked)
     async def revoke_key(key_id: str) -> dict[str, Any]:
         if not await store.revoke_key(key_id):
             raise HTTPException(404, f"no active key {key_id}")

@@ -17,6 +17,7 @@ from intake.domain import FieldError, ItemResult, SeenEvents, TimeWindow, Triage
 from intake.keyring import Keyring
 from intake.keys import WILDCARD, KeyGrant
 from intake.publisher import EventPublisher, PublishFailed
+from intake.responses import EventsAnswer
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
 from kinerja_shared.events import EVENT_TYPES, Event
@@ -145,6 +146,7 @@ def events_router(
         summary="Submit one event or a JSON array of up to 1,000",
         response_description="Every item's outcome; accepted items are in Kafka",
         responses={
+            202: {"model": EventsAnswer},
             413: {"description": "Body or batch too large"},
             415: {"description": "Not application/json"},
             422: {"description": "No item is valid, or the body is not JSON"},

@@ -24,6 +24,15 @@ from kinerja_shared.auth import JwtVerifier, Principal, Role, TokenError, requir
 from kinerja_shared.clock import Clock
 from notifier.domain.model import RANK, STATUS_OF_RANK, Status
 from notifier.domain.routing import Matcher
+from notifier.responses import (
+    AlertDetail,
+    AlertOut,
+    AlertPage,
+    PreferencesOut,
+    SilenceExpired,
+    SilenceList,
+    SilenceOut,
+)
 from notifier.store import NotifierStore, put
 from notifier.stream import StreamHub
 
@@ -73,7 +82,11 @@ def notifier_router(
     def visible(principal: Principal, doc: dict[str, Any]) -> bool:
         return principal.has(*_OVERSEERS) or principal.sub in doc.get("recipients", [])
 
-    @router.get("/alerts", summary="Alerts and dialogue notices with their delivery status")
+    @router.get(
+        "/alerts",
+        summary="Alerts and dialogue notices with their delivery status",
+        response_model=AlertPage,
+    )
     async def list_alerts(
         principal: Principal = anyone,
         recipient: str | None = None,
@@ -107,7 +120,11 @@ def notifier_router(
         found = await store.alerts_page(query, offset, limit)
         return {"alerts": [_public(d) for d in found], "limit": limit, "offset": offset}
 
-    @router.get("/alerts/{alert_id}", summary="One alert with every notification and attempt")
+    @router.get(
+        "/alerts/{alert_id}",
+        summary="One alert with every notification and attempt",
+        response_model=AlertDetail,
+    )
     async def get_alert(alert_id: str, principal: Principal = anyone) -> dict[str, Any]:
         doc = await store.alerts.find_one({"_id": alert_id})
         if doc is None or not visible(principal, doc):
@@ -130,7 +147,11 @@ def notifier_router(
             )
         return {**_public(doc), "notifications": found}
 
-    @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert with a comment")
+    @router.post(
+        "/alerts/{alert_id}/ack",
+        summary="Acknowledge an alert with a comment",
+        response_model=AlertOut,
+    )
     async def acknowledge(
         alert_id: str, body: AckRequest, principal: Principal = anyone
     ) -> dict[str, Any]:
@@ -152,7 +173,12 @@ def notifier_router(
         log.info("alert acknowledged", extra={"alert": alert_id, "by": principal.sub})
         return _public({**doc, "ack": ack, "rank": RANK[Status.ACKNOWLEDGED]})
 
-    @router.post("/silences", status_code=201, summary="Mute matching alerts for a while")
+    @router.post(
+        "/silences",
+        status_code=201,
+        summary="Mute matching alerts for a while",
+        response_model=SilenceOut,
+    )
     async def create_silence(
         body: SilenceRequest, principal: Principal = overseer
     ) -> dict[str, Any]:
@@ -175,14 +201,20 @@ def notifier_router(
         log.info("silence created", extra={"silence": doc["_id"], "by": principal.sub})
         return _public(doc)
 
-    @router.get("/silences", summary="Silences, the active ones by default")
+    @router.get(
+        "/silences", summary="Silences, the active ones by default", response_model=SilenceList
+    )
     async def list_silences(
         _: Principal = overseer, include_expired: bool = False
     ) -> dict[str, Any]:
         query = {} if include_expired else {"ends_at": {"$gt": clock.now()}}
         return {"silences": [_public(d) for d in await store.silences_list(query)]}
 
-    @router.delete("/silences/{silence_id}", summary="Expire a silence now (kept in history)")
+    @router.delete(
+        "/silences/{silence_id}",
+        summary="Expire a silence now (kept in history)",
+        response_model=SilenceExpired,
+    )
     async def expire_silence(silence_id: str, principal: Principal = overseer) -> dict[str, Any]:
         now = clock.now()
         result = await store.silences.update_one(
@@ -193,13 +225,17 @@ def notifier_router(
             raise HTTPException(404, f"no active silence {silence_id!r}")
         return {"id": silence_id, "ends_at": now}
 
-    @router.get("/me/preferences", summary="Which channels reach me")
+    @router.get("/me/preferences", summary="Which channels reach me", response_model=PreferencesOut)
     async def my_preferences(principal: Principal = anyone) -> dict[str, Any]:
         doc = await store.preferences.find_one({"_id": principal.sub}) or {}
         off = set(doc.get("off", []))
         return {"nip": principal.sub, "email": "email" not in off, "web": "web" not in off}
 
-    @router.put("/me/preferences", summary="Turn e-mail or the web stream off or on for me")
+    @router.put(
+        "/me/preferences",
+        summary="Turn e-mail or the web stream off or on for me",
+        response_model=PreferencesOut,
+    )
     async def set_preferences(body: Preferences, principal: Principal = anyone) -> dict[str, Any]:
         if not (body.email or body.web):
             raise HTTPException(422, "keep at least one channel on: alerts must reach you somehow")

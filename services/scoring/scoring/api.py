@@ -18,6 +18,7 @@ from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
 from scoring.reads import NotFound, Reads, Refused
+from scoring.responses import EvaluationOut, UnitSummaryOut
 
 Today = Callable[[], date]
 
@@ -112,6 +113,7 @@ router = APIRouter(prefix="/v1", tags=["evaluations"])
 @router.get(
     "/employees/{nip}/evaluation",
     summary="An employee's evaluation for a period, with its evidence",
+    response_model=EvaluationOut,
     responses={
         401: {"description": "No valid bearer token"},
         403: {"description": "Neither your own nor in your chain"},
@@ -126,7 +128,7 @@ async def get_evaluation(
     today: Now,
     period: Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026")] = None,
     window: Annotated[str | None, Query(description="30d: the rolling 30 days")] = None,
-) -> dict[str, Any]:
+) -> Any:
     try:
         parse_nip(nip, today)
     except ValueError as exc:
@@ -138,6 +140,7 @@ async def get_evaluation(
 @router.get(
     "/units/{unit_code}/summary",
     summary="A unit's picture for a period: predicates, IKM, discipline, distribution check",
+    response_model=UnitSummaryOut,
     responses={403: {"description": "Only admin, ops, or a supervisor of this unit"}},
 )
 async def unit_summary(
@@ -150,7 +153,7 @@ async def unit_summary(
         OrgPredikat | None,
         Query(description="The unit's organisational predicate, for the distribution check"),
     ] = None,
-) -> dict[str, Any]:
+) -> Any:
     p = _named_period(period, today)
     out: dict[str, Any] = await _answer(reads.unit_summary(who, unit_code, p, org_predicate))
     return out
