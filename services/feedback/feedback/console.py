@@ -4,6 +4,7 @@ the signed-in person's own token, so scoring applies its own access rules)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from importlib.resources import files
@@ -164,7 +165,8 @@ def mount_console(
         me = await people.find(principal.sub)
         if me is None or not me.unit_code:
             raise HTTPException(404, "NIP Anda belum ada di data kepegawaian Kinerja.")
-        previous = _previous_month(month) if len(month) == 7 else None
+        # Only a month has "the month before" ("2026-Q4" is seven characters too).
+        previous = _previous_month(month) if re.fullmatch(MONTH, month) else None
         filters = {
             k: v
             for k, v in {"predikat": predikat, "discipline_level": discipline_level, "q": q}.items()
