@@ -170,8 +170,8 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
             "Siap, saya ikut pelatihan SIAK."
         )
         # The rating reached scoring: the predicate now uses the supervisor's rating.
-        await expect(page.locator("#evaluation")).to_contain_text(
-            "(penilaian atasan)", timeout=30_000
+        await expect(page.locator("#fig-perilaku .why")).to_contain_text(
+            f"oleh atasan (NIP {KABID})", timeout=30_000
         )
         # A live alert arrives from the notifier's stream and is acknowledged.
         await expect(page.locator("#stream-state")).to_have_text("Tersambung.")
@@ -203,6 +203,17 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
             await box.check()
         await form.get_by_role("button", name="Kirim umpan balik bimbingan").click()
         await expect(employee.locator("#coaching")).to_contain_text("B.1.8: 9/9")
+        # Their own page: each figure with the sentence that explains it, month by month.
+        await expect(employee.get_by_role("heading", name="Kinerja saya")).to_be_visible()
+        await expect(employee.locator("#fig-hasil .why")).to_contain_text("indikator kinerja")
+        await expect(employee.locator("#fig-disiplin .why")).to_contain_text("PP 94/2021")
+        await expect(employee.locator("#fig-kehadiran .why")).not_to_be_empty()
+        await expect(employee.locator("#why-predikat")).to_contain_text("PermenPANRB 6/2022")
+        await expect(employee.locator("#targets")).to_contain_text("Dokumen terbit")
+        await expect(employee.get_by_role("button", name="Tim saya")).to_be_hidden()
+        await employee.screenshot(path=str(SHOTS / "6-kinerja-saya.png"), full_page=True)
+        await employee.get_by_role("button", name="‹ Bulan sebelumnya").click()
+        await expect(employee.locator("#month")).to_contain_text(previous_month_name())
         # The head of the unit sees the unit's picture as charts.
         head = await b.new_page(viewport={"width": 1280, "height": 900})
         await sign_in(head, feedback_url, KEPALA)
@@ -279,6 +290,17 @@ def calendar_records(year: int) -> list[tuple[bytes, bytes]]:
     ]
     year_record = {"kind": "calendar_year", "year": year, "source": "SKB uji", "days": 2}
     return [*records, (f"calendar_year:{year}".encode(), json.dumps(year_record).encode())]
+
+
+BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+         "September", "Oktober", "November", "Desember"]  # fmt: skip
+
+
+def previous_month_name() -> str:
+    """The month before this one in WIB, as the console names it ("Oktober 2026")."""
+    today = datetime.now(ZoneInfo("Asia/Jakarta"))
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{BULAN[month - 1]} {year}"
 
 
 async def _token(c: httpx.AsyncClient, nip: str, role: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from kinerja_shared.identity import Principal, Role
 from scoring.domain.access import may_see, may_see_unit
+from scoring.domain.explain import penjelasan
 from scoring.domain.ikm import IkmResult
 from scoring.domain.performance import OrgPredikat, Predikat, distribution_check
 from scoring.domain.periods import Period
@@ -78,12 +79,14 @@ class Reads:
             raise Refused("this evaluation is neither yours nor in your chain")
         doc = await self._read_models.evaluation(nip, p.name)
         today = self._evaluations.today().isoformat()
-        if doc is not None and (p.name != ROLLING or doc.get("as_of") == today):
-            return doc
-        projection = await self._evaluations.one(nip, p)
-        if projection is None:
-            raise NotFound(f"no events and no reference data for NIP {nip}")
-        return projection.evaluations[p.name]
+        if doc is None or (p.name == ROLLING and doc.get("as_of") != today):
+            projection = await self._evaluations.one(nip, p)
+            if projection is None:
+                raise NotFound(f"no events and no reference data for NIP {nip}")
+            doc = projection.evaluations[p.name]
+        # Each figure in a sentence, from the policy it was judged by (made at read time, so a
+        # better wording never waits for a recomputation).
+        return {**doc, "penjelasan": penjelasan(doc, self._evaluations.policy)}
 
     async def _may_read_unit(self, who: Principal, unit_code: str) -> None:
         if who.has(Role.ADMIN, Role.OPS):

@@ -102,6 +102,9 @@ class EvaluationOut(_Open):
     policy_version: str
     evidence: list[EvidenceOut]
     standings: list[StandingOut] | None = Field(description="Day by day (months and 30 days)")
+    penjelasan: dict[str, str] = Field(
+        default_factory=dict, description="Each figure in one plain Indonesian sentence"
+    )
 
 
 class UnitSummaryOut(_Open):

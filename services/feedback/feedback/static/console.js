@@ -47,6 +47,8 @@ function signedIn(token) {
   $("#nav").hidden = false;
   $("#who").textContent = `NIP ${state.sub} (${state.roles.join(", ")})`;
   $("#nav-calendar").hidden = !state.roles.some((r) => r === "admin" || r === "ops");
+  const employeeOnly = state.roles.length === 1 && state.roles[0] === "employee";
+  for (const id of ["#nav-team", "#nav-unit"]) $(id).hidden = employeeOnly;
   openStream();
   state.roles.includes("employee") ? showPerson(state.sub) : showTeam();
 }
@@ -171,26 +173,88 @@ function threadView(thread, nip) {
     thread.entries.map(entryView), ack, reply);
 }
 
-async function showPerson(nip) {
+const DAY_STATUS = { hadir: "Hadir", izin: "Izin/cuti/dinas", tanpa_keterangan: "Tanpa keterangan", libur: "Libur" };
+const MONTH_NAME = new Intl.DateTimeFormat("id-ID", { month: "long", year: "numeric", timeZone: "UTC" });
+const DAY_NAME = new Intl.DateTimeFormat("id-ID", { weekday: "short", day: "numeric", timeZone: "UTC" });
+
+// "2026-11" moved by whole months, and its Indonesian name ("November 2026").
+function monthMove(period, delta) {
+  const [y, m] = period.split("-").map(Number);
+  const d = new Date(Date.UTC(y, m - 1 + delta, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, "0")}`;
+}
+const monthName = (period) => MONTH_NAME.format(new Date(`${period}-01T00:00:00Z`));
+
+// One figure, its value, and the sentence that explains it (scoring writes the sentence from the
+// evaluation's own evidence and the city's policy: the same words for everyone).
+function figure(id, title, value, sentence) {
+  return el("div", { class: "card figure", id }, el("h4", {}, `${title}: `, el("strong", {}, dash(value))),
+    sentence ? el("p", { class: "why" }, sentence) : "");
+}
+
+function dayGrid(standings) {
+  return el("ol", { class: "days", id: "days", "aria-label": "Kehadiran hari demi hari" },
+    standings.map((s) => el("li", { class: `day ${s.status}` },
+      el("span", { class: "date" }, DAY_NAME.format(new Date(`${s.date}T00:00:00Z`))),
+      el("span", {}, DAY_STATUS[s.status] || s.status),
+      s.tl ? el("span", { class: "badge" }, `${s.tl} · ${s.late_minutes} mnt`) : "",
+      s.psw ? el("span", { class: "badge" }, `${s.psw} · ${s.early_minutes} mnt`) : "")));
+}
+
+function targetTable(indicators) {
+  if (!indicators?.length) return "";
+  return el("table", { id: "targets" },
+    el("caption", {}, "Target kinerja (SKP) dan capaiannya"),
+    el("thead", {}, el("tr", {}, ["Indikator", "Target", "Realisasi", "Capaian", "Status"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, indicators.map((i) => el("tr", {},
+      el("td", {}, i.indicator + (i.main ? " (utama)" : "")), el("td", {}, `${i.target} ${i.unit || ""}`),
+      el("td", {}, String(i.realized)), el("td", {}, i.achievement_percent != null ? `${i.achievement_percent}%` : "—"),
+      el("td", {}, { above: "di atas target", meets: "sesuai target", below: "di bawah target" }[i.status] || i.status)))));
+}
+
+// The evaluation as its person reads it: every figure with its sentence, the month day by day,
+// the targets, and the rules' own evidence for whoever wants to check.
+function evaluationView(ev) {
+  const why = ev.penjelasan || {};
+  return el("div", { id: "evaluation" },
+    el("div", { class: "card" },
+      el("h3", {}, `Predikat ${monthName(ev.period)}: `, el("span", { id: "predikat" }, dash(ev.predikat))),
+      el("p", { class: "why", id: "why-predikat" }, why.predikat || "")),
+    el("div", { class: "figures" },
+      figure("fig-kehadiran", "Kehadiran", `${ev.attendance?.hadir ?? 0} hari hadir`, why.kehadiran),
+      figure("fig-disiplin", "Disiplin", ev.discipline?.level || "tidak ada hukuman", why.disiplin),
+      figure("fig-tpp", "Potongan TPP", ev.tpp_disiplin_deduction_percent != null ? `${String(ev.tpp_disiplin_deduction_percent).replace(".", ",")}%` : "—", why.tpp),
+      figure("fig-ikm", "IKM", ev.ikm?.final ? `${ev.ikm.converted} (${ev.ikm.category})` : `${ev.ikm?.responses ?? 0} penilaian`, why.ikm),
+      figure("fig-hasil", "Hasil kerja", ev.hasil_kerja?.rating, why.hasil_kerja),
+      figure("fig-perilaku", "Perilaku kerja", ev.perilaku_kerja?.rating, why.perilaku_kerja)),
+    ev.standings?.length ? [el("h3", {}, "Kehadiran hari demi hari"), dayGrid(ev.standings)] : "",
+    targetTable(ev.hasil_kerja?.indicators),
+    el("details", {}, el("summary", {}, "Bukti penilaian (aturan dan masukan)"),
+      el("ul", {}, (ev.evidence || []).map((e) => el("li", {}, `${e.rule}: ${JSON.stringify(e.result)}`)))));
+}
+
+async function showPerson(nip, period = thisMonth()) {
   const draw = opening();
-  draw(`Pegawai ${nip}`, el("p", { class: "muted" }, "Memuat…"));
+  const mine = nip === state.sub;
+  draw(mine ? "Kinerja saya" : `Pegawai ${nip}`, el("p", { class: "muted", role: "status" }, "Memuat…"));
   const [evaluation, feedback, coaching] = await Promise.all([
-    api(`/v1/console/employees/${nip}/evaluation`).catch((e) => ({ error: e.message })),
+    api(`/v1/console/employees/${nip}/evaluation?period=${period}`).catch((e) => ({ error: e.message })),
     api(`/v1/employees/${nip}/feedback`).catch((e) => ({ error: e.message, threads: [] })),
     api(`/v1/employees/${nip}/coaching`).catch(() => ({ sessions: [] })),
   ]);
+  const who = evaluation.employee?.name ? `${evaluation.employee.name}` : `Pegawai ${nip}`;
+  const move = (delta, text) => el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip, monthMove(period, delta)) }, text);
+  const heading = el("p", { class: "person" }, `${who} · NIP ${nip}`,
+    evaluation.employee?.position ? ` · ${evaluation.employee.position}` : "",
+    evaluation.employee?.unit_code ? ` · ${evaluation.employee.unit_code}` : "");
+  const months = el("nav", { class: "pager", "aria-label": "Bulan" }, move(-1, "‹ Bulan sebelumnya"),
+    el("span", { id: "month" }, ` ${monthName(period)} `), move(1, "Bulan berikutnya ›"));
   const figures = evaluation.error
-    ? el("p", { class: "muted" }, `Evaluasi: ${evaluation.error}`)
-    : el("div", { class: "card", id: "evaluation" },
-        el("h3", {}, `Predikat ${evaluation.period}: `, el("span", { id: "predikat" }, dash(evaluation.predikat))),
-        el("p", {}, `Hasil kerja: ${dash(evaluation.hasil_kerja?.rating)} · Perilaku kerja: ${dash(evaluation.perilaku_kerja?.rating)}`,
-          evaluation.perilaku_kerja?.proposal ? " (usulan sistem)" : " (penilaian atasan)"),
-        el("p", {}, `Disiplin: ${dash(evaluation.discipline?.level)} · IKM: ${dash(evaluation.ikm?.category)}`),
-        el("details", {}, el("summary", {}, "Bukti penilaian (aturan dan masukan)"),
-          el("ul", {}, (evaluation.evidence || []).map((e) => el("li", {}, `${e.rule}: ${JSON.stringify(e.result)}`)))));
+    ? el("p", { class: "muted" }, `Evaluasi belum dapat ditampilkan: ${evaluation.error}`)
+    : evaluationView(evaluation);
   const isSupervisor = state.roles.includes("supervisor") && state.sub !== nip;
   const forms = isSupervisor ? [feedbackForm(nip), ratingForm(nip)] : [];
-  draw(`Pegawai ${nip}`, figures,
+  draw(mine ? "Kinerja saya" : who, heading, months, figures,
     el("h3", {}, "Dialog kinerja"),
     feedback.threads.length ? feedback.threads.map((t) => threadView(t, nip)) : el("p", { class: "muted" }, "Belum ada umpan balik."),
     ...forms,
@@ -426,7 +490,7 @@ async function start() {
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
     if (!target) return;
-    const show = { team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar() };
+    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar() };
     show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });
