@@ -76,11 +76,14 @@ def test_each_service_is_probed_bounded_budgeted_and_scaled(target: str) -> None
         [container] = pod["spec"]["containers"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert container["ports"] == [{"name": "http", "containerPort": port}]
+        assert container["ports"] == [
+            {"name": "http", "containerPort": port},
+            {"name": "metrics", "containerPort": 9100},
+        ]
         assert {"cpu", "memory"} <= container["resources"]["requests"].keys()
         assert {"cpu", "memory"} <= container["resources"]["limits"].keys()
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
-        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == "9100"
         sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
         assert sources == {"kinerja-config", "kinerja-secrets"}
         assert name in by_kind["PodDisruptionBudget"]
@@ -108,6 +111,7 @@ def test_each_service_is_probed_bounded_budgeted_and_scaled(target: str) -> None
     kafka_ports = {p["port"] for rule in egress for p in rule["ports"]}
     for name in SERVICES:
         assert config[f"KINERJA_{name.upper()}_CREATE_TOPICS"] == "false"
+        assert config[f"KINERJA_{name.upper()}_METRICS_PORT"] == "9100"  # not the API port
         bootstrap = config[f"KINERJA_{name.upper()}_KAFKA_BOOTSTRAP"]
         # The pods may reach the port the configuration names (base and production alike).
         assert int(bootstrap.rsplit(":", 1)[1]) in kafka_ports

@@ -13,6 +13,7 @@ from feedback.app import create_app as feedback_app
 from feedback.settings import FeedbackSettings
 from intake.app import create_app as intake_app
 from intake.settings import IntakeSettings
+from kinerja_local.stack import free_port
 from kinerja_shared.settings import DEV_JWT_SECRET as DEV_SECRET
 from notifier.app import create_app as notifier_app
 from notifier.settings import NotifierSettings
@@ -115,3 +116,20 @@ async def test_production_sign_in_has_no_development_door(infra: Infra, ns: Name
         assert r.status_code == 404
     with pytest.raises(ValueError, match="development JWT secret needs"):
         feedback_app(ns.settings(FeedbackSettings, infra, dev_mode=False, jwt_secret=DEV_SECRET))
+
+
+async def test_metrics_on_a_port_of_their_own(infra: Infra, ns: Namespace) -> None:
+    """With a metrics port, the API port has no /metrics at all (what the ingress routes), and
+    the metrics port serves them; it closes with the service."""
+    port = free_port()
+    settings = ns.settings(FeedbackSettings, infra, metrics_port=port)
+    async with serving(feedback_app(settings)) as url, httpx.AsyncClient() as client:
+        assert (await client.get(f"{url}/metrics")).status_code == 404
+        assert "/metrics" not in (await client.get(f"{url}/openapi.json")).json()["paths"]
+        apart = await client.get(f"http://127.0.0.1:{port}/metrics")
+        assert apart.status_code == 200
+        assert 'kinerja_build_info{' in apart.text  # the service's own registry
+        assert 'service="feedback"' in apart.text
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(f"http://127.0.0.1:{port}/metrics")

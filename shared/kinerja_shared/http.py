@@ -8,7 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    generate_latest,
+    start_http_server,
+)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -51,8 +56,13 @@ def mount_operations(
     checks: Mapping[str, ReadinessCheck],
     timeout_s: float,
     needs: Collection[str] | None = None,
+    *,
+    with_metrics: bool = True,
 ) -> None:
+    """``with_metrics``: serve /metrics here too (false when it has a port of its own)."""
     app.include_router(health_router(checks, timeout_s, needs))
+    if not with_metrics:
+        return
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (not through a proxy)")
     async def metrics(request: Request) -> Response:
@@ -94,3 +104,25 @@ def document_errors(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def metrics_apart(host: str, port: int, registry: CollectorRegistry) -> tuple[Hook, Hook]:
+    """Start and stop hooks that serve /metrics on a port of its own (prometheus-client's
+    server, in a thread): the ingress routes only the API port, so the metrics' unit codes,
+    device serials and volumes never leave the cluster, whatever a proxy does with headers."""
+    servers: list[Any] = []
+
+    async def start(_: Any) -> None:
+        server, _thread = start_http_server(port, addr=host, registry=registry)
+        servers.append(server)
+
+    async def stop(_: Any) -> None:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        servers.clear()
+
+    return start, stop
+
+
+Hook = Callable[[Any], Awaitable[None]]

@@ -22,7 +22,12 @@ from tenacity import AsyncRetrying, before_sleep_log, stop_after_delay, wait_exp
 from kinerja_shared.auth import InsecureSettings
 from kinerja_shared.bodylimit import BodyLimit
 from kinerja_shared.guard import transient
-from kinerja_shared.http import ReadinessCheck, document_errors, mount_operations
+from kinerja_shared.http import (
+    ReadinessCheck,
+    document_errors,
+    metrics_apart,
+    mount_operations,
+)
 from kinerja_shared.kafka import ensure_topics, make_broker
 from kinerja_shared.kafka_access import KafkaAccess
 from kinerja_shared.logs import redact
@@ -179,7 +184,19 @@ def create_service_app(
             return runtime.mongo is not None and await ping(runtime.mongo)
 
         checks["mongodb"] = mongo_ready
-    mount_operations(app, runtime.registry, checks, settings.readiness_timeout_s, ready_needs)
+    apart = settings.metrics_port is not None
+    mount_operations(
+        app,
+        runtime.registry,
+        checks,
+        settings.readiness_timeout_s,
+        ready_needs,
+        with_metrics=not apart,
+    )
+    if settings.metrics_port is not None:
+        start, stop = metrics_apart(settings.http_host, settings.metrics_port, runtime.registry)
+        runtime.on_start.insert(0, start)
+        runtime.on_stop.append(stop)
     app.add_exception_handler(PyMongoError, _store_failed)
     document_errors(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=body_limits)

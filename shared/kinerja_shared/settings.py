@@ -52,6 +52,13 @@ class ServiceSettings(BaseSettings):
     topic_replication: int = Field(1, ge=1, le=7)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=1, le=65535)
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics on this port alone, never on the API's (production); "
+        "none: on the API port, refused to requests that came through a proxy",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     readiness_timeout_s: float = Field(2.0, gt=0, le=30)
