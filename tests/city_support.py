@@ -80,33 +80,36 @@ UNITS = [
 ]
 
 
-def punch(nip: str) -> dict[str, Any]:
+def envelope(type_: str, nip: str, at: str, source: dict[str, str], payload: Any) -> dict[str, Any]:
+    """An event as intake takes it, with a new id."""
     return {
         "event_id": str(uuid.uuid4()),
-        "type": "attendance.recorded",
+        "type": type_,
         "schema_version": 1,
-        "occurred_at": "2026-11-23T07:21:05+07:00",
+        "occurred_at": at,
         "nip": nip,
-        "source": {"kind": "device", "id": SERIAL},
-        "payload": {"direction": "in", "method": "fingerprint", "device_sn": SERIAL},
+        "source": source,
+        "payload": payload,
     }
+
+
+def punch(nip: str) -> dict[str, Any]:
+    """A check-in from the unit's attendance machine."""
+    source = {"kind": "device", "id": SERIAL}
+    payload = {"direction": "in", "method": "fingerprint", "device_sn": SERIAL}
+    return envelope("attendance.recorded", nip, "2026-11-23T07:21:05+07:00", source, payload)
 
 
 def desk_rating(nip: str) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": "service.rated",
-        "schema_version": 1,
-        "occurred_at": "2026-11-23T09:00:00+07:00",
-        "nip": nip,
-        "source": {"kind": "desk", "id": "LOKET-DINKES"},
-        "payload": {
-            "unit_code": "DISDIK",
-            "desk_id": "LOKET-DINKES",
-            "service": "Legalisir ijazah",
-            "ratings": {"U1": 1, "U9": 1},
-        },
+    """A citizen's rating from another unit's desk (DINKES), naming DISDIK's employee."""
+    payload = {
+        "unit_code": "DISDIK",
+        "desk_id": "LOKET-DINKES",
+        "service": "Legalisir ijazah",
+        "ratings": {"U1": 1, "U9": 1},
     }
+    source = {"kind": "desk", "id": "LOKET-DINKES"}
+    return envelope("service.rated", nip, "2026-11-23T09:00:00+07:00", source, payload)
 
 
 FEEDBACK = {

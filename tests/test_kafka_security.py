@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -74,6 +75,17 @@ async def send(target: KafkaAccess, topic: str) -> None:
         await producer.stop()
 
 
+def signed_in(bootstrap: str, security: BrokerSecurity, user: str) -> dict[str, Any]:
+    """A service's Kafka settings as production sets them (KINERJA_<SERVICE>_KAFKA_...)."""
+    return {
+        "kafka_bootstrap": bootstrap,
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_username": user,
+        "kafka_password": security.users[user],
+        "kafka_ssl_cafile": str(security.cafile),
+    }
+
+
 async def first_batch(consumer: AIOKafkaConsumer) -> None:
     await consumer.start()
     await consumer.getmany(timeout_ms=10_000)
@@ -107,26 +119,14 @@ async def test_each_service_writes_only_its_own_topics(
 ) -> None:
     bootstrap, security = secured
     # Intake's own producer, built from its settings as the service builds it.
-    settings = IntakeSettings(
-        kafka_bootstrap=bootstrap,
-        kafka_security_protocol="SASL_SSL",
-        kafka_username="intake",
-        kafka_password=security.users["intake"],
-        kafka_ssl_cafile=str(security.cafile),
-    )
+    settings = IntakeSettings(**signed_in(bootstrap, security, "intake"))
     await send(settings.kafka, TOPICS.attendance)
     with pytest.raises(KafkaError, match="TopicAuthorizationFailed"):
         await send(settings.kafka, TOPICS.feedback)  # forging behaviour.rated
     with pytest.raises(KafkaError, match="TopicAuthorizationFailed"):
         await send(access(bootstrap, security, "notifier"), TOPICS.evaluation)
     # Feedback's FastStream broker publishes behaviour.rated where it may.
-    feedback = FeedbackSettings(
-        kafka_bootstrap=bootstrap,
-        kafka_security_protocol="SASL_SSL",
-        kafka_username="feedback",
-        kafka_password=security.users["feedback"],
-        kafka_ssl_cafile=str(security.cafile),
-    )
+    feedback = FeedbackSettings(**signed_in(bootstrap, security, "feedback"))
     broker = make_broker(feedback.kafka, client_id="kinerja-feedback")
     await broker.start()
     try:

@@ -128,7 +128,7 @@ async def test_metrics_on_a_port_of_their_own(infra: Infra, ns: Namespace) -> No
         assert "/metrics" not in (await client.get(f"{url}/openapi.json")).json()["paths"]
         apart = await client.get(f"http://127.0.0.1:{port}/metrics")
         assert apart.status_code == 200
-        assert 'kinerja_build_info{' in apart.text  # the service's own registry
+        assert "kinerja_build_info{" in apart.text  # the service's own registry
         assert 'service="feedback"' in apart.text
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:
