@@ -43,7 +43,7 @@ def secured() -> Iterator[tuple[str, BrokerSecurity]]:
             AclRule(a.principal, a.operation, a.resource, a.name, a.prefixed)
             for a in service_acls(TOPICS)
         ]
-        security.add_acls(bootstrap, rules)
+        kafka.add_acls(rules)
         yield bootstrap, security
     finally:
         kafka.stop()

@@ -22,8 +22,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kinerja_local.stack import _need, install_kafka
-
 SCRAM = "SCRAM-SHA-512"
 ADMIN = "admin"
 
@@ -109,7 +107,7 @@ allow.everyone.if.no.acl.found=false
         path.chmod(0o600)
         return path
 
-    def add_acls(self, bootstrap: str, rules: Sequence[AclRule]) -> None:
+    def add_acls(self, java: str, tools: Path, bootstrap: str, rules: Sequence[AclRule]) -> None:
         """Apply ``rules`` with Kafka's AclCommand: one run for each principal's resources
         that take the same operations (AclCommand applies every operation to every resource)."""
         ops_of: dict[tuple[str, str, bool, str], set[str]] = defaultdict(set)
@@ -119,8 +117,6 @@ allow.everyone.if.no.acl.found=false
         for (principal, resource, prefixed, name), wanted in ops_of.items():
             runs[(principal, resource, prefixed, frozenset(wanted))].append(name)
         config = self.client_properties(ADMIN)
-        java = _need("java", "Install Java 17 (openjdk-17-jre-headless).")
-        tools = install_kafka(tools=True)  # AclCommand is one of Kafka's tools
         for (principal, resource, prefixed, ops), names in runs.items():
             command = [java, "-cp", f"{tools}/*", "org.apache.kafka.tools.AclCommand"]
             command += ["--bootstrap-server", bootstrap, "--command-config", str(config)]

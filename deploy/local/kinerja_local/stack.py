@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kinerja_local.kafka_security import BrokerSecurity
+    from collections.abc import Sequence
+
+    from kinerja_local.kafka_security import AclRule, BrokerSecurity
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LOCAL_DIR = Path(__file__).resolve().parents[1]
@@ -467,6 +469,14 @@ class LocalKafka:
             ]
         )
         wait_until(self._broker_ready, timeout_s, f"Kafka on port {self.port}", self.proc)
+
+    def add_acls(self, rules: Sequence[AclRule]) -> None:
+        """Apply ACLs with Kafka's own AclCommand, signed in as the secured broker's admin."""
+        if self.security is None:
+            raise StackError("ACLs need the secured broker (LocalKafka(..., security=...))")
+        java = _need("java", "Install Java 17 (openjdk-17-jre-headless).")
+        tools = install_kafka(tools=True)  # AclCommand is one of Kafka's tools
+        self.security.add_acls(java, tools, f"127.0.0.1:{self.port}", rules)
 
     def stop(self) -> bool:
         return self.proc.stop(timeout_s=30)
