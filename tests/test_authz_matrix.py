@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/units/{unit_code}/members"): "odooodduu",
     ("GET", "/v1/outcomes"): "odddddduu",
     ("GET", "/v1/calendar/{year}"): "ooddddduu",
+    ("GET", "/v1/tpp/recap"): "odddddduu",  # payroll's file: BKPSDM's
     # feedback: the chain writes the dialogue, ratings and coaching; the employee replies,
     # acknowledges, answers B.1.8 and objects; the appraiser's superior decides an objection;
     # BKPSDM reads (oversight) but writes nothing; only the author edits an entry
@@ -241,6 +242,7 @@ QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/units/{unit_code}/summary"): {"period": "2026-11"},
     ("GET", "/v1/units/{unit_code}/members"): {"period": "2026-11"},
     ("GET", "/v1/outcomes"): {"year": "2026"},
+    ("GET", "/v1/tpp/recap"): {"period": "2026-11"},
 }
 
 

@@ -5,6 +5,7 @@ evaluations as the pure domain computed directly from the same events — with t
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import uuid
 from collections import defaultdict
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from intake.app import create_app as create_intake
 from intake.settings import IntakeSettings
@@ -243,6 +245,13 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
             params={"year": 2026},
             headers=bearer(staff.nip, "employee"),
         )
+        recap = f"{scoring_url}/v1/tpp/recap"
+        recap_csv = await client.get(
+            recap, params={"period": "2026-11", "format": "csv"}, headers=admin
+        )
+        recap_xlsx = await client.get(
+            recap, params={"period": "2026-11", "format": "xlsx"}, headers=admin
+        )
         await scoring.__aexit__(None, None, None)
         in_unit = [e for e in city.employees if e.unit_code == unit]
         assert summary["employees"] == len(in_unit)
@@ -255,6 +264,7 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         assert access == {"anonymous": 401, "self": 200, "colleague": 403, "supervisor": 200}
 
     absent_somewhere = 0
+    deductions: dict[str, float] = {}
     for emp in city.employees:
         want = expected(
             events,
@@ -277,6 +287,15 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         assert doc["discipline"]["level"] == want.discipline.level
         assert doc["perilaku_kerja"] == {"rating": want.perilaku_kerja.value, "proposal": True}
         absent_somewhere += want.tanpa_keterangan > 0
+        deductions[emp.nip] = want.tpp.percent
+    # Payroll's recap holds the same deduction for every employee, in the file it opens.
+    sheet = load_workbook(io.BytesIO(recap_xlsx.content)).active
+    assert sheet is not None
+    rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True) if r and r[1]}
+    assert {nip: row[8] for nip, row in rows.items()} == deductions
+    lines = recap_csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Kode OPD,NIP,Nama")
+    assert len(lines) == len(city.employees) + 1
     assert got[sick]["attendance"]["izin"] == 2
     # The permission excused that day's lateness, and only that day's.
     unexcused = expected(events, late["nip"], set())

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kinerja_shared.auth import Principal, signed_in
@@ -17,7 +17,8 @@ from kinerja_shared.nip import parse_nip
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
-from scoring.reads import NotFound, Reads, Refused
+from scoring.reads import NotFound, Reads, Refused, Unanswerable
+from scoring.recap import to_csv, to_xlsx
 from scoring.responses import EvaluationOut, UnitSummaryOut
 
 Today = Callable[[], date]
@@ -90,6 +91,8 @@ async def _answer(call: Any) -> Any:
         return await call
     except Refused as exc:
         raise HTTPException(403, str(exc)) from None
+    except Unanswerable as exc:
+        raise HTTPException(422, str(exc)) from None
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -232,3 +235,45 @@ async def calendar(
         holidays=[HolidayOut(date=d, name=n, kind=k) for d, n, k in c.holidays],
         closed_days=c.closed,
     )
+
+
+#: A month of this century: the recap is the payroll's month.
+MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RecapOut(BaseModel):
+    period: str
+    policy_version: str
+    rows: list[dict[str, Any]]
+
+
+@router.get(
+    "/tpp/recap",
+    summary="The month's TPP deductions for discipline per OPD and employee (payroll's file)",
+    response_model=RecapOut,
+    responses={
+        200: {"content": {"text/csv": {}, XLSX: {}}, "description": "JSON, CSV or XLSX"},
+        403: {"description": "Only BKPSDM (admin)"},
+    },
+)
+async def tpp_recap(
+    period: Annotated[str, Query(pattern=MONTH, description="The month, 2026-11")],
+    who: Who,
+    reads: Uses,
+    today: Now,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="The file")] = "json",
+) -> Any:
+    rows = await _answer(reads.tpp_recap(who, _period(period, None, today)))
+    version = reads.policy_version
+    name = f"rekap-tpp-{period}"
+    if format == "csv":
+        return _file(to_csv(rows), "text/csv; charset=utf-8", f"{name}.csv")
+    if format == "xlsx":
+        return _file(to_xlsx(rows, period, version), XLSX, f"{name}.xlsx")
+    return RecapOut(period=period, policy_version=version, rows=[asdict(r) for r in rows])
+
+
+def _file(body: bytes, media_type: str, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})

@@ -21,6 +21,7 @@ from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
 from scoring.domain.projection import ROLLING, EmployeeRef, Projection, ikm_of_tallies
 from scoring.domain.team import MemberQuery, below, select
+from scoring.recap import RecapRow, recap_rows
 from scoring.store import UnitSummary, YearCalendar
 
 NO_PREDICATE_LABEL = "belum ada"  # no SKP figures yet, so no predicate
@@ -32,6 +33,10 @@ class Refused(Exception):
 
 class NotFound(Exception):
     """Nothing is known of what was asked (HTTP 404), with the reason in words."""
+
+
+class Unanswerable(Exception):
+    """The question cannot be answered as asked (HTTP 422), with the reason in words."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,23 @@ class Reads:
             "coaching": [_outcome_entry(e) for e in entries if e.get("coaching")],
             "policy_version": self._evaluations.policy.version,
         }
+
+    @property
+    def policy_version(self) -> str:
+        return self._evaluations.policy.version
+
+    async def tpp_recap(self, who: Principal, p: Period) -> list[RecapRow]:
+        """Every unit's lines of the month, as the payroll recap's rows (BKPSDM's)."""
+        if not who.has(Role.ADMIN):
+            raise Refused("the TPP recap is for BKPSDM (admin)")
+        if not p.monthly or "-Q" in p.name or len(p.name) == 4:
+            raise Unanswerable("the TPP recap is monthly: ask for a month (2026-11)")
+        units = {}
+        for unit_code in await self._reference.units():
+            unit = await self._read_models.unit(unit_code, p.name)
+            if unit is not None:
+                units[unit_code] = unit.members
+        return recap_rows(units)
 
 
 def _outcome_entry(e: Mapping[str, Any]) -> dict[str, Any]:
