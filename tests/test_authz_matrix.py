@@ -120,6 +120,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/console/employees/{nip}/evaluation"): "odoododuu",
     ("GET", "/v1/console/calendar/{year}"): "ooddddduu",
     ("GET", "/v1/console/units/{unit_code}"): "ooodddduu",
+    ("GET", "/v1/console/tpp/recap"): "odddddduu",
     # notifier: each person's own alerts (the list is filtered); an alert to its recipients
     # (STAFF's supervisor), admin and ops, hidden from everyone else; acknowledged by its
     # recipients and admin; silences are operations' (admin, ops)
@@ -243,6 +244,7 @@ QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/units/{unit_code}/members"): {"period": "2026-11"},
     ("GET", "/v1/outcomes"): {"year": "2026"},
     ("GET", "/v1/tpp/recap"): {"period": "2026-11"},
+    ("GET", "/v1/console/tpp/recap"): {"period": "2026-11"},
 }
 
 

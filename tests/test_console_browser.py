@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from feedback.app import create_app as create_feedback
@@ -272,6 +273,18 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(admin.locator("#calendar tbody tr")).to_have_count(2)
         await expect(admin.locator("#calendar")).to_contain_text("Cuti bersama Natal")
         await admin.screenshot(path=str(SHOTS / "5-calendar.png"), full_page=True)
+        # BKPSDM downloads the month's TPP recap, the file payroll opens.
+        await admin.get_by_role("button", name="Rekap TPP").click()
+        async with admin.expect_download() as got:
+            await admin.get_by_role("button", name="Unduh XLSX").click()
+        download = await got.value
+        assert re.fullmatch(r"rekap-tpp-20\d\d-\d\d\.xlsx", download.suggested_filename)
+        await download.save_as(tmp_path / download.suggested_filename)
+        recap = load_workbook(tmp_path / download.suggested_filename).active
+        assert recap is not None
+        header = next(recap.iter_rows(max_row=1, values_only=True))
+        assert header[:3] == ("Kode OPD", "NIP", "Nama")
+        await expect(admin.locator("#recap-status")).to_contain_text("diunduh")
         # A supervisor has no calendar button (scoring refuses them the calendar too).
         await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
 

@@ -9,12 +9,12 @@ from collections import Counter
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
@@ -30,7 +30,8 @@ from kinerja_shared.people import PeopleView
 STATIC = FilePath(str(files("feedback") / "static"))
 WIB = ZoneInfo("Asia/Jakarta")
 #: A month, the only period the unit page moves by (its trend is the three months before).
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCORING_DOWN = (
     "Layanan penilaian (scoring) tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
     "jika tetap gagal, hubungi tim TI."
@@ -124,7 +125,9 @@ def mount_console(
                 raise HTTPException(404, f"NIP {body.nip} is not in the reference data")
             return {"token": mint_dev_token(dev_secret, body.nip, [body.role.value])}
 
-    async def scoring(request: Request, path: str, **params: Any) -> dict[str, Any] | None:
+    async def ask_scoring(request: Request, path: str, **params: Any) -> httpx.Response:
+        """Scoring's answer with the reader's own token (scoring decides who sees what); its
+        failures become what the console can say: slow, down, failed, or scoring's refusal."""
         headers = {"Authorization": request.headers.get("authorization", "")}
         try:
             r = await http.get(path, params=params, headers=headers)
@@ -132,14 +135,40 @@ def mount_console(
             raise HTTPException(504, SCORING_SLOW) from None
         except (httpx.HTTPError, httpx.InvalidURL):
             raise HTTPException(503, SCORING_DOWN) from None
-        if r.status_code == 404:
-            return None
         if r.status_code >= 500:
             raise HTTPException(502, SCORING_FAILED)
-        if r.status_code >= 400:
+        if r.status_code >= 400 and r.status_code != 404:
             raise HTTPException(r.status_code, _detail(r))
+        return r
+
+    async def scoring(request: Request, path: str, **params: Any) -> dict[str, Any] | None:
+        r = await ask_scoring(request, path, **params)
+        if r.status_code == 404:
+            return None
         body: dict[str, Any] = r.json()
         return body
+
+    @router.get(
+        "/console/tpp/recap",
+        summary="Payroll's monthly TPP recap as a file, from scoring (BKPSDM)",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+    )
+    async def tpp_recap(
+        request: Request,
+        period: Annotated[str, Query(pattern=MONTH)],
+        format: Literal["csv", "xlsx"] = "xlsx",
+        principal: Principal = signed_in,
+    ) -> Response:
+        r = await ask_scoring(request, "/v1/tpp/recap", period=period, format=format)
+        if r.status_code == 404:
+            raise HTTPException(404, "scoring has no recap")
+        disposition = r.headers.get("content-disposition", "attachment")
+        return Response(
+            r.content,
+            media_type=r.headers.get("content-type"),
+            headers={"Content-Disposition": disposition},
+        )
 
     @router.get(
         "/console/team",

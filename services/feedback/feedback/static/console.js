@@ -47,6 +47,7 @@ function signedIn(token) {
   $("#nav").hidden = false;
   $("#who").textContent = `NIP ${state.sub} (${state.roles.join(", ")})`;
   $("#nav-calendar").hidden = !state.roles.some((r) => r === "admin" || r === "ops");
+  $("#nav-recap").hidden = !state.roles.includes("admin");
   const employeeOnly = state.roles.length === 1 && state.roles[0] === "employee";
   for (const id of ["#nav-team", "#nav-unit"]) $(id).hidden = employeeOnly;
   openStream();
@@ -477,6 +478,29 @@ async function showCalendar(year = Number(thisMonth().slice(0, 4))) {
   } catch (e) { draw("Kalender kerja", el("p", { class: "error", role: "alert" }, e.message)); }
 }
 
+// Payroll's file for a month: the TPP cut for discipline per OPD and employee, as XLSX or CSV.
+// The download goes through fetch (it carries the sign-in), then hands the file to the browser.
+async function downloadRecap(period, format, out) {
+  out.textContent = "Menyiapkan berkas…";
+  try {
+    const r = await fetch(`/v1/console/tpp/recap?period=${period}&format=${format}`, { headers: { Authorization: `Bearer ${state.token}` } });
+    if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || r.status);
+    const link = el("a", { href: URL.createObjectURL(await r.blob()), download: `rekap-tpp-${period}.${format}` });
+    document.body.append(link); link.click(); link.remove();
+    out.textContent = `Berkas rekap-tpp-${period}.${format} diunduh.`;
+  } catch (e) { out.textContent = `Rekap belum dapat diunduh. ${e.message}`; }
+}
+
+function showRecap() {
+  const draw = opening();
+  const months = [0, -1, -2].map((d) => monthMove(thisMonth(), d));
+  const out = el("p", { id: "recap-status", role: "status" });
+  const choose = select("recap-month", "Bulan", months.map((m) => [m, monthName(m)]), months[1], () => {});
+  const get = (format, text) => el("button", { type: "button", onclick: () => downloadRecap($("#recap-month").value, format, out) }, text);
+  draw("Rekap potongan TPP", el("p", {}, "Potongan TPP karena disiplin per OPD dan pegawai, berkas untuk pengolahan gaji. Angkanya sama dengan halaman tiap pegawai."),
+    choose, el("p", {}, get("xlsx", "Unduh XLSX"), " ", get("csv", "Unduh CSV")), out);
+}
+
 async function start() {
   state.config = await api("/v1/console/config").catch(() => ({}));
   $("#dev-sign-in").addEventListener("submit", async (ev) => {
@@ -490,7 +514,7 @@ async function start() {
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
     if (!target) return;
-    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar() };
+    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap() };
     show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });
