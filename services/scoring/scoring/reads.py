@@ -189,7 +189,7 @@ class Reads:
         """Every unit's lines of the month, as the payroll recap's rows (BKPSDM's)."""
         if not who.has(Role.ADMIN):
             raise Refused("the TPP recap is for BKPSDM (admin)")
-        if not p.monthly or "-Q" in p.name or len(p.name) == 4:
+        if not p.monthly:  # only a month is; quarters, years and the 30 days are not
             raise Unanswerable("the TPP recap is monthly: ask for a month (2026-11)")
         units = {}
         for unit_code in await self._reference.units():
