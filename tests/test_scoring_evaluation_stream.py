@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from intake.app import create_app as create_intake
 from intake.settings import IntakeSettings
@@ -252,7 +253,23 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         recap_xlsx = await client.get(
             recap, params={"period": "2026-11", "format": "xlsx"}, headers=admin
         )
+        # The employee's document, and its code checked by the supervisor (FerretDB keeps it).
+        document = await client.get(
+            f"{scoring_url}/v1/employees/{staff.nip}/evaluation/document",
+            params={"period": "2026-11"},
+            headers=bearer(staff.nip, "employee"),
+        )
+        code = document.headers.get("X-Verification-Code", "")
+        verdict = await client.get(
+            f"{scoring_url}/v1/documents/{code}",
+            headers=bearer(str(staff.supervisor_nip), "supervisor"),
+        )
         await scoring.__aexit__(None, None, None)
+        assert document.headers["content-type"] == "application/pdf"
+        said = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(document.content)).pages)
+        assert f"Kode verifikasi: {code}" in said and staff.nip in said
+        assert verdict.json()["matches"] is True, verdict.text
+        assert verdict.json()["period"] == "2026-11"
         in_unit = [e for e in city.employees if e.unit_code == unit]
         assert summary["employees"] == len(in_unit)
         assert summary["predicates"] == {"belum ada": len(in_unit)}

@@ -1,6 +1,7 @@
 """HTTP adapter: thin handlers over ``scoring.reads``. ``GET /v1/employees/{nip}/evaluation``
 (a month, quarter or year, or the rolling 30 days), ``GET /v1/units/{unit}/summary``,
-``GET /v1/units/{unit}/members`` (a team, paged) and ``GET /v1/outcomes``."""
+``GET /v1/units/{unit}/members`` (a team, paged), ``GET /v1/outcomes``, the TPP recap, and the
+evaluation document with its verification (``GET /v1/documents/{code}``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from kinerja_shared.auth import Principal, signed_in
 from kinerja_shared.nip import parse_nip
+from scoring.documents import Documents
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
@@ -277,3 +279,75 @@ async def tpp_recap(
 def _file(body: bytes, media_type: str, filename: str) -> Response:
     disposition = f'attachment; filename="{filename}"'
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def _documents(request: Request) -> Documents:
+    documents: Documents = request.app.state.documents
+    return documents
+
+
+Docs = Annotated[Documents, Depends(_documents)]
+PDF = "application/pdf"
+
+
+@router.get(
+    "/employees/{nip}/evaluation/document",
+    summary="The evaluation document (Dokumen Evaluasi Kinerja Pegawai) of a period, as PDF",
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {}}, "description": "The PDF; X-Verification-Code names it"},
+        403: {"description": "Neither your own nor in your chain"},
+        404: {"description": "Neither events nor reference data for this NIP"},
+        422: {"description": "Malformed NIP or period, or the rolling 30 days"},
+    },
+)
+async def evaluation_document(
+    nip: Annotated[str, Path(description="18-digit NIP")],
+    period: Annotated[str, Query(description="2026-11, 2026-Q4 or 2026")],
+    who: Who,
+    documents: Docs,
+    today: Now,
+) -> Response:
+    try:
+        parse_nip(nip, today)
+    except ValueError as exc:
+        raise HTTPException(422, f"nip: {exc}") from None
+    body, issued = await _answer(documents.evaluation(who, nip, _period(period, None, today)))
+    response = _file(body, PDF, f"evaluasi-{nip}-{period}.pdf")
+    response.headers["X-Verification-Code"] = issued.code
+    return response
+
+
+class VerdictOut(BaseModel):
+    code: str
+    nip: str
+    name: str | None
+    period: str
+    policy_version: str
+    issued_at: str
+    issued_by: str
+    matches: bool = Field(description="The evaluation's figures are still those printed")
+    kalimat: str = Field(description="The verdict in one Indonesian sentence")
+
+
+@router.get(
+    "/documents/{code}",
+    summary="Check an evaluation document's verification code",
+    response_model=VerdictOut,
+    responses={404: {"description": "Unknown code, or a document the reader may not see"}},
+)
+async def verify_document(
+    code: Annotated[str, Path(max_length=40)], who: Who, documents: Docs
+) -> VerdictOut:
+    v = await _answer(documents.verify(who, code))
+    return VerdictOut(
+        code=v.issued.code,
+        nip=v.issued.nip,
+        name=v.name,
+        period=v.issued.about,
+        policy_version=v.issued.version,
+        issued_at=v.issued.issued_at.isoformat(),
+        issued_by=v.issued.issued_by,
+        matches=v.matches,
+        kalimat=v.kalimat,
+    )

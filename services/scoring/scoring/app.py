@@ -15,12 +15,14 @@ from kinerja_shared.service import Runtime, create_service_app, export_consumer_
 from scoring.alerting import AlertChecker, EvaluationUpdates
 from scoring.api import router
 from scoring.consumer import EventConsumer, ReferenceConsumer, consumed_topics
+from scoring.documents import Documents
 from scoring.policy_file import load_policy
 from scoring.projector import Evaluations, Projector
 from scoring.reads import Reads
 from scoring.settings import ScoringSettings
 from scoring.store import (
     AlertStore,
+    DocumentStore,
     FactsStore,
     ReadModelStore,
     ReferenceStore,
@@ -103,7 +105,9 @@ def create_app(settings: ScoringSettings | None = None, clock: Clock | None = No
         # Its API reads only the store: while Kafka is away the evaluations stay readable.
         ready_needs=("mongodb",),
     )
-    app.state.reads = Reads(read_models, reference, evaluations)
+    app.state.reads = reads = Reads(read_models, reference, evaluations)
+    issued = DocumentStore(db)
+    app.state.documents = Documents(reads, reference, issued, clock, settings.document_place)
     app.state.today = evaluations.today
     app.state.verifier = JwtVerifier.from_settings(settings)
     app.include_router(router)

@@ -21,6 +21,9 @@ class ScoringSettings(ConsumerSettings):
     # Live, a batch is whatever arrived within batch_timeout_ms, so small.
     batch_max_records: int = Field(10_000, ge=1, le=100_000)
     batch_partition_fetch_bytes: int = Field(4 << 20, ge=1 << 16, le=64 << 20)
+    document_place: str = Field(
+        "Tanjungbalai", description="The place printed above a document's signatures"
+    )
     timezone: str = Field("Asia/Jakarta", description="Default local time of employees (WIB)")
     grace_days: int = Field(
         35, ge=1, description="Events received later than this after they occurred: DLQ"

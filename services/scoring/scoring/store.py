@@ -12,7 +12,8 @@ natural partner (shard key: ``nip`` hashed, see deploy/README.md).
 - ``outcomes`` ``<YYYY>:<unit>``: ``members.<nip>`` of the recognition and coaching lists;
 - ``employees``, ``calendar_days``, ``unit_index``: scoring's view of the reference data;
 - ``stale``: the queue of employees whose read models wait for the projector (small);
-- ``leases``: which replica runs the projector.
+- ``leases``: which replica runs the projector;
+- ``documents`` ``<code>``: the evaluation documents handed out, for their verification.
 
 Documents stay bounded: a month of one employee's days, one unit's lines, one day's event ids
 (capped). Fact writes only use ``$min``, ``$max``, ``$addToSet`` and ``$set`` under keys unique
@@ -36,6 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kinerja_shared.documents import Issued
 from kinerja_shared.metrics import LATENCY_BUCKETS
 from kinerja_shared.mongo import (
     bulk_write_chunked,
@@ -567,3 +569,24 @@ class AlertStore:
             for n, a in active.items()
         ]
         await bulk_write_concurrent(self._db[ALERT_CONDITIONS], ops)
+
+
+DOCUMENTS = "documents"
+
+
+class DocumentStore:
+    """The documents handed out (``documents``, by verification code): a code issued again
+    keeps its first issue."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._db = db
+
+    async def issue(self, issued: Issued) -> Issued:
+        record = issued.record()
+        code = record.pop("_id")
+        await self._db[DOCUMENTS].update_one({"_id": code}, {"$setOnInsert": record}, upsert=True)
+        return await self.issued(code) or issued
+
+    async def issued(self, code: str) -> Issued | None:
+        doc = await self._db[DOCUMENTS].find_one({"_id": code})
+        return Issued.of(doc) if doc else None

@@ -54,6 +54,11 @@ def resolve(period: str | None, window: str | None, today: date) -> Period:
     return Period(period, date(y, 1, 1), date(y, 12, 31), monthly=False)
 
 
+def named(period: str) -> Period:
+    """A month, quarter or year by its name (they do not depend on the day)."""
+    return resolve(period, None, date(2000, 1, 1))
+
+
 def period_months(period: str) -> list[str]:
     """The months a named period (month, quarter or year) covers."""
-    return resolve(period, None, date(2000, 1, 1)).months()
+    return named(period).months()
