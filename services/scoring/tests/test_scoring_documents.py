@@ -144,7 +144,8 @@ def test_the_document_states_the_parties_the_ratings_and_each_figures_reason() -
         "pukul 21.05 WIB",  # 14:05 UTC in Western Indonesian Time
     ]:
         assert expected in said, expected
-    assert issued.code.startswith("EV-") and len(issued.code) == 22
+    assert issued.code.startswith("EV-")
+    assert len(issued.code) == 22
     assert (issued.nip, issued.about, issued.issued_by) == (NIP, "2026-11", NIP)
 
 
@@ -154,7 +155,8 @@ def test_the_same_figures_give_the_same_code_and_a_changed_figure_another() -> N
     _, again = asyncio.run(docs.evaluation(SUPERVISOR, NIP, named("2026-11")))
     assert again == first  # issued again: the first issue is kept
     verdict = asyncio.run(docs.verify(SUPERVISOR, first.code.lower()))
-    assert verdict.matches and verdict.name == "Budi Santoso"
+    assert verdict.matches
+    assert verdict.name == "Budi Santoso"
     assert verdict.kalimat.startswith("Dokumen asli")
     stored.doc = evaluation(absent=2)  # a late absence counted after printing
     changed = asyncio.run(docs.verify(SUPERVISOR, first.code))
