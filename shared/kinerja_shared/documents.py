@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
+from pydantic import BaseModel, Field
 
 WIB = ZoneInfo("Asia/Jakarta")
 BULAN = (
@@ -171,4 +172,51 @@ class Issued:
             doc["version"],
             at if at.tzinfo else at.replace(tzinfo=UTC),  # BSON dates come back naive
             doc["issued_by"],
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a code says: which document, and whether the record still matches it."""
+
+    issued: Issued
+    what: str  # the document in words: "evaluasi Budi Santoso (NIP ...) periode 2026-11"
+    matches: bool
+
+    @property
+    def kalimat(self) -> str:
+        if self.matches:
+            return f"Dokumen asli: {self.what} masih sama dengan catatan Kinerja."
+        return (
+            f"Dokumen ini pernah diterbitkan ({self.what}), tetapi isinya sudah berubah sejak "
+            "dicetak. Unduh dokumen yang baru."
+        )
+
+
+class VerdictOut(BaseModel):
+    """A verification code's answer, as the API publishes it."""
+
+    code: str
+    nip: str = Field(description="Whose document")
+    about: str = Field(description="The evaluation's period, or the coaching session's id")
+    version: str = Field(description="The policy or form it was made by")
+    issued_at: str
+    issued_by: str
+    what: str = Field(description="The document in words")
+    matches: bool = Field(description="The record still says what was printed")
+    kalimat: str = Field(description="The verdict in one Indonesian sentence")
+
+    @classmethod
+    def of(cls, v: Verdict) -> VerdictOut:
+        i = v.issued
+        return cls(
+            code=i.code,
+            nip=i.nip,
+            about=i.about,
+            version=i.version,
+            issued_at=i.issued_at.isoformat(),
+            issued_by=i.issued_by,
+            what=v.what,
+            matches=v.matches,
+            kalimat=v.kalimat,
         )

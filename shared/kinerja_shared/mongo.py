@@ -199,3 +199,12 @@ async def insert_new(
                 raise
             existing |= {e["op"]["_id"] for e in errors}
     return existing
+
+
+async def insert_once(
+    collection: AsyncCollection[dict[str, Any]], doc: dict[str, Any]
+) -> dict[str, Any]:
+    """The document stored under ``doc["_id"]``: ``doc`` if there was none, else the first."""
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    await collection.update_one({"_id": doc["_id"]}, {"$setOnInsert": fields}, upsert=True)
+    return await collection.find_one({"_id": doc["_id"]}) or doc

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from feedback.coaching_record import CoachingRecords
 from feedback.dialogue import Conflict, Dialogue, NotFound, Refused
 from feedback.domain import B18_STATEMENTS
 from feedback.models import (
@@ -36,6 +37,7 @@ from feedback.responses import (
     ThreadOut,
 )
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
+from kinerja_shared.documents import VerdictOut
 
 #: ``Idempotency-Key``: a client's name for one request, so that sending it again (a timeout,
 #: a double click) records nothing twice and answers with what the first one recorded.
@@ -44,14 +46,20 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$"),
 ]
 Doc = dict[str, Any]
+PDF = "application/pdf"
 
 
 def mount_dialogue(
-    app: FastAPI, dialogue: Dialogue, objections: Objections, verifier: JwtVerifier
+    app: FastAPI,
+    dialogue: Dialogue,
+    objections: Objections,
+    records: CoachingRecords,
+    verifier: JwtVerifier,
 ) -> None:
-    """The dialogue's routes (objections too) and its errors."""
+    """The dialogue's routes (objections and coaching records too) and its errors."""
     app.state.dialogue = dialogue
     app.state.objections = objections
+    app.state.records = records
     app.state.verifier = verifier
     router = APIRouter(prefix="/v1", tags=["feedback"])
     for path, method, handler, code, summary, answer in ROUTES:
@@ -63,6 +71,19 @@ def mount_dialogue(
             summary=summary,
             response_model=answer,
         )
+    router.add_api_route(
+        "/coaching/{session_id}/document",
+        coaching_document,
+        summary="The coaching record (Format B.1.8) as PDF",
+        response_class=Response,
+        responses={200: {"content": {PDF: {}}, "description": "X-Verification-Code names it"}},
+    )
+    router.add_api_route(
+        "/coaching-documents/{record_code}",
+        verify_record,
+        summary="Check a coaching record's verification code",
+        response_model=VerdictOut,
+    )
     app.include_router(router)
     app.add_exception_handler(Refused, _status(403))
     app.add_exception_handler(NotFound, _status(404))
@@ -167,6 +188,21 @@ async def coaching_log(request: Request, who: SignedIn, nip: str) -> Doc:
 
 async def b18(request: Request, who: SignedIn, session_id: str, body: B18Request) -> Doc:
     return _plain(await _dialogue(request).answer_b18(who, session_id, body))
+
+
+async def coaching_document(request: Request, who: SignedIn, session_id: str) -> Response:
+    records: CoachingRecords = request.app.state.records
+    body, issued = await records.document(who, session_id)
+    disposition = f'attachment; filename="bimbingan-{session_id}.pdf"'
+    headers = {"Content-Disposition": disposition, "X-Verification-Code": issued.code}
+    return Response(body, media_type=PDF, headers=headers)
+
+
+async def verify_record(
+    request: Request, who: SignedIn, record_code: Annotated[str, Path(max_length=40)]
+) -> VerdictOut:
+    records: CoachingRecords = request.app.state.records
+    return VerdictOut.of(await records.verify(who, record_code))
 
 
 async def audit_log(

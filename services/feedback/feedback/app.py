@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from feedback.api import mount_dialogue
+from feedback.coaching_record import CoachingRecords
 from feedback.console import mount_console
 from feedback.consumer import ReferenceConsumer
 from feedback.dialogue import Dialogue
@@ -50,10 +51,12 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     )
     verifier = JwtVerifier.from_settings(settings)
     clock = SystemClock()
+    dialogue = Dialogue(store, people, publisher, clock)
     mount_dialogue(
         app,
-        Dialogue(store, people, publisher, clock),
+        dialogue,
         Objections(store, people, publisher, clock),
+        CoachingRecords(dialogue, people, store, clock, settings.document_place),
         verifier,
     )
     mount_console(

@@ -245,6 +245,15 @@ class Dialogue:
         await self._require(who, nip, "coaching.list", _any_relation, "not yours nor your team's")
         return await self._store.coaching_of(nip)
 
+    async def coaching_session(self, who: Principal, session_id: str) -> Doc:
+        """One session, to the coached employee, their chain and BKPSDM."""
+        session = await self._store.coaching_session(session_id)
+        if session is None:
+            raise NotFound(f"no coaching session {session_id}")
+        why = "not yours nor your team's"
+        await self._require(who, session["nip"], "coaching.read", _any_relation, why)
+        return session
+
     async def answer_b18(self, who: Principal, session_id: str, body: B18Request) -> Doc:
         """The coached employee's own view of the session (Format B.1.8), once."""
         session = await self._store.coaching_session(session_id)

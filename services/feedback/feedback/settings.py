@@ -16,6 +16,9 @@ class FeedbackSettings(ConsumerSettings):
     mongodb_database: str = "kinerja_feedback"
     consumer_group: str = "kinerja-feedback"
     outbox_retry_s: float = 10.0
+    document_place: str = Field(
+        "Tanjungbalai", description="The place printed above a document's signatures"
+    )
     scoring_url: str = Field("http://127.0.0.1:8002", description="Scoring's API, server to server")
     notifier_public_url: str = Field(
         "http://127.0.0.1:8004", description="The notifier as browsers reach it (live stream)"

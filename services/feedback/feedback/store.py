@@ -4,8 +4,9 @@ is a new version document, so the history of who wrote what and when is the data
 Collections: ``threads`` (one per feedback: who, about whom, period, category, visibility,
 acknowledgement), ``entries`` (``<thread>:<entry>:<version>``, each version of the feedback and
 of every reply), ``ratings`` (Perilaku Kerja, every version), ``coaching`` (bimbingan kinerja
-sessions), ``audit`` (every action and every refusal), ``outbox`` (events to publish),
-``people`` (the org chart from the reference topic).
+sessions), ``documents`` (coaching records handed out, by code), ``audit`` (every action and
+every refusal), ``outbox`` (events to publish), ``people`` (the org chart from the reference
+topic).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from kinerja_shared.mongo import find_by_ids, insert_new
+from kinerja_shared.documents import Issued
+from kinerja_shared.mongo import find_by_ids, insert_new, insert_once
 
 Doc = dict[str, Any]
 
@@ -34,6 +36,7 @@ class FeedbackStore:
         self.outbox = db["outbox"]
         self.objections = db["objections"]
         self.decisions = db["decisions"]  # by the objection's id: present once decided
+        self.documents = db["documents"]  # coaching records handed out, by verification code
 
     def collection(self, name: str) -> Any:
         """One of the collections an outbox entry may change."""
@@ -117,6 +120,14 @@ class FeedbackStore:
             {"_id": session_id, "employee_feedback": None}, {"$set": {"employee_feedback": answers}}
         )
         return bool(result.modified_count)
+
+    async def issue(self, issued: Issued) -> Issued:
+        """A code issued again keeps its first issue."""
+        return Issued.of(await insert_once(self.documents, issued.record()))
+
+    async def issued(self, code: str) -> Issued | None:
+        doc = await self.documents.find_one({"_id": code})
+        return Issued.of(doc) if doc else None
 
     async def record(self, entry: Doc) -> None:
         """One line of the audit log."""

@@ -1,18 +1,23 @@
 """The dialogue's use cases with fake ports: who may act, what is audited and published, and
-what happens only once. (The HTTP, Kafka and store paths are tested in tests/.)"""
+what happens only once; the coaching record (Format B.1.8) as PDF. (The HTTP, Kafka and store
+paths are tested in tests/.)"""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from feedback.coaching_record import UNKNOWN_CODE, CoachingRecords
 from feedback.dialogue import Conflict, Dialogue, NotFound, Refused
 from feedback.models import B18Request, CoachingRequest, Content, FeedbackRequest, RatingRequest
 from kinerja_shared.clock import ManualClock
+from kinerja_shared.documents import Issued
 from kinerja_shared.identity import Principal
 from kinerja_shared.orgchart import Person
 
@@ -211,3 +216,73 @@ def test_format_b18_is_the_coached_employees_to_answer_once() -> None:
     assert done["employee_feedback"]["agreed"] == "9/9"
     with pytest.raises(Conflict):
         asyncio.run(d.answer_b18(person(STAFF), session["_id"], answers))
+
+
+# --- the coaching record (Format B.1.8) as PDF, read back with pypdf --------------------------
+
+NOW = datetime(2026, 11, 29, 14, 5, tzinfo=UTC)
+
+
+class Issuing:
+    def __init__(self) -> None:
+        self.documents: dict[str, Issued] = {}
+
+    async def issue(self, issued: Issued) -> Issued:
+        return self.documents.setdefault(issued.code, issued)
+
+    async def issued(self, code: str) -> Issued | None:
+        return self.documents.get(code)
+
+
+def text(pdf: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+SESSION = CoachingRequest(
+    date=date(2026, 11, 18),
+    topics=["Ketepatan waktu layanan KTP", "Penggunaan aplikasi SIAK"],
+    follow_up="Pelatihan SIAK bulan Desember",
+)
+
+
+def test_the_record_states_the_session_and_the_employees_answers_and_a_new_code() -> None:
+    d, _, _ = dialogue()
+    records = CoachingRecords(d, FakePeople(), Issuing(), ManualClock(NOW), "Tanjungbalai")
+    session = asyncio.run(d.coach(person(HEAD, "supervisor"), STAFF, SESSION))
+    before, first = asyncio.run(records.document(person(STAFF), session["_id"]))
+    said = text(before)
+    for expected in [
+        "UMPAN BALIK PELAKSANAAN BIMBINGAN KINERJA",
+        "(FORMAT B.1.8)",
+        f"Staf (NIP {STAFF})",
+        f"Kepala (NIP {HEAD})",
+        "18 November 2026",
+        "Ketepatan waktu layanan KTP",
+        "Pelatihan SIAK bulan Desember",
+        "Belum diisi oleh pegawai.",
+        f"Kode verifikasi: {first.code}",
+    ]:
+        assert expected in said, expected
+    answers = [True] * 7 + [False, True]
+    asyncio.run(d.answer_b18(person(STAFF), session["_id"], B18Request(answers=answers)))
+    after, second = asyncio.run(records.document(person(HEAD, "supervisor"), session["_id"]))
+    said = text(after)
+    assert "Saya merasa didengarkan" in said
+    assert "Pegawai menyetujui 8/9 pernyataan." in said
+    assert second.code != first.code  # the answers are part of what it states
+    assert second.code.startswith("BK-")
+    old = asyncio.run(records.verify(person(STAFF), first.code))
+    assert not old.matches
+    assert "sudah berubah" in old.kalimat
+    assert asyncio.run(records.verify(person(HEAD, "supervisor"), second.code)).matches
+
+
+def test_outsiders_get_neither_the_record_nor_an_answer_about_its_code() -> None:
+    d, _, _ = dialogue()
+    issuing = Issuing()
+    records = CoachingRecords(d, FakePeople(), issuing, ManualClock(NOW), "Tanjungbalai")
+    session = asyncio.run(d.coach(person(HEAD, "supervisor"), STAFF, SESSION))
+    _, issued = asyncio.run(records.document(person(STAFF), session["_id"]))
+    for code in [issued.code, "BK-0000-0000-0000-0000"]:
+        with pytest.raises(NotFound, match=UNKNOWN_CODE):
+            asyncio.run(records.verify(person(OUTSIDER, "supervisor"), code))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field
 
 from kinerja_shared.auth import Principal, signed_in
+from kinerja_shared.documents import VerdictOut
 from kinerja_shared.nip import parse_nip
 from scoring.documents import Documents
 from scoring.domain.performance import OrgPredikat
@@ -318,18 +319,6 @@ async def evaluation_document(
     return response
 
 
-class VerdictOut(BaseModel):
-    code: str
-    nip: str
-    name: str | None
-    period: str
-    policy_version: str
-    issued_at: str
-    issued_by: str
-    matches: bool = Field(description="The evaluation's figures are still those printed")
-    kalimat: str = Field(description="The verdict in one Indonesian sentence")
-
-
 @router.get(
     "/documents/{code}",
     summary="Check an evaluation document's verification code",
@@ -339,15 +328,4 @@ class VerdictOut(BaseModel):
 async def verify_document(
     code: Annotated[str, Path(max_length=40)], who: Who, documents: Docs
 ) -> VerdictOut:
-    v = await _answer(documents.verify(who, code))
-    return VerdictOut(
-        code=v.issued.code,
-        nip=v.issued.nip,
-        name=v.name,
-        period=v.issued.about,
-        policy_version=v.issued.version,
-        issued_at=v.issued.issued_at.isoformat(),
-        issued_by=v.issued.issued_by,
-        matches=v.matches,
-        kalimat=v.kalimat,
-    )
+    return VerdictOut.of(await _answer(documents.verify(who, code)))

@@ -8,11 +8,17 @@ whether the figures still stand: late events, a corrected rating or a new policy
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kinerja_shared.clock import Clock
-from kinerja_shared.documents import Issued, Sheet, tanggal, verification_code, waktu_wib
+from kinerja_shared.documents import (
+    Issued,
+    Sheet,
+    Verdict,
+    tanggal,
+    verification_code,
+    waktu_wib,
+)
 from kinerja_shared.identity import Principal
 from scoring.domain.periods import Period, named
 from scoring.domain.projection import EmployeeRef
@@ -40,25 +46,6 @@ def evaluation_code(doc: dict[str, Any]) -> str:
 class IssuedDocuments(Protocol):
     async def issue(self, issued: Issued) -> Issued: ...
     async def issued(self, code: str) -> Issued | None: ...
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a code says: which document, and whether the evaluation still matches it."""
-
-    issued: Issued
-    name: str | None
-    matches: bool
-
-    @property
-    def kalimat(self) -> str:
-        who = f"{self.name or 'pegawai'} (NIP {self.issued.nip})"
-        if self.matches:
-            return f"Dokumen asli: evaluasi {who} periode {self.issued.about} masih sama."
-        return (
-            f"Dokumen ini pernah diterbitkan untuk {who} periode {self.issued.about}, tetapi "
-            "angka evaluasinya sudah berubah sejak dicetak. Unduh dokumen yang baru."
-        )
 
 
 class Documents:
@@ -98,8 +85,9 @@ class Documents:
             doc = await self._reads.evaluation(who, issued.nip, named(issued.about))
         except (Refused, NotFound):
             raise NotFound(UNKNOWN_CODE) from None
-        name = (await self._people.employee(issued.nip)).name
-        return Verdict(issued, name, evaluation_code(doc) == issued.code)
+        name = (await self._people.employee(issued.nip)).name or "pegawai"
+        what = f"evaluasi {name} (NIP {issued.nip}) periode {issued.about}"
+        return Verdict(issued, what, evaluation_code(doc) == issued.code)
 
 
 def _rating(value: Any, missing: str = "belum ada") -> str:

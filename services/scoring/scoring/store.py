@@ -44,6 +44,7 @@ from kinerja_shared.mongo import (
     bulk_write_concurrent,
     delete_by_ids,
     find_by_ids,
+    insert_once,
     retry_locked,
 )
 from scoring.domain.facts import FactsDelta, YearFacts, field_key, year_doc, year_facts
@@ -582,10 +583,7 @@ class DocumentStore:
         self._db = db
 
     async def issue(self, issued: Issued) -> Issued:
-        record = issued.record()
-        code = record.pop("_id")
-        await self._db[DOCUMENTS].update_one({"_id": code}, {"$setOnInsert": record}, upsert=True)
-        return await self.issued(code) or issued
+        return Issued.of(await insert_once(self._db[DOCUMENTS], issued.record()))
 
     async def issued(self, code: str) -> Issued | None:
         doc = await self._db[DOCUMENTS].find_one({"_id": code})
