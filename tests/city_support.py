@@ -217,6 +217,14 @@ async def load_city(
     objection = await must(
         c.post(f"{feedback}/v1/employees/{STAFF}/objections", json=OBJECTION, headers=staff)
     )
+    # A document of each kind, so their verification codes are there to check.
+    document = await c.get(
+        f"{scoring}/v1/employees/{STAFF}/evaluation/document",
+        params={"period": "2026-11"},
+        headers=admin,
+    )
+    record = await c.get(f"{feedback}/v1/coaching/{session['id']}/document", headers=kabid)
+    assert document.status_code == record.status_code == 200, (document.text, record.text)
     alert_id = f"coaching.needed:{STAFF}:2026-W48:"
     topic = NotifierSettings(topic_prefix=ns.topic_prefix).topics.alert
     await publish(
@@ -234,6 +242,8 @@ async def load_city(
         "session_id": session["id"],
         "objection_id": objection["id"],
         "alert_id": alert_id,
+        "code": document.headers["x-verification-code"],
+        "record_code": record.headers["x-verification-code"],
     }
     return city
 

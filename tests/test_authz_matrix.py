@@ -94,6 +94,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/outcomes"): "odddddduu",
     ("GET", "/v1/calendar/{year}"): "ooddddduu",
     ("GET", "/v1/tpp/recap"): "odddddduu",  # payroll's file: BKPSDM's
+    # a document as its evaluation; a code checks only for those who may read the document,
+    # and answers the rest as an unknown code
+    ("GET", "/v1/employees/{nip}/evaluation/document"): "odoododuu",
+    ("GET", "/v1/documents/{code}"): "ohoohohuu",
     # feedback: the chain writes the dialogue, ratings and coaching; the employee replies,
     # acknowledges, answers B.1.8 and objects; the appraiser's superior decides an objection;
     # BKPSDM reads (oversight) but writes nothing; only the author edits an entry
@@ -108,6 +112,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/v1/employees/{nip}/coaching"): "ddooddduu",
     ("GET", "/v1/employees/{nip}/coaching"): "odoododuu",
     ("POST", "/v1/coaching/{session_id}/employee-feedback"): "dddddoduu",
+    ("GET", "/v1/coaching/{session_id}/document"): "odoododuu",
+    ("GET", "/v1/coaching-documents/{record_code}"): "ohoohohuu",
     ("POST", "/v1/employees/{nip}/objections"): "dddddoduu",
     ("GET", "/v1/employees/{nip}/objections"): "odoododuu",
     ("POST", "/v1/objections/{objection_id}/decision"): "ddodddduu",
@@ -121,6 +127,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/console/calendar/{year}"): "ooddddduu",
     ("GET", "/v1/console/units/{unit_code}"): "ooodddduu",
     ("GET", "/v1/console/tpp/recap"): "odddddduu",
+    ("GET", "/v1/console/employees/{nip}/evaluation/document"): "odoododuu",
+    ("GET", "/v1/console/documents/{code}"): "ohoohohuu",
     # notifier: each person's own alerts (the list is filtered); an alert to its recipients
     # (STAFF's supervisor), admin and ops, hidden from everyone else; acknowledged by its
     # recipients and admin; silences are operations' (admin, ops)
@@ -245,6 +253,8 @@ QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/outcomes"): {"year": "2026"},
     ("GET", "/v1/tpp/recap"): {"period": "2026-11"},
     ("GET", "/v1/console/tpp/recap"): {"period": "2026-11"},
+    ("GET", "/v1/employees/{nip}/evaluation/document"): {"period": "2026-11"},
+    ("GET", "/v1/console/employees/{nip}/evaluation/document"): {"period": "2026-11"},
 }
 
 

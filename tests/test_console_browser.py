@@ -20,6 +20,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from pypdf import PdfReader
 
 from feedback.app import create_app as create_feedback
 from feedback.settings import FeedbackSettings
@@ -213,6 +214,24 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(employee.locator("#targets")).to_contain_text("Dokumen terbit")
         await expect(employee.get_by_role("button", name="Tim saya")).to_be_hidden()
         await employee.screenshot(path=str(SHOTS / "6-kinerja-saya.png"), full_page=True)
+        # Their evaluation document and coaching record, then the code checked as BKPSDM would.
+        said, code = await downloaded_pdf(employee, "Unduh dokumen evaluasi (PDF)", tmp_path)
+        figures = await employee.evaluate(
+            """async (nip) => (await fetch(`/v1/console/employees/${nip}/evaluation`, {headers:
+            {Authorization: `Bearer ${sessionStorage.getItem("kinerja.token")}`}})).json()""",
+            STAFF,
+        )
+        assert "DOKUMEN EVALUASI KINERJA PEGAWAI" in said
+        assert f"NIP {STAFF}" in said
+        assert f"Predikat kinerja pegawai {figures['predikat'] or 'belum ada'}" in said
+        assert f"Kebijakan {figures['policy_version']}" in said
+        record, _ = await downloaded_pdf(employee, "Unduh B.1.8 (PDF)", tmp_path)
+        assert "Pegawai menyetujui 9/9 pernyataan." in record
+        await employee.get_by_role("button", name="Periksa dokumen").click()
+        await employee.get_by_label("Kode verifikasi (tertera di kaki dokumen)").fill(code)
+        await employee.get_by_role("button", name="Periksa", exact=True).click()
+        await expect(employee.locator("#verify-result")).to_contain_text("Dokumen asli")
+        await employee.get_by_role("button", name="Kinerja saya").click()
         await employee.get_by_role("button", name="‹ Bulan sebelumnya").click()
         await expect(employee.locator("#month")).to_contain_text(previous_month_name())
         # The head of the unit sees the unit's picture as charts.
@@ -287,6 +306,20 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(admin.locator("#recap-status")).to_contain_text("diunduh")
         # A supervisor has no calendar button (scoring refuses them the calendar too).
         await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
+
+
+async def downloaded_pdf(page: Page, button: str, folder: Path) -> tuple[str, str]:
+    """The text of the PDF a button downloads, and the verification code the page names."""
+    async with page.expect_download() as got:
+        await page.get_by_role("button", name=button).first.click()
+    download = await got.value
+    path = folder / download.suggested_filename
+    await download.save_as(path)
+    status = page.locator("#document-status")
+    await expect(status).to_contain_text("Kode verifikasinya")
+    code = (await status.inner_text()).rsplit(" ", 1)[-1].rstrip(".")
+    text = "\n".join(p.extract_text() for p in PdfReader(path).pages)
+    return " ".join(text.split()), code
 
 
 def calendar_records(year: int) -> list[tuple[bytes, bytes]]:

@@ -12,7 +12,6 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from feedback.domain import Visibility, readable_by
 from feedback.models import Period
 from feedback.responses import ConsoleConfig, DevToken, ScoringAnswer, TeamPage, UnitPicture
+from feedback.scoring_gateway import ScoringGateway
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
 from kinerja_shared.events import Code, Nip
@@ -32,22 +32,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 #: A month, the only period the unit page moves by (its trend is the three months before).
 MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SCORING_DOWN = (
-    "Layanan penilaian (scoring) tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
-    "jika tetap gagal, hubungi tim TI."
-)
-SCORING_SLOW = "Layanan penilaian (scoring) terlalu lama menjawab. Coba lagi beberapa saat lagi."
-SCORING_FAILED = (
-    "Layanan penilaian (scoring) mengalami gangguan. Coba lagi beberapa saat lagi; "
-    "jika tetap gagal, hubungi tim TI."
-)
-
-
-def _detail(r: httpx.Response) -> str:
-    try:
-        return str(r.json().get("detail", r.text))
-    except ValueError:
-        return r.text
 
 
 def _team_row(
@@ -91,7 +75,8 @@ def mount_console(
 ) -> None:
     router = APIRouter(prefix="/v1", tags=["console"])
     signed_in = Depends(require_roles(verifier))
-    http = httpx.AsyncClient(base_url=scoring_url, timeout=15)
+    gateway = ScoringGateway(scoring_url)
+    ask_scoring, scoring = gateway.ask, gateway.json
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
@@ -125,29 +110,6 @@ def mount_console(
                 raise HTTPException(404, f"NIP {body.nip} is not in the reference data")
             return {"token": mint_dev_token(dev_secret, body.nip, [body.role.value])}
 
-    async def ask_scoring(request: Request, path: str, **params: Any) -> httpx.Response:
-        """Scoring's answer with the reader's own token (scoring decides who sees what); its
-        failures become what the console can say: slow, down, failed, or scoring's refusal."""
-        headers = {"Authorization": request.headers.get("authorization", "")}
-        try:
-            r = await http.get(path, params=params, headers=headers)
-        except httpx.TimeoutException:
-            raise HTTPException(504, SCORING_SLOW) from None
-        except (httpx.HTTPError, httpx.InvalidURL):
-            raise HTTPException(503, SCORING_DOWN) from None
-        if r.status_code >= 500:
-            raise HTTPException(502, SCORING_FAILED)
-        if r.status_code >= 400 and r.status_code != 404:
-            raise HTTPException(r.status_code, _detail(r))
-        return r
-
-    async def scoring(request: Request, path: str, **params: Any) -> dict[str, Any] | None:
-        r = await ask_scoring(request, path, **params)
-        if r.status_code == 404:
-            return None
-        body: dict[str, Any] = r.json()
-        return body
-
     @router.get(
         "/console/tpp/recap",
         summary="Payroll's monthly TPP recap as a file, from scoring (BKPSDM)",
@@ -163,12 +125,7 @@ def mount_console(
         r = await ask_scoring(request, "/v1/tpp/recap", period=period, format=format)
         if r.status_code == 404:
             raise HTTPException(404, "scoring has no recap")
-        disposition = r.headers.get("content-disposition", "attachment")
-        return Response(
-            r.content,
-            media_type=r.headers.get("content-type"),
-            headers={"Content-Disposition": disposition},
-        )
+        return gateway.file(r)
 
     @router.get(
         "/console/team",
@@ -307,7 +264,8 @@ def mount_console(
         }
 
     app.include_router(router)
-    app.state.console_http = http
+    app.state.console_http = gateway.http
+    app.state.scoring = gateway
 
 
 def _previous_month(month: str) -> str:

@@ -255,7 +255,13 @@ async function showPerson(nip, period = thisMonth()) {
     : evaluationView(evaluation);
   const isSupervisor = state.roles.includes("supervisor") && state.sub !== nip;
   const forms = isSupervisor ? [feedbackForm(nip), ratingForm(nip)] : [];
-  draw(mine ? "Kinerja saya" : who, heading, months, figures,
+  const fileStatus = el("p", { id: "document-status", role: "status" });
+  const documentButton = evaluation.error ? "" : el("p", {}, el("button", { type: "button", id: "download-document",
+    onclick: () => downloadFile(`/v1/console/employees/${nip}/evaluation/document?period=${period}`, `evaluasi-${nip}-${period}.pdf`, fileStatus) },
+    "Unduh dokumen evaluasi (PDF)"), fileStatus);
+  const recordButton = (s) => el("button", { type: "button", class: "secondary", onclick: () =>
+    downloadFile(`/v1/coaching/${s.id}/document`, `bimbingan-${s.date}.pdf`, fileStatus) }, "Unduh B.1.8 (PDF)");
+  draw(mine ? "Kinerja saya" : who, heading, months, figures, documentButton,
     el("h3", {}, "Dialog kinerja"),
     feedback.threads.length ? feedback.threads.map((t) => threadView(t, nip)) : el("p", { class: "muted" }, "Belum ada umpan balik."),
     ...forms,
@@ -263,7 +269,8 @@ async function showPerson(nip, period = thisMonth()) {
     coaching.sessions.length
       ? el("ul", { id: "coaching" }, coaching.sessions.map((s) => el("li", {}, `${s.date}: ${s.topics.join(", ")} — ${s.follow_up} `,
           s.employee_feedback ? el("span", { class: "badge" }, `B.1.8: ${s.employee_feedback.agreed}`)
-            : state.sub === nip ? b18Form(s, coaching.b18_statements, nip) : el("span", { class: "muted" }, "(menunggu umpan balik pegawai)"))))
+            : state.sub === nip ? b18Form(s, coaching.b18_statements, nip) : el("span", { class: "muted" }, "(menunggu umpan balik pegawai)"),
+          " ", recordButton(s))))
       : el("p", { class: "muted" }, "Belum ada sesi bimbingan."),
     isSupervisor ? coachingForm(nip) : "");
 }
@@ -478,17 +485,42 @@ async function showCalendar(year = Number(thisMonth().slice(0, 4))) {
   } catch (e) { draw("Kalender kerja", el("p", { class: "error", role: "alert" }, e.message)); }
 }
 
-// Payroll's file for a month: the TPP cut for discipline per OPD and employee, as XLSX or CSV.
-// The download goes through fetch (it carries the sign-in), then hands the file to the browser.
-async function downloadRecap(period, format, out) {
+// A file the console makes (recap, documents): fetched with the sign-in, then handed to the
+// browser. A document names its verification code, which the status line repeats.
+async function downloadFile(path, filename, out) {
   out.textContent = "Menyiapkan berkas…";
   try {
-    const r = await fetch(`/v1/console/tpp/recap?period=${period}&format=${format}`, { headers: { Authorization: `Bearer ${state.token}` } });
+    const r = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
     if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || r.status);
-    const link = el("a", { href: URL.createObjectURL(await r.blob()), download: `rekap-tpp-${period}.${format}` });
+    const link = el("a", { href: URL.createObjectURL(await r.blob()), download: filename });
     document.body.append(link); link.click(); link.remove();
-    out.textContent = `Berkas rekap-tpp-${period}.${format} diunduh.`;
-  } catch (e) { out.textContent = `Rekap belum dapat diunduh. ${e.message}`; }
+    const code = r.headers.get("x-verification-code");
+    out.textContent = `Berkas ${filename} diunduh.${code ? ` Kode verifikasinya ${code}.` : ""}`;
+  } catch (e) { out.textContent = `Berkas belum dapat diunduh. ${e.message}`; }
+}
+
+// Payroll's file for a month: the TPP cut for discipline per OPD and employee, as XLSX or CSV.
+const downloadRecap = (period, format, out) =>
+  downloadFile(`/v1/console/tpp/recap?period=${period}&format=${format}`, `rekap-tpp-${period}.${format}`, out);
+
+// Anyone holding a printed document checks its code: the answer says whose it is and whether
+// the figures are still those printed.
+function showVerify() {
+  const draw = opening();
+  const out = el("div", { id: "verify-result", role: "status" });
+  const form = el("form", { class: "card", id: "verify-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren(el("p", { class: "muted" }, "Memeriksa…"));
+    try {
+      const v = await api(`/v1/console/documents/${encodeURIComponent(ev.target.elements.code.value.trim())}`);
+      out.replaceChildren(el("p", { class: v.matches ? "ok" : "warn" }, v.kalimat),
+        el("p", { class: "muted" }, `Kode ${v.code} · diterbitkan ${v.issued_at.slice(0, 16).replace("T", " ")} UTC · ${v.version}`));
+    } catch (e) { out.replaceChildren(el("p", { class: "error" }, `Tidak dapat diperiksa: ${e.message}`)); }
+  } },
+    el("label", { for: "verify-code" }, "Kode verifikasi (tertera di kaki dokumen)"),
+    el("input", { id: "verify-code", name: "code", required: "", placeholder: "EV-XXXX-XXXX-XXXX-XXXX", autocomplete: "off" }),
+    el("button", { type: "submit" }, "Periksa"));
+  draw("Periksa dokumen", el("p", {}, "Dokumen evaluasi kinerja dan catatan bimbingan (Format B.1.8) memuat kode verifikasi. Masukkan kodenya untuk memastikan dokumen itu asli dan angkanya masih berlaku."), form, out);
 }
 
 function showRecap() {
@@ -514,7 +546,7 @@ async function start() {
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
     if (!target) return;
-    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap() };
+    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify() };
     show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });
