@@ -98,6 +98,7 @@ MATRIX: dict[tuple[str, str], str] = {
     # and answers the rest as an unknown code
     ("GET", "/v1/employees/{nip}/evaluation/document"): "odoododuu",
     ("GET", "/v1/documents/{code}"): "ohoohohuu",
+    ("GET", "/v1/policy/guide"): "ooooooouu",  # the rules are everyone's to read
     # feedback: the chain writes the dialogue, ratings and coaching; the employee replies,
     # acknowledges, answers B.1.8 and objects; the appraiser's superior decides an objection;
     # BKPSDM reads (oversight) but writes nothing; only the author edits an entry
@@ -129,6 +130,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/console/tpp/recap"): "odddddduu",
     ("GET", "/v1/console/employees/{nip}/evaluation/document"): "odoododuu",
     ("GET", "/v1/console/documents/{code}"): "ohoohohuu",
+    ("GET", "/v1/console/guide"): "ooooooouu",
     # notifier: each person's own alerts (the list is filtered); an alert to its recipients
     # (STAFF's supervisor), admin and ops, hidden from everyone else; acknowledged by its
     # recipients and admin; silences are operations' (admin, ops)

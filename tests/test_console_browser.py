@@ -231,6 +231,11 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await employee.get_by_label("Kode verifikasi (tertera di kaki dokumen)").fill(code)
         await employee.get_by_role("button", name="Periksa", exact=True).click()
         await expect(employee.locator("#verify-result")).to_contain_text("Dokumen asli")
+        # The rules, with the city's figures, for anyone who wants to know how they are judged.
+        await employee.get_by_role("button", name="Cara penilaian").click()
+        await expect(employee.locator(".guide")).to_have_count(9)
+        await expect(employee.locator("#view")).to_contain_text("setiap 450 menit dihitung")
+        await expect(employee.locator("#view table").first).to_contain_text("TL2")
         await employee.get_by_role("button", name="Kinerja saya").click()
         await employee.get_by_role("button", name="‹ Bulan sebelumnya").click()
         await expect(employee.locator("#month")).to_contain_text(previous_month_name())

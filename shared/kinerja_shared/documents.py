@@ -13,18 +13,25 @@ import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from pydantic import BaseModel, Field
 
-WIB = ZoneInfo("Asia/Jakarta")
-BULAN = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
+from kinerja_shared.indonesian import tanggal, waktu_wib
+
+__all__ = [
+    "Issued",
+    "Sheet",
+    "Verdict",
+    "VerdictOut",
+    "latin",
+    "tanggal",
+    "verification_code",
+    "waktu_wib",
+]
+
 #: Characters Indonesian text often carries that the PDF core fonts (Latin-1) lack.
 _PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
 
@@ -35,17 +42,6 @@ def verification_code(prefix: str, content: Mapping[str, Any]) -> str:
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16].upper()
     return "-".join([prefix, *(digest[i : i + 4] for i in range(0, 16, 4))])
-
-
-def tanggal(d: date) -> str:
-    """A date as Indonesian documents write it: ``29 November 2026``."""
-    return f"{d.day} {BULAN[d.month - 1]} {d.year}"
-
-
-def waktu_wib(at: datetime) -> str:
-    """A moment in Western Indonesian Time: ``29 November 2026 pukul 21.05 WIB``."""
-    local = at.astimezone(WIB)
-    return f"{tanggal(local.date())} pukul {local:%H.%M} WIB"
 
 
 def latin(text: str) -> str:

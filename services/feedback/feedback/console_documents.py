@@ -1,10 +1,11 @@
 """The console's documents: the evaluation document (made by scoring) downloaded with the
-reader's token, and one check for any verification code, whichever service issued it (``EV-``
-scoring's evaluations, ``BK-`` this service's coaching records)."""
+reader's token; one check for any verification code, whichever service issued it (``EV-``
+scoring's evaluations, ``BK-`` this service's coaching records); and the rules page (Cara
+penilaian) scoring makes from its policy file."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
@@ -12,6 +13,7 @@ from feedback.api import SignedIn
 from feedback.coaching_record import PREFIX as RECORD_PREFIX
 from feedback.coaching_record import UNKNOWN_CODE, CoachingRecords
 from feedback.models import Period
+from feedback.responses import ScoringAnswer
 from feedback.scoring_gateway import ScoringGateway
 from kinerja_shared.documents import VerdictOut
 from kinerja_shared.events import Nip
@@ -69,3 +71,15 @@ async def verify(
     if found is None:
         raise HTTPException(404, UNKNOWN_CODE)
     return VerdictOut.model_validate(found)
+
+
+@router.get(
+    "/guide",
+    summary="Cara penilaian, from scoring's policy file",
+    response_model=ScoringAnswer,
+)
+async def guide(request: Request, _: SignedIn, scoring: Scoring) -> dict[str, Any]:
+    found = await scoring.json(request, "/v1/policy/guide")
+    if found is None:
+        raise HTTPException(404, "scoring has no guide")
+    return found

@@ -17,6 +17,7 @@ from kinerja_shared.auth import Principal, signed_in
 from kinerja_shared.documents import VerdictOut
 from kinerja_shared.nip import parse_nip
 from scoring.documents import Documents
+from scoring.domain.guide import cara_penilaian
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
@@ -329,3 +330,29 @@ async def verify_document(
     code: Annotated[str, Path(max_length=40)], who: Who, documents: Docs
 ) -> VerdictOut:
     return VerdictOut.of(await _answer(documents.verify(who, code)))
+
+
+class BagianOut(BaseModel):
+    judul: str
+    kalimat: list[str]
+    tabel: list[list[str]] = Field(description="Header row first; empty when none")
+
+
+class GuideOut(BaseModel):
+    government: str
+    policy_version: str
+    bagian: list[BagianOut]
+
+
+@router.get(
+    "/policy/guide",
+    summary="Cara penilaian: every rule in Indonesian, with the policy's own figures",
+    response_model=GuideOut,
+)
+async def policy_guide(_: Who, reads: Uses) -> GuideOut:
+    policy = reads.policy
+    return GuideOut(
+        government=policy.government,
+        policy_version=policy.version,
+        bagian=[BagianOut(**asdict(b)) for b in cara_penilaian(policy)],
+    )

@@ -182,6 +182,11 @@ class Reads:
         }
 
     @property
+    def policy(self) -> Policy:
+        """The policy in force (for the page that explains it)."""
+        return self._evaluations.policy
+
+    @property
     def policy_version(self) -> str:
         return self._evaluations.policy.version
 

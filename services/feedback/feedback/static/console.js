@@ -503,6 +503,21 @@ async function downloadFile(path, filename, out) {
 const downloadRecap = (period, format, out) =>
   downloadFile(`/v1/console/tpp/recap?period=${period}&format=${format}`, `rekap-tpp-${period}.${format}`, out);
 
+// How the rules work, with the city's own figures (scoring makes the page from its policy file).
+async function showGuide() {
+  const draw = opening();
+  draw("Cara penilaian", el("p", { class: "muted", role: "status" }, "Memuat…"));
+  try {
+    const g = await api("/v1/console/guide");
+    const table = (rows) => rows.length ? el("div", { class: "table-wrap" }, el("table", {},
+      el("thead", {}, el("tr", {}, rows[0].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, rows.slice(1).map((r) => el("tr", {}, r.map((c) => el("td", {}, c))))))) : "";
+    draw("Cara penilaian",
+      el("p", {}, `Aturan penilaian ${g.government}, kebijakan versi ${g.policy_version}. Halaman ini dibuat dari berkas kebijakan yang dipakai untuk menilai, jadi angkanya selalu sama dengan yang berlaku.`),
+      g.bagian.map((b) => el("section", { class: "card guide" }, el("h3", {}, b.judul), b.kalimat.map((k) => el("p", {}, k)), table(b.tabel))));
+  } catch (e) { draw("Cara penilaian", el("p", { class: "error" }, `Aturan belum dapat ditampilkan: ${e.message}`)); }
+}
+
 // Anyone holding a printed document checks its code: the answer says whose it is and whether
 // the figures are still those printed.
 function showVerify() {
@@ -546,7 +561,7 @@ async function start() {
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
     if (!target) return;
-    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify() };
+    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify(), guide: () => showGuide() };
     show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });

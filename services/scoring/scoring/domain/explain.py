@@ -55,7 +55,7 @@ def kehadiran(a: Doc, schedule: str | None) -> str:
     )
 
 
-def _angka(x: float) -> str:
+def angka(x: float) -> str:
     """A number as Indonesian writes it: a decimal comma (99,9; 0,5)."""
     return f"{x:g}".replace(".", ",")
 
@@ -66,7 +66,7 @@ def _minutes(total: int, what: str) -> str:
 
 def disiplin(d: Doc, policy: Policy) -> str:
     counted = d["counted_days"]
-    shown = _angka(counted)
+    shown = angka(counted)
     if d.get("level"):
         now = (
             f"Tahun ini {shown} hari dihitung sebagai tidak masuk kerja tanpa keterangan, "
@@ -84,17 +84,17 @@ def disiplin(d: Doc, policy: Policy) -> str:
         return now
     gap = ahead.from_days - counted
     step = f"Tingkat berikutnya ({ahead.sanction}) dimulai pada {ahead.from_days} hari"
-    return f"{now} {step}, {_angka(gap)} hari lagi."
+    return f"{now} {step}, {angka(gap)} hari lagi."
 
 
 def tpp(percent: float, a: Doc, policy: Policy) -> str:
     if not percent:
         return "Tidak ada potongan TPP karena disiplin pada periode ini."
     return (
-        f"TPP dipotong {_angka(percent)}% karena disiplin: keterlambatan dan pulang cepat menurut "
+        f"TPP dipotong {angka(percent)}% karena disiplin: keterlambatan dan pulang cepat menurut "
         f"kategorinya ({_categories(a['categories'])}) serta {a['tanpa_keterangan']} hari tanpa "
         f"keterangan, menurut tabel potongan kota (paling banyak "
-        f"{_angka(policy.tpp.cap_percent)}%)."
+        f"{angka(policy.tpp.cap_percent)}%)."
     )
 
 
@@ -113,7 +113,7 @@ def ikm(i: Doc | None, policy: Policy) -> str:
             f"({PERMEN14})."
         )
     return (
-        f"{i['responses']} warga menilai layanan Anda. Nilai IKM {_angka(i['converted'])} dari "
+        f"{i['responses']} warga menilai layanan Anda. Nilai IKM {angka(i['converted'])} dari "
         f"100, mutu {i['category']} ({i['label']}), menurut {PERMEN14}."
     )
 
