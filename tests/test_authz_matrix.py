@@ -124,6 +124,7 @@ MATRIX: dict[tuple[str, str], str] = {
     # the console: a team to whoever supervises one (the admin here is outside the chart);
     # the rest as scoring's rules above
     ("GET", "/v1/console/team"): "hdooodduu",
+    ("GET", "/v1/console/attention"): "hdooodduu",
     ("GET", "/v1/console/employees/{nip}/evaluation"): "odoododuu",
     ("GET", "/v1/console/calendar/{year}"): "ooddddduu",
     ("GET", "/v1/console/units/{unit_code}"): "ooodddduu",

@@ -175,6 +175,17 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(page.locator("#fig-perilaku .why")).to_contain_text(
             f"oleh atasan (NIP {KABID})", timeout=30_000
         )
+        # Who needs attention: the two without feedback this quarter, no action past due.
+        await page.get_by_role("button", name="Perlu perhatian").click()
+        quiet = page.locator("#attention-quiet li")
+        await expect(quiet).to_have_count(2)
+        await expect(quiet.first).to_contain_text("belum pernah mendapat umpan balik")
+        await expect(page.locator("#attention-overdue")).to_contain_text("Tidak ada")
+        await page.screenshot(path=str(SHOTS / "7-attention.png"), full_page=True)
+        await quiet.first.get_by_role("button").click()
+        await expect(page.locator(".person")).to_be_visible()
+        await page.get_by_role("button", name="Tim saya").click()
+        await page.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
         # A live alert arrives from the notifier's stream and is acknowledged.
         await expect(page.locator("#stream-state")).to_have_text("Tersambung.")
         await publish(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from feedback import console_documents
+from feedback import console_pages
 from feedback.api import mount_dialogue
 from feedback.coaching_record import CoachingRecords
 from feedback.console import mount_console
@@ -69,8 +69,9 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         notifier_url=settings.notifier_public_url,
         dev_secret=settings.hs256_secret if settings.dev_mode else None,
     )
-    app.include_router(console_documents.router)
+    app.include_router(console_pages.router)
     app.state.people = people
+    app.state.clock = clock
     app.state.store = store
     app.state.publisher = publisher
     return app

@@ -11,7 +11,8 @@ topic).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -20,6 +21,21 @@ from kinerja_shared.documents import Issued
 from kinerja_shared.mongo import find_by_ids, insert_new, insert_once
 
 Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AgreedAction:
+    """An agreed action (rencana tindak lanjut) as its entry currently states it."""
+
+    thread_id: str
+    nip: str  # whom the thread is about
+    what: str
+    owner_nip: str
+    due: str  # ISO date
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # BSON dates come back naive
 
 
 #: The collections whose inserts travel in an outbox entry with their event.
@@ -136,6 +152,32 @@ class FeedbackStore:
     async def audit_entries(self, refused_only: bool, limit: int) -> list[Doc]:
         query: Doc = {"allowed": False} if refused_only else {}
         return [d async for d in self.audit.find(query).sort("at", -1).limit(limit)]
+
+    async def last_threads(self, nips: list[str]) -> dict[str, datetime]:
+        """When each of ``nips`` last got a feedback thread (those without one are absent)."""
+        last: dict[str, datetime] = {}
+        async for t in self.threads.find({"nip": {"$in": nips}}, {"nip": 1, "created_at": 1}):
+            at = _aware(t["created_at"])
+            last[t["nip"]] = max(at, last.get(t["nip"], at))
+        return last
+
+    async def agreed_actions(self, nips: list[str]) -> list[AgreedAction]:
+        """The agreed actions in the current version of every entry about ``nips``."""
+        threads = {
+            t["_id"]: t["nip"] async for t in self.threads.find({"nip": {"$in": nips}}, {"nip": 1})
+        }
+        current: dict[tuple[str, str], Doc] = {}
+        query = {"thread_id": {"$in": list(threads)}}
+        fields = {"thread_id": 1, "entry_id": 1, "version": 1, "body": 1}
+        async for v in self.entries.find(query, fields):
+            key = (v["thread_id"], v["entry_id"])
+            if v["version"] >= current.get(key, {}).get("version", 0):
+                current[key] = v
+        return [
+            AgreedAction(thread_id, threads[thread_id], a["what"], a["owner_nip"], a["due"])
+            for (thread_id, _), v in current.items()
+            for a in v["body"].get("actions", [])
+        ]
 
     async def thread_counts(self, nips: list[str]) -> dict[str, int]:
         """How many threads each of ``nips`` has: one query for a whole page of a team."""

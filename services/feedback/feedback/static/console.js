@@ -49,7 +49,7 @@ function signedIn(token) {
   $("#nav-calendar").hidden = !state.roles.some((r) => r === "admin" || r === "ops");
   $("#nav-recap").hidden = !state.roles.includes("admin");
   const employeeOnly = state.roles.length === 1 && state.roles[0] === "employee";
-  for (const id of ["#nav-team", "#nav-unit"]) $(id).hidden = employeeOnly;
+  for (const id of ["#nav-team", "#nav-attention", "#nav-unit"]) $(id).hidden = employeeOnly;
   openStream();
   state.roles.includes("employee") ? showPerson(state.sub) : showTeam();
 }
@@ -177,6 +177,9 @@ function threadView(thread, nip) {
 const DAY_STATUS = { hadir: "Hadir", izin: "Izin/cuti/dinas", tanpa_keterangan: "Tanpa keterangan", libur: "Libur" };
 const MONTH_NAME = new Intl.DateTimeFormat("id-ID", { month: "long", year: "numeric", timeZone: "UTC" });
 const DAY_NAME = new Intl.DateTimeFormat("id-ID", { weekday: "short", day: "numeric", timeZone: "UTC" });
+const DATE_NAME = new Intl.DateTimeFormat("id-ID", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+// "2026-10-01" as Indonesian writes it: "1 Oktober 2026".
+const tanggal = (iso) => DATE_NAME.format(new Date(`${iso.slice(0, 10)}T00:00:00Z`));
 
 // "2026-11" moved by whole months, and its Indonesian name ("November 2026").
 function monthMove(period, delta) {
@@ -503,6 +506,28 @@ async function downloadFile(path, filename, out) {
 const downloadRecap = (period, format, out) =>
   downloadFile(`/v1/console/tpp/recap?period=${period}&format=${format}`, `rekap-tpp-${period}.${format}`, out);
 
+// Needs attention this week: who crossed a threshold in the last 30 days, who had no feedback
+// this quarter, which agreed actions are past their due date; each with the reason.
+async function showAttention() {
+  const draw = opening();
+  draw("Perlu perhatian", el("p", { class: "muted", role: "status" }, "Memuat…"));
+  try {
+    const a = await api("/v1/console/attention");
+    const open = (nip, name) => el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip) }, name);
+    const list = (id, items, line, empty) => items.length
+      ? el("ul", { id }, items.map((i) => el("li", {}, line(i))))
+      : el("p", { id, class: "muted" }, empty);
+    draw("Perlu perhatian",
+      el("h3", {}, "Melewati ambang dalam 30 hari terakhir"),
+      list("attention-crossed", a.crossed, (f) => [open(f.nip, f.name), ` ${f.reasons.join("; ")}`], "Tidak ada."),
+      a.more_crossed ? el("p", { class: "muted" }, "Ditampilkan 500 yang terberat; lihat Tim saya untuk selebihnya.") : "",
+      el("h3", {}, `Belum mendapat umpan balik sejak ${tanggal(a.quarter_start)}`),
+      list("attention-quiet", a.no_feedback, (f) => [open(f.nip, f.name), ` ${f.reasons.join("; ")}`], "Semua sudah mendapat umpan balik triwulan ini."),
+      el("h3", {}, "Tindak lanjut lewat tenggat"),
+      list("attention-overdue", a.overdue, (o) => [open(o.nip, o.name), ` ${o.what}: tenggat ${tanggal(o.due)}, lewat ${o.days_late} hari. Tanyakan hasilnya.`], "Tidak ada tindak lanjut yang lewat tenggat."));
+  } catch (e) { draw("Perlu perhatian", el("p", { class: "error" }, `Daftar belum dapat ditampilkan: ${e.message}`)); }
+}
+
 // How the rules work, with the city's own figures (scoring makes the page from its policy file).
 async function showGuide() {
   const draw = opening();
@@ -561,7 +586,7 @@ async function start() {
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
     if (!target) return;
-    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify(), guide: () => showGuide() };
+    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify(), guide: () => showGuide(), attention: () => showAttention() };
     show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });
