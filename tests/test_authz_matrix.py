@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/admin/keys"): "odddddduu",
     ("POST", "/v1/admin/keys"): "odddddduu",
     ("DELETE", "/v1/admin/keys/{key_id}"): "odddddduu",
+    ("GET", "/v1/devices/status"): "ooddddduu",  # which machines went silent
     # scoring: a person's figures to themself, their chain and BKPSDM (never ops); a unit's
     # summary to its head, admin and ops; its members to the supervisors in it; the city's
     # outcome lists to BKPSDM; the working calendar to admin and ops

@@ -297,6 +297,16 @@ async def test_adms_device_session_handshake_upload_and_poll(intake: Any, infra:
         (b"invalid", b"garbage line"),
         (b"unmapped", b"4242\t2026-11-02 07:30:00\t0\t1\t0\t0\t0"),
     ]
+    # The machine spoke, so it is not silent; one registered and never heard of is.
+    quiet = {"serial": "CJDE000000001", "unit_code": "DUKCAPIL"}
+    await client.post("/v1/admin/devices", headers=admin_headers(), json=[quiet])
+    status = await client.get("/v1/devices/status", headers=admin_headers())
+    assert status.status_code == 200, status.text
+    found = {d["serial"]: d for d in status.json()}
+    assert found["CJDE204660045"]["silent"] is False
+    assert found["CJDE204660045"]["last_seen"] is not None
+    assert found["CJDE000000001"] == {**quiet, "active": True, "last_seen": None, "silent": True}
+    assert status.json()[0]["serial"] == "CJDE000000001"  # the silent first
 
 
 async def test_a_serial_not_admitted_is_answered_as_a_registered_one_and_its_upload_kept(

@@ -12,13 +12,16 @@ from intake.admin_api import admin_router
 from intake.adms_api import mount_machines
 from intake.api import events_router
 from intake.day_closer import DayCloser
+from intake.devices_api import devices_router
 from intake.domain import TimeWindow
 from intake.keyring import Keyring
+from intake.liveness import Liveness
 from intake.machines import Machines
 from intake.publisher import EventPublisher
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
 from kinerja_shared.auth import JwtVerifier
+from kinerja_shared.clock import SystemClock
 from kinerja_shared.events import EVENT_ADAPTER
 from kinerja_shared.service import Runtime, create_service_app, new_runtime, retry_until_up
 
@@ -67,6 +70,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     adms_window = TimeWindow(
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.adms_max_age_days)
     )
+    silent_after = timedelta(minutes=settings.device_silent_after_minutes)
+    liveness = Liveness(store, SystemClock(), silent_after)
     mount_machines(
         app,
         Machines(
@@ -76,8 +81,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             runtime.registry,
             adms_window,
             settings.adms_requests_per_minute,
+            heard=liveness,
         ),
     )
+    app.state.liveness = liveness
+    app.include_router(devices_router(JwtVerifier.from_settings(settings)))
     app.include_router(
         admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
     )

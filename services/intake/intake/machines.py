@@ -49,6 +49,10 @@ class Devices(Protocol):
     async def nip_of_pin(self, unit_code: str, pin: str) -> str | None: ...
 
 
+class Heard(Protocol):
+    async def seen(self, serial: str) -> None: ...
+
+
 class Publishes(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
     async def publish_records(self, records: Sequence[tuple[str, bytes, bytes, Any]]) -> None: ...
@@ -63,8 +67,10 @@ class Machines:
         registry: CollectorRegistry,
         window: TimeWindow,
         requests_per_minute: int = 120,
+        heard: Heard | None = None,
     ) -> None:
         self._devices = devices
+        self._heard = heard
         self._publisher = publisher
         self._topics = topics
         self._window = window
@@ -91,6 +97,8 @@ class Machines:
             )
             return None
         self._metrics.last_upload.labels(serial).set(time.time())
+        if self._heard is not None:
+            await self._heard.seen(serial)  # for the list of machines gone silent
         return device
 
     def handshake(self, device: Device | None, serial: str) -> str:

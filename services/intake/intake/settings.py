@@ -28,6 +28,9 @@ class IntakeSettings(ServiceSettings):
     # A machine keeps its punches and pushes them within minutes of coming back; a punch days
     # old from a machine is more likely forged than late. Older lines go to the DLQ.
     adms_max_age_days: int = Field(3, ge=1, description="Older ADMS punches go to the DLQ")
+    device_silent_after_minutes: int = Field(
+        60, ge=5, description="A registered machine unheard of this long is listed as silent"
+    )
     adms_requests_per_minute: int = Field(
         120, ge=1, description="Per serial, and ten times that per source address"
     )

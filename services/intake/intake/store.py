@@ -83,11 +83,25 @@ class IntakeStore:
 
     async def device(self, serial: str) -> Device | None:
         doc = await self._db.devices.find_one({"_id": serial})
-        if doc is None:
-            return None
-        return Device.model_validate(
-            {k: v for k, v in doc.items() if k not in ("_id", "updated_at")}
+        return None if doc is None else _device(doc)
+
+    async def devices(self) -> list[Device]:
+        """Every registered machine (an administrator's list: a city has about a hundred)."""
+        return [_device(d) async for d in self._db.devices.find({})]
+
+    async def record_contact(self, serial: str, at: datetime) -> None:
+        await self._db.device_contacts.update_one(
+            {"_id": serial}, {"$set": {"last_seen": at}}, upsert=True
         )
+
+    async def contacts(self, serials: Sequence[str]) -> dict[str, datetime]:
+        """When each machine last spoke (those never heard of are absent)."""
+        docs = await find_by_ids(self._db.device_contacts, list(serials))
+        return {
+            serial: _aware(doc["last_seen"])
+            for serial, doc in zip(serials, docs, strict=True)
+            if doc is not None
+        }
 
     # --- API keys -------------------------------------------------------------------------
 
@@ -130,3 +144,11 @@ class IntakeStore:
 
     async def keys(self) -> list[dict[str, Any]]:
         return [d async for d in self._db.api_keys.find({}, {"secret_hash": 0})]
+
+
+def _device(doc: dict[str, Any]) -> Device:
+    return Device.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")})
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # BSON dates come back naive
