@@ -22,10 +22,11 @@ from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
 from scoring.reads import NotFound, Reads, Refused, Unanswerable
-from scoring.recap import to_csv, to_xlsx
+from scoring.recap import outcomes_file, to_csv, to_xlsx
 from scoring.responses import EvaluationOut, UnitSummaryOut
 
 Today = Callable[[], date]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Member(BaseModel):
@@ -203,9 +204,40 @@ async def unit_members(
     "/outcomes",
     summary="The year's recognition candidates and coaching list",
     response_model=OutcomesOut,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}, "description": "JSON, CSV or XLSX"}},
 )
-async def outcomes(year: Annotated[int, Query(ge=2000, le=2100)], who: Who, reads: Uses) -> Any:
-    return await _answer(reads.outcomes(who, year))
+async def outcomes(
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    who: Who,
+    reads: Uses,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="The file")] = "json",
+) -> Any:
+    found = await _answer(reads.outcomes(who, year))
+    if format == "json":
+        return found
+    media = "text/csv; charset=utf-8" if format == "csv" else XLSX
+    return _file(outcomes_file(found, format), media, f"hasil-kinerja-{year}.{format}")
+
+
+class CityOut(BaseModel):
+    period: str
+    units: list[UnitSummaryOut]
+
+
+@router.get(
+    "/city",
+    summary="Every unit's picture of a period side by side (BKPSDM and the IT team)",
+    response_model=CityOut,
+    responses={403: {"description": "Only admin and ops"}},
+)
+async def city(
+    period: Annotated[str, Query(description="2026-11, 2026-Q4, 2026 or 30d")],
+    who: Who,
+    reads: Uses,
+    today: Now,
+) -> Any:
+    p = _named_period(period, today)
+    return {"period": p.name, "units": await _answer(reads.city(who, p))}
 
 
 class HolidayOut(BaseModel):
@@ -243,7 +275,6 @@ async def calendar(
 
 #: A month of this century: the recap is the payroll's month.
 MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RecapOut(BaseModel):

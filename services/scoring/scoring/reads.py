@@ -140,6 +140,19 @@ class Reads:
             "policy_version": policy.version,
         }
 
+    async def city(self, who: Principal, p: Period) -> list[dict[str, Any]]:
+        """Every unit's picture of the period side by side (admin and ops); units without
+        employees are left out."""
+        if not who.has(Role.ADMIN, Role.OPS):
+            raise Refused("the city view is for admin and ops")
+        out = []
+        for unit_code in sorted(await self._reference.units()):
+            try:
+                out.append(await self.unit_summary(who, unit_code, p, None))
+            except NotFound:
+                continue
+        return out
+
     async def members(
         self,
         who: Principal,

@@ -1,18 +1,15 @@
 """The month's recap of TPP deductions for discipline (rekap potongan TPP), per OPD and employee:
-the file payroll takes, as CSV or XLSX (openpyxl). One row per employee, the units in order,
-with the figures the deduction follows from, so that a payroll clerk can answer a question
-without opening Kinerja."""
+the file payroll takes, as CSV or XLSX (``scoring.sheets``). One row per employee, the units in
+order, with the figures the deduction follows from, so that a payroll clerk can answer a
+question without opening Kinerja."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from scoring.sheets import csv_bytes, xlsx_bytes
 
 #: The columns' headers, in Indonesian, in the order of ``RecapRow``'s fields.
 HEADERS = (
@@ -62,32 +59,48 @@ def recap_rows(units: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[Rec
 
 
 def to_csv(rows: Iterable[RecapRow]) -> bytes:
-    """UTF-8 with a byte-order mark, so that a spreadsheet opens Indonesian names right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    writer.writerows(astuple(r) for r in rows)
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes(HEADERS, (astuple(r) for r in rows))
 
 
 def to_xlsx(rows: Iterable[RecapRow], period: str, policy_version: str) -> bytes:
-    """One sheet; NIPs as text (an 18-digit number would lose its last digits)."""
-    book = Workbook()
-    sheet = book.active
-    if sheet is None:  # a new workbook has its first sheet; this keeps the types honest
-        raise RuntimeError("openpyxl made a workbook without a sheet")
-    sheet.title = f"TPP {period}"
-    sheet.append(list(HEADERS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(astuple(row)))
-        sheet.cell(row=sheet.max_row, column=2).number_format = "@"
-    sheet.append([])
-    sheet.append([f"Kinerja, kebijakan {policy_version}; potongan menurut tabel TPP kota"])
-    widths = (10, 22, 30, 30, 10, 8, 10, 10, 14)
-    for column, width in zip("ABCDEFGHI", widths, strict=True):
-        sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(
+        f"TPP {period}",
+        HEADERS,
+        (astuple(r) for r in rows),
+        f"Kinerja, kebijakan {policy_version}; potongan menurut tabel TPP kota",
+        widths=(10, 22, 30, 30, 10, 8, 10, 10, 14),
+        text_columns=(2,),
+    )
+
+
+OUTCOME_HEADERS = ("Daftar", "Kode OPD", "NIP", "Nama", "Predikat", "Alasan")
+
+
+def outcome_rows(outcomes: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The year's recognition candidates and coaching list as one table, each with its reasons."""
+    return [
+        (
+            label,
+            e.get("unit_code") or "",
+            e["nip"],
+            e.get("name") or "",
+            e.get("predikat") or "",
+            "; ".join(e.get("reasons", [])),
+        )
+        for key, label in (("recognition", "Penghargaan"), ("coaching", "Pembinaan"))
+        for e in outcomes[key]
+    ]
+
+
+def outcomes_file(outcomes: Mapping[str, Any], format: str) -> bytes:
+    rows = outcome_rows(outcomes)
+    if format == "csv":
+        return csv_bytes(OUTCOME_HEADERS, rows)
+    return xlsx_bytes(
+        f"Hasil {outcomes['year']}",
+        OUTCOME_HEADERS,
+        rows,
+        f"Kinerja, kebijakan {outcomes['policy_version']}",
+        widths=(14, 10, 22, 30, 18, 60),
+        text_columns=(3,),
+    )

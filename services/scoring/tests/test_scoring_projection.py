@@ -676,3 +676,14 @@ def test_a_line_back_to_its_written_value_during_a_flush_is_written_again() -> N
         return line
 
     assert asyncio.run(scenario())["discipline_reason"] == "A"
+
+
+def test_the_city_view_is_every_units_summary_for_admin_and_ops_only() -> None:
+    reads, _, _ = reads_over(12)
+    month = resolve("2026-11", None, TODAY)
+    for role in ("admin", "ops"):
+        units = asyncio.run(reads.city(Principal("x", frozenset({role})), month))
+        assert [u["unit_code"] for u in units] == ["DISDIK"]
+        assert units[0]["employees"] == 13
+    with pytest.raises(Refused):
+        asyncio.run(reads.city(Principal(HEAD, frozenset({"supervisor"})), month))

@@ -11,7 +11,16 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from scoring.recap import HEADERS, RecapRow, recap_rows, to_csv, to_xlsx
+from scoring.recap import (
+    HEADERS,
+    OUTCOME_HEADERS,
+    RecapRow,
+    outcome_rows,
+    outcomes_file,
+    recap_rows,
+    to_csv,
+    to_xlsx,
+)
 
 SITI: dict[str, Any] = {
     "nip": "199001012015011001", "name": "Siti Aminah", "position": "Staf",
@@ -62,3 +71,38 @@ def test_csv_and_xlsx_hold_the_same_rows() -> None:
     assert values[3][:3] == ("DISDIK", "199001012015011001", "Siti Aminah")  # NIP as text
     assert values[3][8] == 4.5
     assert "2026.2" in str(values[-1][0])  # the policy the figures follow
+
+
+OUTCOMES: dict[str, Any] = {
+    "year": 2026,
+    "policy_version": "2026.2",
+    "recognition": [
+        {"nip": SITI["nip"], "name": "Siti Aminah", "unit_code": "DISDIK",
+         "predikat": "Sangat Baik", "reasons": ["Sangat Baik", "IKM A"]},
+    ],
+    "coaching": [
+        {"nip": AHMAD["nip"], "name": "Ahmad Ritonga", "unit_code": "DISDIK",
+         "predikat": "Butuh Perbaikan", "reasons": ["disiplin sedang"]},
+    ],
+}  # fmt: skip
+
+
+def test_the_outcome_lists_as_one_table_with_their_reasons_in_both_files() -> None:
+    assert outcome_rows(OUTCOMES) == [
+        ("Penghargaan", "DISDIK", SITI["nip"], "Siti Aminah", "Sangat Baik", "Sangat Baik; IKM A"),
+        (
+            "Pembinaan",
+            "DISDIK",
+            AHMAD["nip"],
+            "Ahmad Ritonga",
+            "Butuh Perbaikan",
+            "disiplin sedang",
+        ),
+    ]
+    text = outcomes_file(OUTCOMES, "csv").decode("utf-8-sig")
+    assert next(iter(csv.reader(io.StringIO(text)))) == list(OUTCOME_HEADERS)
+    sheet = load_workbook(io.BytesIO(outcomes_file(OUTCOMES, "xlsx"))).active
+    assert sheet is not None
+    assert sheet.title == "Hasil 2026"
+    assert sheet["C2"].value == SITI["nip"]  # text, all 18 digits
+    assert sheet["F3"].value == "disiplin sedang"
