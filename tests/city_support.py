@@ -269,6 +269,7 @@ async def running_city(infra: Infra, ns: Namespace, tmp_path: Path) -> AsyncIter
             FeedbackSettings,
             infra,
             scoring_url=urls["scoring"],
+            intake_url=urls["intake"],
             notifier_public_url=urls["notifier"],
         )
         urls["feedback"] = await stack.enter_async_context(serving(create_feedback(feedback)))

@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/units/{unit_code}/summary"): "ooodddduu",
     ("GET", "/v1/units/{unit_code}/members"): "odooodduu",
     ("GET", "/v1/outcomes"): "odddddduu",
+    ("GET", "/v1/city"): "ooddddduu",  # every unit's aggregates: BKPSDM and the IT team
     ("GET", "/v1/calendar/{year}"): "ooddddduu",
     ("GET", "/v1/tpp/recap"): "odddddduu",  # payroll's file: BKPSDM's
     # a document as its evaluation; a code checks only for those who may read the document,
@@ -133,6 +134,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/console/employees/{nip}/evaluation/document"): "odoododuu",
     ("GET", "/v1/console/documents/{code}"): "ohoohohuu",
     ("GET", "/v1/console/guide"): "ooooooouu",
+    ("GET", "/v1/console/city"): "ooddddduu",
+    ("GET", "/v1/console/outcomes"): "odddddduu",
     # notifier: each person's own alerts (the list is filtered); an alert to its recipients
     # (STAFF's supervisor), admin and ops, hidden from everyone else; acknowledged by its
     # recipients and admin; silences are operations' (admin, ops)
@@ -258,6 +261,9 @@ QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/v1/tpp/recap"): {"period": "2026-11"},
     ("GET", "/v1/console/tpp/recap"): {"period": "2026-11"},
     ("GET", "/v1/employees/{nip}/evaluation/document"): {"period": "2026-11"},
+    ("GET", "/v1/city"): {"period": "2026-11"},
+    ("GET", "/v1/console/city"): {"period": "2026-11"},
+    ("GET", "/v1/console/outcomes"): {"year": "2026"},
     ("GET", "/v1/console/employees/{nip}/evaluation/document"): {"period": "2026-11"},
 }
 

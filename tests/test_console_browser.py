@@ -24,6 +24,8 @@ from pypdf import PdfReader
 
 from feedback.app import create_app as create_feedback
 from feedback.settings import FeedbackSettings
+from intake.app import create_app as create_intake
+from intake.settings import IntakeSettings
 from kinerja_local.stack import free_port
 from notifier.app import create_app as create_notifier
 from notifier.settings import NotifierSettings
@@ -83,6 +85,8 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     feedback_port, scoring_port, notifier_port = free_port(), free_port(), free_port()
+    intake_port = free_port()
+    intake = ns.settings(IntakeSettings, infra, close_days=False)
     feedback_url = f"http://127.0.0.1:{feedback_port}"
     scoring = ns.settings(ScoringSettings, infra, batch_timeout_ms=50, publish_alerts=False)
     notifier = ns.settings(
@@ -97,11 +101,13 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         FeedbackSettings,
         infra,
         scoring_url=f"http://127.0.0.1:{scoring_port}",
+        intake_url=f"http://127.0.0.1:{intake_port}",
         notifier_public_url=f"http://127.0.0.1:{notifier_port}",
     )
     app = create_feedback(feedback)
     async with (
         serving(create_scoring(scoring), scoring_port),
+        serving(create_intake(intake), intake_port),
         serving(create_notifier(notifier), notifier_port),
         serving(app, feedback_port),
         browser() as b,
@@ -320,6 +326,26 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         header = next(recap.iter_rows(max_row=1, values_only=True))
         assert header[:3] == ("Kode OPD", "NIP", "Nama")
         await expect(admin.locator("#recap-status")).to_contain_text("diunduh")
+        # The city at a glance: each unit's picture, the machine that never spoke, the lists.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{intake_port}") as c:
+            for path, body in [
+                ("/v1/admin/units", [{"code": "DISDIK", "name": "Dinas Pendidikan"}]),
+                ("/v1/admin/devices", [{"serial": "MESIN-DIAM-1", "unit_code": "DISDIK"}]),
+            ]:
+                r = await c.post(path, json=body, headers=admin_headers())
+                assert r.status_code == 200, r.text
+        await admin.get_by_role("button", name="Kota").click()
+        await expect(admin.locator("#city-units tbody tr").first).to_contain_text("DISDIK")
+        await expect(admin.locator("#city-machines")).to_contain_text(
+            "MESIN-DIAM-1 (DISDIK): belum pernah terhubung"
+        )
+        await expect(admin.locator("#outcomes-coaching, #outcomes-recognition")).to_have_count(2)
+        await admin.screenshot(path=str(SHOTS / "8-city.png"), full_page=True)
+        async with admin.expect_download() as got:
+            await admin.get_by_role("button", name="Unduh CSV").click()
+        lists = (await got.value).suggested_filename
+        assert re.fullmatch(r"hasil-kinerja-20\d\d\.csv", lists)
+        await expect(admin.locator("#outcomes-status")).to_contain_text("diunduh")
         # A supervisor has no calendar button (scoring refuses them the calendar too).
         await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
 

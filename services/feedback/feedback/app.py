@@ -11,6 +11,7 @@ from feedback.coaching_record import CoachingRecords
 from feedback.console import mount_console
 from feedback.consumer import ReferenceConsumer
 from feedback.dialogue import Dialogue
+from feedback.gateway import ServiceGateway
 from feedback.objections import Objections
 from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
@@ -72,6 +73,7 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     app.include_router(console_pages.router)
     app.state.people = people
     app.state.clock = clock
+    app.state.intake = ServiceGateway(settings.intake_url, "penerimaan data (intake)")
     app.state.store = store
     app.state.publisher = publisher
     return app

@@ -18,9 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
 from feedback.domain import Visibility, readable_by
+from feedback.gateway import ServiceGateway
 from feedback.models import Period
 from feedback.responses import ConsoleConfig, DevToken, ScoringAnswer, TeamPage, UnitPicture
-from feedback.scoring_gateway import ScoringGateway
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
 from kinerja_shared.events import Code, Nip
@@ -75,7 +75,7 @@ def mount_console(
 ) -> None:
     router = APIRouter(prefix="/v1", tags=["console"])
     signed_in = Depends(require_roles(verifier))
-    gateway = ScoringGateway(scoring_url)
+    gateway = ServiceGateway(scoring_url, "penilaian (scoring)")
     ask_scoring, scoring = gateway.ask, gateway.json
 
     @app.get("/", include_in_schema=False)

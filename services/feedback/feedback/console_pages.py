@@ -6,24 +6,25 @@
 - the evaluation document (made by scoring), downloaded with the reader's token;
 - one check for any verification code, whichever service issued it (``EV-`` scoring's
   evaluations, ``BK-`` this service's coaching records);
-- the rules page (Cara penilaian) scoring makes from its policy file."""
+- the rules page (Cara penilaian) scoring makes from its policy file;
+- the city view (scoring's units and intake's silent machines) and the outcome lists."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from feedback.api import SignedIn
 from feedback.attention import needs_attention
 from feedback.coaching_record import PREFIX as RECORD_PREFIX
 from feedback.coaching_record import UNKNOWN_CODE, CoachingRecords
+from feedback.gateway import ServiceGateway
 from feedback.models import Period
 from feedback.responses import ScoringAnswer
-from feedback.scoring_gateway import ScoringGateway
 from feedback.store import FeedbackStore
 from kinerja_shared.clock import Clock
 from kinerja_shared.documents import VerdictOut
@@ -33,10 +34,11 @@ from kinerja_shared.people import PeopleView
 
 router = APIRouter(prefix="/v1/console", tags=["console"])
 PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _gateway(request: Request) -> ScoringGateway:
-    gateway: ScoringGateway = request.app.state.scoring
+def _gateway(request: Request) -> ServiceGateway:
+    gateway: ServiceGateway = request.app.state.scoring
     return gateway
 
 
@@ -55,13 +57,19 @@ def _today(request: Request) -> date:
     return clock.now().astimezone(WIB).date()
 
 
+def _intake(request: Request) -> ServiceGateway:
+    gateway: ServiceGateway = request.app.state.intake
+    return gateway
+
+
 def _records(request: Request) -> CoachingRecords:
     records: CoachingRecords = request.app.state.records
     return records
 
 
-Scoring = Annotated[ScoringGateway, Depends(_gateway)]
+Scoring = Annotated[ServiceGateway, Depends(_gateway)]
 Records = Annotated[CoachingRecords, Depends(_records)]
+Intake = Annotated[ServiceGateway, Depends(_intake)]
 People = Annotated[PeopleView, Depends(_people)]
 Store = Annotated[FeedbackStore, Depends(_store)]
 Today = Annotated[date, Depends(_today)]
@@ -166,3 +174,60 @@ async def guide(request: Request, _: SignedIn, scoring: Scoring) -> dict[str, An
     if found is None:
         raise HTTPException(404, "scoring has no guide")
     return found
+
+
+class MachinesOut(BaseModel):
+    total: int
+    silent: list[dict[str, Any]] = Field(description="Active machines unheard of too long")
+    unavailable: str | None = Field(None, description="Why the machines' state is missing")
+
+
+class CityPicture(BaseModel):
+    period: str
+    units: list[ScoringAnswer]
+    machines: MachinesOut
+
+
+@router.get(
+    "/city",
+    summary="The city at a glance: every unit's picture and the machines gone silent",
+    response_model=CityPicture,
+)
+async def city(
+    request: Request, period: Period, _: SignedIn, scoring: Scoring, intake: Intake
+) -> CityPicture:
+    found = await scoring.json(request, "/v1/city", period=period)
+    if found is None:
+        raise HTTPException(404, "scoring has no city view")
+    return CityPicture(
+        period=found["period"], units=found["units"], machines=await _machines(request, intake)
+    )
+
+
+async def _machines(request: Request, intake: ServiceGateway) -> MachinesOut:
+    """The units' figures stand without the machines' state: intake away leaves it out, said."""
+    try:
+        r = await intake.ask(request, "/v1/devices/status")
+    except HTTPException as exc:
+        return MachinesOut(total=0, silent=[], unavailable=str(exc.detail))
+    devices: list[dict[str, Any]] = r.json() if r.status_code == 200 else []
+    return MachinesOut(total=len(devices), silent=[d for d in devices if d["silent"]])
+
+
+@router.get(
+    "/outcomes",
+    summary="The year's recognition candidates and coaching list, from scoring (BKPSDM)",
+    response_model=ScoringAnswer,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+async def outcomes(
+    request: Request,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    _: SignedIn,
+    scoring: Scoring,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Any:
+    r = await scoring.ask(request, "/v1/outcomes", year=year, format=format)
+    if r.status_code == 404:
+        raise HTTPException(404, "scoring has no outcome lists")
+    return r.json() if format == "json" else scoring.file(r)

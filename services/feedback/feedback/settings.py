@@ -20,6 +20,9 @@ class FeedbackSettings(ConsumerSettings):
         "Tanjungbalai", description="The place printed above a document's signatures"
     )
     scoring_url: str = Field("http://127.0.0.1:8002", description="Scoring's API, server to server")
+    intake_url: str = Field(
+        "http://127.0.0.1:8001", description="Intake's API, server to server (machines' state)"
+    )
     notifier_public_url: str = Field(
         "http://127.0.0.1:8004", description="The notifier as browsers reach it (live stream)"
     )

@@ -48,6 +48,7 @@ function signedIn(token) {
   $("#who").textContent = `NIP ${state.sub} (${state.roles.join(", ")})`;
   $("#nav-calendar").hidden = !state.roles.some((r) => r === "admin" || r === "ops");
   $("#nav-recap").hidden = !state.roles.includes("admin");
+  $("#nav-city").hidden = !state.roles.some((r) => r === "admin" || r === "ops");
   const employeeOnly = state.roles.length === 1 && state.roles[0] === "employee";
   for (const id of ["#nav-team", "#nav-attention", "#nav-unit"]) $(id).hidden = employeeOnly;
   openStream();
@@ -528,6 +529,49 @@ async function showAttention() {
   } catch (e) { draw("Perlu perhatian", el("p", { class: "error" }, `Daftar belum dapat ditampilkan: ${e.message}`)); }
 }
 
+// The city at a glance (BKPSDM, the IT team): every unit's predicates against its
+// organisational predicate, discipline and IKM; the machines gone silent; the year's lists.
+const LEVEL_NAME = { none: "tanpa hukuman", ringan: "ringan", sedang: "sedang", berat: "berat" };
+const counts = (o, names = {}) => Object.entries(o || {}).filter(([, v]) => v).map(([k, v]) => `${names[k] || k} ${v}`).join(" · ") || "—";
+
+async function showCity(period = thisMonth()) {
+  const draw = opening();
+  draw("Kota", el("p", { class: "muted", role: "status" }, "Memuat…"));
+  try {
+    const c = await api(`/v1/console/city?period=${period}`);
+    const months = [0, -1, -2].map((d) => monthMove(thisMonth(), d));
+    const choose = select("city-month", "Bulan", months.map((m) => [m, monthName(m)]), period, (v) => showCity(v));
+    const check = (u) => !u.distribution_check ? "belum ditetapkan"
+      : `${u.distribution_check.org_predicate}${u.distribution_check.applies === false ? " (dinilai tahunan)" : (u.distribution_check.problems || []).length ? `: ${u.distribution_check.problems.join("; ")}` : ": sesuai pola"}`;
+    const units = el("div", { class: "table-wrap" }, el("table", { id: "city-units" },
+      el("thead", {}, el("tr", {}, ["Unit", "Pegawai", "Sebaran predikat", "Predikat organisasi", "Disiplin", "IKM"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, c.units.map((u) => el("tr", {}, el("td", {}, u.unit_code), el("td", {}, String(u.employees)), el("td", {}, counts(u.predicates)),
+        el("td", {}, check(u)), el("td", {}, counts(u.discipline_levels, LEVEL_NAME)), el("td", {}, u.ikm ? `${u.ikm.converted ?? "—"} (${u.ikm.category ?? "belum final"})` : "—"))))));
+    const m = c.machines;
+    const machines = m.unavailable ? el("p", { class: "error", id: "city-machines" }, `Keadaan mesin presensi belum dapat ditampilkan: ${m.unavailable}`)
+      : m.silent.length ? el("ul", { id: "city-machines" }, m.silent.map((d) => el("li", {}, `${d.serial} (${d.unit_code}): ${d.last_seen ? `terakhir terhubung ${d.last_seen.slice(0, 16).replace("T", " ")} UTC` : "belum pernah terhubung"}`)))
+      : el("p", { id: "city-machines", class: "ok" }, `Semua ${m.total} mesin presensi terhubung.`);
+    draw("Kota", choose, el("h3", {}, `Unit kerja, ${monthName(c.period)}`), units,
+      el("h3", {}, "Mesin presensi yang diam"), machines,
+      state.roles.includes("admin") ? await outcomesView(Number(period.slice(0, 4))) : "");
+  } catch (e) { draw("Kota", el("p", { class: "error" }, `Gambaran kota belum dapat ditampilkan: ${e.message}`)); }
+}
+
+async function outcomesView(year) {
+  const o = await api(`/v1/console/outcomes?year=${year}`).catch((e) => ({ error: e.message }));
+  const out = el("p", { id: "outcomes-status", role: "status" });
+  const get = (format) => el("button", { type: "button", class: "secondary",
+    onclick: () => downloadFile(`/v1/console/outcomes?year=${year}&format=${format}`, `hasil-kinerja-${year}.${format}`, out) }, `Unduh ${format.toUpperCase()}`);
+  const list = (id, items, empty) => items.length
+    ? el("ul", { id }, items.map((e) => el("li", {}, `${e.name || e.nip} (${e.unit_code || "—"}, ${e.predikat || "belum ada"}): ${e.reasons.join("; ")}`)))
+    : el("p", { id, class: "muted" }, empty);
+  if (o.error) return el("p", { class: "error" }, `Daftar tahun ${year} belum dapat ditampilkan: ${o.error}`);
+  return el("section", {}, el("h3", {}, `Calon penghargaan dan daftar pembinaan ${year}`),
+    el("h4", {}, "Calon penghargaan"), list("outcomes-recognition", o.recognition, "Belum ada calon."),
+    el("h4", {}, "Perlu pembinaan"), list("outcomes-coaching", o.coaching, "Tidak ada."),
+    el("p", {}, get("xlsx"), " ", get("csv")), out);
+}
+
 // How the rules work, with the city's own figures (scoring makes the page from its policy file).
 async function showGuide() {
   const draw = opening();
@@ -586,7 +630,7 @@ async function start() {
   $("#nav").addEventListener("click", (ev) => {
     const target = ev.target.closest("button[data-view]");
     if (!target) return;
-    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify(), guide: () => showGuide(), attention: () => showAttention() };
+    const show = { mine: () => showPerson(state.sub), team: () => showTeam(), unit: () => showUnit(""), calendar: () => showCalendar(), recap: () => showRecap(), verify: () => showVerify(), guide: () => showGuide(), attention: () => showAttention(), city: () => showCity() };
     show[target.dataset.view]();
   });
   $("#sign-out").addEventListener("click", () => { sessionStorage.removeItem("kinerja.token"); location.reload(); });

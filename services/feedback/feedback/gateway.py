@@ -1,6 +1,7 @@
-"""Scoring's API as the console calls it (adapter): with the reader's own token, so scoring
-applies its own access rules, and its failures turned into what the console can say in
-Indonesian: slow, down, failed, or scoring's own refusal."""
+"""Another service's API as the console calls it (adapter): scoring's evaluations, intake's
+machines. With the reader's own token, so that service applies its own access rules; its
+failures turned into what the console can say in Indonesian: slow, down, failed, or the
+service's own refusal."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from typing import Any
 import httpx
 from fastapi import HTTPException, Request, Response
 
-SCORING_DOWN = (
-    "Layanan penilaian (scoring) tidak dapat dihubungi. Coba lagi beberapa saat lagi; "
-    "jika tetap gagal, hubungi tim TI."
+DOWN = (
+    "Layanan {label} tidak dapat dihubungi. Coba lagi beberapa saat lagi; jika tetap gagal, "
+    "hubungi tim TI."
 )
-SCORING_SLOW = "Layanan penilaian (scoring) terlalu lama menjawab. Coba lagi beberapa saat lagi."
-SCORING_FAILED = (
-    "Layanan penilaian (scoring) mengalami gangguan. Coba lagi beberapa saat lagi; "
-    "jika tetap gagal, hubungi tim TI."
+SLOW = "Layanan {label} terlalu lama menjawab. Coba lagi beberapa saat lagi."
+FAILED = (
+    "Layanan {label} mengalami gangguan. Coba lagi beberapa saat lagi; jika tetap gagal, "
+    "hubungi tim TI."
 )
 
 
@@ -27,27 +28,28 @@ def _detail(r: httpx.Response) -> str:
         return r.text
 
 
-class ScoringGateway:
-    def __init__(self, base_url: str, timeout_s: float = 15) -> None:
+class ServiceGateway:
+    def __init__(self, base_url: str, label: str, timeout_s: float = 15) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
+        self.label = label  # as people name it: "penilaian (scoring)"
 
     async def ask(self, request: Request, path: str, **params: Any) -> httpx.Response:
-        """Scoring's answer (a 404 passes through for the caller to word)."""
+        """The service's answer (a 404 passes through for the caller to word)."""
         headers = {"Authorization": request.headers.get("authorization", "")}
         try:
             r = await self.http.get(path, params=params, headers=headers)
         except httpx.TimeoutException:
-            raise HTTPException(504, SCORING_SLOW) from None
+            raise HTTPException(504, SLOW.format(label=self.label)) from None
         except (httpx.HTTPError, httpx.InvalidURL):
-            raise HTTPException(503, SCORING_DOWN) from None
+            raise HTTPException(503, DOWN.format(label=self.label)) from None
         if r.status_code >= 500:
-            raise HTTPException(502, SCORING_FAILED)
+            raise HTTPException(502, FAILED.format(label=self.label))
         if r.status_code >= 400 and r.status_code != 404:
             raise HTTPException(r.status_code, _detail(r))
         return r
 
     async def json(self, request: Request, path: str, **params: Any) -> dict[str, Any] | None:
-        """Scoring's JSON answer, None for a 404."""
+        """The service's JSON answer, None for a 404."""
         r = await self.ask(request, path, **params)
         if r.status_code == 404:
             return None
@@ -56,6 +58,6 @@ class ScoringGateway:
 
     @staticmethod
     def file(r: httpx.Response, *headers: str) -> Response:
-        """A file scoring made, passed on with its name and the ``headers`` named."""
+        """A file the service made, passed on with its name and the ``headers`` named."""
         kept = {h: r.headers[h] for h in ("content-disposition", *headers) if h in r.headers}
         return Response(r.content, media_type=r.headers.get("content-type"), headers=kept)
