@@ -89,7 +89,7 @@ READS: dict[str, tuple[str, ...]] = {
     "intake": (),
     "scoring": (ATTENDANCE, SERVICE_QUALITY, TARGET_PROGRESS, FEEDBACK, REFERENCE),
     "feedback": (REFERENCE,),
-    "notifier": (ALERT, FEEDBACK, REFERENCE),
+    "notifier": (ALERT, FEEDBACK, REFERENCE, EVALUATION),  # evaluation: live figures only
 }
 
 

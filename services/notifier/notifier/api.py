@@ -319,6 +319,8 @@ def _digest(ticket: str) -> str:
 
 
 def _event(entry: dict[str, Any]) -> ServerSentEvent:
+    if entry.get("live"):  # no id: a live figure is not part of what a stream resumes from
+        return ServerSentEvent(event="figures", data=json.dumps(entry["event"]))
     return ServerSentEvent(
         id=str(entry["seq"]),
         event="notification",

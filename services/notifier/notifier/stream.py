@@ -1,5 +1,6 @@
 """The live web channel: one poller per process reads new inbox entries and fans them out to the
-signed-in users' open streams. A stream resumes from ``Last-Event-ID`` (the inbox sequence) by
+signed-in users' open streams; live figures (``notifier.live``) go straight to the open streams
+of this process, unstored. A stream resumes from ``Last-Event-ID`` (the inbox sequence) by
 reading the inbox first, so nothing that came in between is lost.
 
 The poller looks back a few seconds on every pass and skips what it has seen: another notifier
@@ -9,6 +10,7 @@ instance may write an entry with a slightly earlier sequence after this one has 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator
@@ -31,6 +33,7 @@ class StreamHub:
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._cursor = 0
         self._loop = Periodic("notifier-stream-poller", self.poll, poll_s)
+        self._live_ids = itertools.count(1)
 
     async def start(self) -> None:
         newest = await self._store.inbox.find_one({}, sort=[("seq", -1)])
@@ -69,6 +72,19 @@ class StreamHub:
             self._subscribers[recipient].discard(queue)
             if not self._subscribers[recipient]:
                 del self._subscribers[recipient]
+
+    def live(self, recipient: str, event: dict[str, Any]) -> bool:
+        """A live-only message (never stored, never replayed) to ``recipient``'s open streams,
+        in this process; False when none is open here. A full queue drops it: a figure that
+        changed is read fresh at the next change or the next click."""
+        queues = self._subscribers.get(recipient, ())
+        entry = {"_id": f"live:{next(self._live_ids)}", "live": True, "event": event}
+        for queue in queues:
+            try:
+                queue.put_nowait(entry)
+            except asyncio.QueueFull:
+                log.warning("a live update was dropped", extra={"recipient": recipient})
+        return bool(queues)
 
     async def backlog(self, recipient: str, after_seq: int, limit: int = 1000) -> list[Entry]:
         return await self._store.inbox_since(after_seq, recipient, limit)
