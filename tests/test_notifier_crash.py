@@ -91,6 +91,8 @@ async def test_a_killed_notifier_sends_nothing_twice_outside_the_window(
             "KINERJA_NOTIFIER_HTTP_PORT": str(free_port()),
             "KINERJA_NOTIFIER_DISPATCH_INTERVAL_S": "0.05",
             "KINERJA_NOTIFIER_DELIVERY_CONCURRENCY": str(CONCURRENCY),
+            # The restarted notifier takes over once the killed one's lease runs out.
+            "KINERJA_NOTIFIER_DISPATCHER_LEASE_S": "8",
             "KINERJA_NOTIFIER_LOG_FORMAT": "text",
         }
         topic = f"{ns.topic_prefix}kinerja.alert.v1"

@@ -270,7 +270,7 @@ async def test_a_month_of_a_unit_matches_the_pure_domain(infra: Infra, ns: Names
         assert f"Kode verifikasi: {code}" in said
         assert staff.nip in said
         assert verdict.json()["matches"] is True, verdict.text
-        assert verdict.json()["period"] == "2026-11"
+        assert verdict.json()["about"] == "2026-11"
         in_unit = [e for e in city.employees if e.unit_code == unit]
         assert summary["employees"] == len(in_unit)
         assert summary["predicates"] == {"belum ada": len(in_unit)}

@@ -67,30 +67,39 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         body_limits=BODY_LIMITS,
     )
     app.include_router(events_router(settings, publisher, runtime.registry, keyring, store))
-    adms_window = TimeWindow(
-        timedelta(seconds=settings.max_future_s), timedelta(days=settings.adms_max_age_days)
-    )
-    silent_after = timedelta(minutes=settings.device_silent_after_minutes)
-    liveness = Liveness(store, SystemClock(), silent_after)
-    mount_machines(
-        app,
-        Machines(
-            store,
-            publisher,
-            settings.topics,
-            runtime.registry,
-            adms_window,
-            settings.adms_requests_per_minute,
-            heard=liveness,
-        ),
-    )
-    app.state.liveness = liveness
-    app.include_router(devices_router(JwtVerifier.from_settings(settings)))
+    _mount_machines(app, settings, store, publisher, runtime)
     app.include_router(
         admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
     )
     _document_event_schema(app)
     return app
+
+
+def _mount_machines(
+    app: FastAPI,
+    settings: IntakeSettings,
+    store: IntakeStore,
+    publisher: EventPublisher,
+    runtime: Runtime,
+) -> None:
+    """The attendance machines' protocol (ADMS), and which of them went silent."""
+    adms_window = TimeWindow(
+        timedelta(seconds=settings.max_future_s), timedelta(days=settings.adms_max_age_days)
+    )
+    silent_after = timedelta(minutes=settings.device_silent_after_minutes)
+    liveness = Liveness(store, SystemClock(), silent_after)
+    machines = Machines(
+        store,
+        publisher,
+        settings.topics,
+        runtime.registry,
+        adms_window,
+        settings.adms_requests_per_minute,
+        heard=liveness,
+    )
+    mount_machines(app, machines)
+    app.state.liveness = liveness
+    app.include_router(devices_router(JwtVerifier.from_settings(settings)))
 
 
 def _document_event_schema(app: FastAPI) -> None:

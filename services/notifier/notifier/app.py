@@ -16,6 +16,7 @@ from notifier.api import notifier_router
 from notifier.channels import EmailSender, WebhookSender
 from notifier.consumer import NoticeConsumer
 from notifier.dispatcher import Dispatcher, Senders
+from notifier.live import LiveFigures
 from notifier.metrics import NotifierMetrics
 from notifier.routing_file import RoutingFileError, load_routing
 from notifier.settings import NotifierSettings
@@ -64,6 +65,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
         settings.topics.dlq,
         metrics,
         concurrency=settings.delivery_concurrency,
+        lease_s=settings.dispatcher_lease_s,
     )
     NoticeConsumer(
         runtime.broker,
@@ -76,6 +78,9 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
         holidays=lambda: dispatcher.holidays,
     ).register()
     hub = StreamHub(store, settings.stream_poll_s)
+    LiveFigures(hub, store.people_view, runtime.registry).register(
+        runtime.broker, settings.topics.evaluation
+    )
 
     async def start(_: Runtime) -> None:
         await store.prepare()

@@ -25,6 +25,11 @@ class NotifierSettings(ConsumerSettings):
         0.5, ge=0, le=60, description="Pause between dispatcher passes; 0 runs none (tests)"
     )
     delivery_concurrency: int = Field(32, ge=1, le=1000)
+    # After a crash, the next replica takes over when the dead one's lease runs out: shorter
+    # is a faster takeover, longer tolerates slower store round trips when renewing.
+    dispatcher_lease_s: float = Field(
+        60.0, ge=5, le=600, description="How long the dispatching replica's lease lasts"
+    )
     stream_poll_s: float = Field(0.5, gt=0, le=30, description="How often the live stream looks")
     stream_ping_s: float = Field(15.0, gt=0, le=300)
     console_url: str = Field("http://127.0.0.1:8003/", description="Link in e-mails")
