@@ -60,6 +60,7 @@ function signedIn(token) {
 let latestView = 0;
 function opening() {
   const mine = ++latestView;
+  state.view = null; // what a live update may redraw: set by the person and team views
   return (title, ...content) => (mine === latestView ? view(title, ...content) : null);
 }
 
@@ -112,33 +113,67 @@ function pager(total) {
     el("button", { type: "button", class: "secondary", onclick: () => go(teamQuery.page + 1), ...(teamQuery.page >= pages ? { disabled: "" } : {}) }, "Berikutnya ›"));
 }
 
+function teamTable(team) {
+  const rows = team.members.map((m) =>
+    el("tr", {},
+      el("td", {}, el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
+                                   "aria-label": `Buka ${m.name}` }, m.name),
+        m.position ? el("div", { class: "muted" }, m.position) : ""),
+      el("td", {}, m.nip), el("td", {}, dash(m.predikat)), el("td", {}, dash(m.predikat_30d)),
+      el("td", {}, dash(m.discipline)), el("td", {}, String(m.tanpa_keterangan)), el("td", {}, String(m.tl_psw_days)),
+      el("td", {}, dash(m.ikm)), el("td", {}, dash(m.hasil_kerja)),
+      el("td", {}, String(m.feedback_threads)), el("td", {}, m.change)));
+  const first = (team.page - 1) * team.size + 1;
+  return el("div", { class: "table-wrap" }, el("table", { id: "team" },
+    el("caption", { class: "muted" }, team.total
+      ? `${first}–${first + team.members.length - 1} dari ${team.total} orang di bawah Anda`
+      : "Tidak ada orang yang cocok dengan pilihan ini."),
+    el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat bulan ini", "Predikat 30 hari", "Disiplin", "Tanpa keterangan",
+                                    "Hari TL/PSW", "IKM", "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows)));
+}
+
 async function showTeam() {
   const draw = opening();
   draw("Tim saya", el("p", { class: "muted", role: "status" }, "Memuat daftar tim…"));
   try {
     const team = await api(`/v1/console/team?${teamParams()}`);
-    const rows = team.members.map((m) =>
-      el("tr", {},
-        el("td", {}, el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
-                                     "aria-label": `Buka ${m.name}` }, m.name),
-          m.position ? el("div", { class: "muted" }, m.position) : ""),
-        el("td", {}, m.nip), el("td", {}, dash(m.predikat)), el("td", {}, dash(m.predikat_30d)),
-        el("td", {}, dash(m.discipline)), el("td", {}, String(m.tanpa_keterangan)), el("td", {}, String(m.tl_psw_days)),
-        el("td", {}, dash(m.ikm)), el("td", {}, dash(m.hasil_kerja)),
-        el("td", {}, String(m.feedback_threads)), el("td", {}, m.change)));
-    const first = (team.page - 1) * team.size + 1;
-    draw(`Tim saya — ${team.period}`, teamControls(),
-      el("div", { class: "table-wrap" }, el("table", { id: "team" },
-        el("caption", { class: "muted" }, team.total
-          ? `${first}–${first + team.members.length - 1} dari ${team.total} orang di bawah Anda`
-          : "Tidak ada orang yang cocok dengan pilihan ini."),
-        el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat bulan ini", "Predikat 30 hari", "Disiplin", "Tanpa keterangan",
-                                        "Hari TL/PSW", "IKM", "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
-        el("tbody", {}, rows))), pager(team.total));
+    if (draw(`Tim saya — ${team.period}`, teamControls(), teamTable(team), pager(team.total))) {
+      state.view = { kind: "team", nips: new Set(team.members.map((m) => m.nip)) };
+    }
   } catch (e) {
     draw("Tim saya", el("p", { class: "error", role: "alert" }, `Daftar tim belum dapat ditampilkan. ${e.message}`),
       el("button", { type: "button", onclick: showTeam }, "Coba lagi"));
   }
+}
+
+// Live figures: scoring changed someone's figures (through the notifier's stream). The page
+// on screen redraws only its figures, never a form being filled in.
+let teamRefresh = null;
+async function liveFigures(f) {
+  const v = state.view;
+  if (v?.kind === "person" && v.nip === f.nip && (!f.periods.length || f.periods.includes(v.period))) {
+    const ev = await api(`/v1/console/employees/${f.nip}/evaluation?period=${v.period}`).catch(() => null);
+    const shown = $("#evaluation");
+    if (ev && shown && state.view === v) { shown.replaceWith(evaluationView(ev)); liveNote(); }
+  }
+  if (v?.kind === "team" && v.nips.has(f.nip) && !teamRefresh) {
+    teamRefresh = setTimeout(async () => { // a day's close changes many: one redraw for them all
+      teamRefresh = null;
+      const team = await api(`/v1/console/team?${teamParams()}`).catch(() => null);
+      const shown = $("#team")?.parentElement;
+      if (team && shown && state.view === v) {
+        shown.replaceWith(teamTable(team));
+        v.nips = new Set(team.members.map((m) => m.nip));
+        liveNote();
+      }
+    }, 2000);
+  }
+}
+
+function liveNote() {
+  const at = new Intl.DateTimeFormat("id-ID", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta" }).format(new Date());
+  $("#stream-state").textContent = `Tersambung. Angka diperbarui pukul ${at} WIB.`;
 }
 
 function entryView(entry) {
@@ -255,7 +290,7 @@ async function showPerson(nip, period = thisMonth()) {
   const months = el("nav", { class: "pager", "aria-label": "Bulan" }, move(-1, "‹ Bulan sebelumnya"),
     el("span", { id: "month" }, ` ${monthName(period)} `), move(1, "Bulan berikutnya ›"));
   const figures = evaluation.error
-    ? el("p", { class: "muted" }, `Evaluasi belum dapat ditampilkan: ${evaluation.error}`)
+    ? el("p", { class: "muted", id: "evaluation" }, `Evaluasi belum dapat ditampilkan: ${evaluation.error}`)
     : evaluationView(evaluation);
   const isSupervisor = state.roles.includes("supervisor") && state.sub !== nip;
   const forms = isSupervisor ? [feedbackForm(nip), ratingForm(nip)] : [];
@@ -276,7 +311,7 @@ async function showPerson(nip, period = thisMonth()) {
             : state.sub === nip ? b18Form(s, coaching.b18_statements, nip) : el("span", { class: "muted" }, "(menunggu umpan balik pegawai)"),
           " ", recordButton(s))))
       : el("p", { class: "muted" }, "Belum ada sesi bimbingan."),
-    isSupervisor ? coachingForm(nip) : "");
+    isSupervisor ? coachingForm(nip) : "") && (state.view = { kind: "person", nip, period });
 }
 
 function coachingForm(nip) {
@@ -443,6 +478,7 @@ async function openStream() {
   const source = new EventSource(`${state.config.notifier_url}/v1/stream?ticket=${encodeURIComponent(ticket)}`);
   state.stream = source;
   source.addEventListener("ready", () => { $("#stream-state").textContent = "Tersambung."; });
+  source.addEventListener("figures", (ev) => liveFigures(JSON.parse(ev.data)));
   source.addEventListener("notification", (ev) => {
     const n = JSON.parse(ev.data);
     for (const notice of n.notices) {
