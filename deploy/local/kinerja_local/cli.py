@@ -18,7 +18,7 @@ import gzip
 import json
 import signal
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +30,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -45,14 +46,14 @@ from kinerja_local.provision import (
     provision_city,
     write_city_files,
 )
-from kinerja_local.sender import publish_records, send_events
+from kinerja_local.sender import SendReport, publish_records, send_events
 from kinerja_local.services import (
     default_services,
     scoring_backlog,
     start_services,
     stop_services,
 )
-from kinerja_local.simulator import attendance_events, working_days
+from kinerja_local.simulator import WIB, attendance_events, working_days
 from kinerja_local.stack import (
     REPO_ROOT,
     LocalFerretDB,
@@ -63,6 +64,7 @@ from kinerja_local.stack import (
     install_ferretdb,
     install_kafka,
 )
+from kinerja_local.work import service_ratings, target_progress
 from kinerja_local.year import year_records
 
 console = Console()
@@ -220,17 +222,46 @@ def _simulate(
             headers={"X-Api-Key": key},
         )
         progress.update(task, total=report.sent, completed=report.sent)
+    _report("attendance", report)
+    _send_work(city, intake_url, start, end, key)
+    # The days that are over are closed, as the city's evening job does: absences then count.
+    closed = close_days(intake_url, [d for d in days if d < date.today()])  # noqa: DTZ011
+    if closed:
+        console.print(f"closed {len(closed)} past working days ({closed[0]}..{closed[-1]})")
+
+
+def _report(what: str, report: SendReport) -> None:
     console.print(
-        f"sent {report.sent} events in {report.batches} batches: "
+        f"{what}: sent {report.sent} events in {report.batches} batches: "
         f"{report.accepted} accepted, {report.duplicates} duplicates, "
         f"{report.rejected} rejected"
     )
     for err in report.errors[:5]:
         console.print(f"[yellow]rejected:[/] {err}")
-    # The days that are over are closed, as the city's evening job does: absences then count.
-    closed = close_days(intake_url, [d for d in days if d < date.today()])  # noqa: DTZ011
-    if closed:
-        console.print(f"closed {len(closed)} past working days ({closed[0]}..{closed[-1]})")
+
+
+def _send_work(city: City, intake_url: str, start: date, end: date, key: str) -> None:
+    """Citizens' ratings of the desks and the SKP progress, so every page has figures."""
+    end_of_day = datetime(end.year, end.month, end.day, 16, tzinfo=WIB)
+    as_of = min(end_of_day, datetime.now(WIB) - timedelta(minutes=1))
+    for what, events in [
+        ("service ratings", list(service_ratings(city, start, end))),
+        ("target progress", list(target_progress(city, as_of))),
+    ]:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(f"sending {what}", total=len(events))
+
+            def advance(n: int, task: TaskID = task, progress: Progress = progress) -> None:
+                progress.advance(task, n)
+
+            report = send_events(events, intake_url, on_batch=advance, headers={"X-Api-Key": key})
+        _report(what, report)
 
 
 def _month_start(today: date) -> date:
