@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from openpyxl import load_workbook
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from pypdf import PdfReader
@@ -126,6 +127,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(team.locator("tbody tr")).to_have_count(3)
         await expect(team.locator("tbody tr").filter(has_text=STAFF)).to_contain_text("baru")
         await page.screenshot(path=str(SHOTS / "1-team.png"), full_page=True)
+        await accessible(page, "the team")
         # "This month" is WIB's: 18:00 UTC on 30 November is already 1 December in Tanjungbalai.
         month = await page.evaluate("thisMonth(new Date('2026-11-30T18:00:00Z'))")
         assert month == "2026-12"
@@ -194,6 +196,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(quiet.first).to_contain_text("belum pernah mendapat umpan balik")
         await expect(page.locator("#attention-overdue")).to_contain_text("Tidak ada")
         await page.screenshot(path=str(SHOTS / "7-attention.png"), full_page=True)
+        await accessible(page, "needs attention")
         await quiet.first.get_by_role("button").click()
         await expect(page.locator(".person")).to_be_visible()
         await page.get_by_role("button", name="Tim saya").click()
@@ -237,6 +240,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(employee.locator("#targets")).to_contain_text("Dokumen terbit")
         await expect(employee.get_by_role("button", name="Tim saya")).to_be_hidden()
         await employee.screenshot(path=str(SHOTS / "6-kinerja-saya.png"), full_page=True)
+        await accessible(employee, "Kinerja saya")
         # Their evaluation document and coaching record, then the code checked as BKPSDM would.
         said, code = await downloaded_pdf(employee, "Unduh dokumen evaluasi (PDF)", tmp_path)
         figures = await employee.evaluate(
@@ -254,11 +258,13 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await employee.get_by_label("Kode verifikasi (tertera di kaki dokumen)").fill(code)
         await employee.get_by_role("button", name="Periksa", exact=True).click()
         await expect(employee.locator("#verify-result")).to_contain_text("Dokumen asli")
+        await accessible(employee, "Periksa dokumen")
         # The rules, with the city's figures, for anyone who wants to know how they are judged.
         await employee.get_by_role("button", name="Cara penilaian").click()
         await expect(employee.locator(".guide")).to_have_count(9)
         await expect(employee.locator("#view")).to_contain_text("setiap 450 menit dihitung")
         await expect(employee.locator("#view table").first).to_contain_text("TL2")
+        await accessible(employee, "Cara penilaian")
         await employee.get_by_role("button", name="Kinerja saya").click()
         await employee.get_by_role("button", name="‹ Bulan sebelumnya").click()
         await expect(employee.locator("#month")).to_contain_text(previous_month_name())
@@ -281,6 +287,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
             "2026-12-15: Pelatihan aplikasi SIAK"
         )
         await head.screenshot(path=str(SHOTS / "3-unit.png"), full_page=True)
+        await accessible(head, "the unit")
         # And on a phone screen the page still reads.
         phone = await b.new_page(viewport={"width": 390, "height": 844})
         await sign_in(phone, feedback_url, KABID)
@@ -347,6 +354,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         )
         await expect(admin.locator("#outcomes-coaching, #outcomes-recognition")).to_have_count(2)
         await admin.screenshot(path=str(SHOTS / "8-city.png"), full_page=True)
+        await accessible(admin, "Kota")
         async with admin.expect_download() as got:
             await admin.get_by_role("button", name="Unduh CSV").click()
         lists = (await got.value).suggested_filename
@@ -356,6 +364,16 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
 
 
+#: The WCAG 2.1 A and AA rules of axe-core (the checker Deque publishes, bundled in
+#: axe-playwright-python), run on each page a role's journey opens.
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+async def accessible(page: Page, what: str) -> None:
+    results = await Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
+
+
 async def downloaded_pdf(page: Page, button: str, folder: Path) -> tuple[str, str]:
     """The text of the PDF a button downloads, and the verification code the page names."""
     async with page.expect_download() as got:
@@ -363,6 +381,7 @@ async def downloaded_pdf(page: Page, button: str, folder: Path) -> tuple[str, st
     download = await got.value
     path = folder / download.suggested_filename
     await download.save_as(path)
+    shutil.copy(path, SHOTS / download.suggested_filename)  # kept with the screenshots
     status = page.locator("#document-status")
     await expect(status).to_contain_text("Kode verifikasinya")
     code = (await status.inner_text()).rsplit(" ", 1)[-1].rstrip(".")
