@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 PY_PACKAGES := -p kinerja_shared -p intake -p scoring -p feedback -p notifier -p kinerja_local -p kinerja_ops
 TEST_DIRS := shared/tests services/intake/tests services/scoring/tests services/notifier/tests services/feedback/tests deploy/local/tests deploy/ops/tests tests
 
-.PHONY: fuzz help setup install up down run status simulate lint fmt test test-unit test-integration bench bench-intake bench-scoring bench-notifier bench-catchup bench-replay bench-e2e chaos test-tools clean
+.PHONY: journeys fuzz help setup install up down run status simulate lint fmt test test-unit test-integration bench bench-intake bench-scoring bench-notifier bench-catchup bench-replay bench-e2e chaos test-tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -86,6 +86,9 @@ bench-e2e: setup ## intake's 202 to the evaluation reflecting it, at 1,000 event
 
 fuzz: install ## schemathesis against every service, 200 cases a route, a fresh seed each run
 	KINERJA_FUZZ_EXAMPLES=200 KINERJA_FUZZ_SEED=random $(RUN) pytest tests/test_api_fuzz.py -s
+
+journeys: setup ## the console's role journeys in a browser, the head's team at 1,100 people
+	KINERJA_JOURNEY_TEAM=1100 $(RUN) pytest tests/test_console_browser.py
 
 chaos: setup ## the fault suite, full size (50,000 events a scenario, a 10-minute soak): bench/results/chaos.json
 	$(RUN) python -m bench.chaos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -27,6 +28,8 @@ from feedback.app import create_app as create_feedback
 from feedback.settings import FeedbackSettings
 from intake.app import create_app as create_intake
 from intake.settings import IntakeSettings
+from kinerja_local.city import generate_city
+from kinerja_local.provision import city_rows
 from kinerja_local.stack import free_port
 from notifier.app import create_app as create_notifier
 from notifier.settings import NotifierSettings
@@ -420,3 +423,71 @@ async def _token(c: httpx.AsyncClient, nip: str, role: str) -> dict[str, str]:
     r = await c.post("/v1/console/dev-sign-in", json={"nip": nip, "role": role})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+WIB = ZoneInfo("Asia/Jakarta")
+#: The team the head pages through; ``make journeys`` runs it with 1,100 (a big unit's head).
+TEAM = int(os.environ.get("KINERJA_JOURNEY_TEAM", "120"))
+
+
+@pytest.mark.timeout(900)
+async def test_a_head_pages_through_a_large_team_and_rates_gives_feedback_and_coaches(
+    infra: Infra, ns: Namespace
+) -> None:
+    city = generate_city(seed=33, employees=TEAM + 1, units=1)
+    head = next(e for e in city.employees if e.supervisor_nip is None)
+    unit = city.units[0].code
+    scoring = ns.settings(ScoringSettings, infra, batch_timeout_ms=50, publish_alerts=False)
+    intake = ns.settings(IntakeSettings, infra, close_days=False)
+    async with (
+        serving(create_intake(intake)) as intake_url,
+        serving(create_scoring(scoring)) as scoring_url,
+        httpx.AsyncClient(timeout=120) as c,
+    ):
+        feedback = ns.settings(FeedbackSettings, infra, scoring_url=scoring_url)
+        app = create_feedback(feedback)
+        for path, body in [
+            ("/v1/admin/units", [{"code": u.code, "name": u.name} for u in city.units]),
+            ("/v1/admin/employees", city_rows(city)),
+        ]:
+            r = await c.post(f"{intake_url}{path}", json=body, headers=admin_headers())
+            assert r.status_code == 200, r.text
+
+        async def all_lines() -> bool:
+            r = await c.get(
+                f"{scoring_url}/v1/units/{unit}/members",
+                params={"period": datetime.now(WIB).strftime("%Y-%m"), "below": head.nip},
+                headers=admin_headers(),
+            )
+            return r.status_code == 200 and r.json()["total"] == TEAM
+
+        await wait_for(all_lines, f"scoring's lines of {TEAM} people", timeout_s=600)
+        async with serving(app) as feedback_url, browser() as b:
+            await org_chart_loaded(app.state.people, TEAM + 1)
+            page = await b.new_page(viewport={"width": 1280, "height": 900})
+            await sign_in(page, feedback_url, head.nip)
+            caption = page.locator("#team caption")
+            await expect(caption).to_have_text(f"1–50 dari {TEAM} orang di bawah Anda")
+            await accessible(page, f"a team of {TEAM}")
+            await page.get_by_role("button", name="Berikutnya ›").click()
+            await expect(caption).to_have_text(f"51–100 dari {TEAM} orang di bawah Anda")
+            await expect(page.locator("#team tbody tr")).to_have_count(50)
+            # Found by name, then rated, given feedback and coached from their page.
+            someone = sorted(city.employees, key=lambda e: e.name)[TEAM // 2]
+            await page.get_by_label("Cari nama atau NIP").fill(someone.nip)
+            await page.get_by_role("button", name="Cari", exact=True).click()
+            await expect(page.locator("#team tbody tr")).to_have_count(1)
+            await page.get_by_role("row").filter(has_text=someone.nip).get_by_role("button").click()
+            await expect(page.locator(".person")).to_contain_text(someone.name)
+            await page.get_by_label("Umpan balik").fill("Laporan bulan ini rapi dan tepat waktu.")
+            await page.get_by_role("button", name="Simpan umpan balik").click()
+            await expect(page.locator(".thread")).to_contain_text("Laporan bulan ini rapi")
+            await page.get_by_label("Penilaian", exact=True).select_option("Di Atas Ekspektasi")
+            await page.get_by_label("Alasan").fill("Selalu selesai sebelum tenggat.")
+            await page.get_by_role("button", name="Simpan penilaian").click()
+            await expect(page.locator("#rating-form .status")).to_have_text("Penilaian tersimpan.")
+            await page.get_by_label("Tanggal").fill(datetime.now(WIB).date().isoformat())
+            await page.get_by_label("Topik (pisahkan dengan ;)").fill("Rencana pelatihan")
+            await page.get_by_label("Tindak lanjut").fill("Ikut diklat arsip digital")
+            await page.get_by_role("button", name="Simpan sesi").click()
+            await expect(page.locator("#coaching")).to_contain_text("Rencana pelatihan")
