@@ -39,7 +39,6 @@ from rich.table import Table
 
 from kinerja_local.city import City, generate_city
 from kinerja_local.provision import (
-    ADMIN_NIP,
     admin_headers,
     close_days,
     load_calendars,
@@ -397,7 +396,10 @@ def _print_first_steps(s: LocalSettings, city: City, today: date) -> None:
     table.add_row(f"head of {head.unit_code}", head.nip, "supervisor", head.name)
     table.add_row("a supervisor", supervisor.nip, "supervisor", supervisor.name)
     table.add_row("an employee", staff.nip, "employee", staff.name)
-    table.add_row("an administrator", ADMIN_NIP, "admin", "(BKPSDM)")
+    # BKPSDM's administrators are ASN of the personnel agency (BKD here): someone the console's
+    # sign-in finds in the reference data, signed in with the admin role.
+    admin = next((e for e in city.employees if e.unit_code == "BKD"), city.employees[-1])
+    table.add_row("an administrator (BKPSDM)", admin.nip, "admin", admin.name)
     console.print(f"\nConsole: [bold]http://127.0.0.1:{s.base_port + 2}/[/]")
     console.print(table)
     auth = admin_headers()["Authorization"]

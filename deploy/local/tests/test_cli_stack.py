@@ -50,6 +50,16 @@ def test_make_run_in_a_terminal_serves_prints_a_working_curl_and_stops_on_ctrl_c
         assert f"Console: http://127.0.0.1:{base + 2}/" in term.text()
         answer = _paste(next(line for line in term.lines() if line.startswith("curl ")))
         assert answer["nip"], answer
+        # Every NIP printed to sign in with signs in to the console in its role.
+        printed = re.findall(r"│[^│]*│ (\d{18}) │ (supervisor|employee|admin) ", term.text())
+        assert {role for _, role in printed} == {"supervisor", "employee", "admin"}, printed
+        for nip, role in printed:
+            r = httpx.post(
+                f"http://127.0.0.1:{base + 2}/v1/console/dev-sign-in",
+                json={"nip": nip, "role": role},
+                timeout=10,
+            )
+            assert r.status_code == 200, (nip, role, r.text)
         pids = [Process(n, tmp_path / "state").pid() for n in names]
         assert all(pids), pids
         term.type(b"\x03")  # Ctrl-C, typed
