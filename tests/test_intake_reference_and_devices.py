@@ -307,6 +307,12 @@ async def test_adms_device_session_handshake_upload_and_poll(intake: Any, infra:
     assert found["CJDE204660045"]["last_seen"] is not None
     assert found["CJDE000000001"] == {**quiet, "active": True, "last_seen": None, "silent": True}
     assert status.json()[0]["serial"] == "CJDE000000001"  # the silent first
+    # Its punches arriving through a gateway (the JSON API) show it alive too.
+    gateway = {"X-Api-Key": await issue_key(client)}
+    relayed = {**punch(), "source": {"kind": "device", "id": "CJDE000000001"}}
+    assert (await client.post("/v1/events", json=relayed, headers=gateway)).status_code == 202
+    status = await client.get("/v1/devices/status", headers=admin_headers())
+    assert not any(d["silent"] for d in status.json())
 
 
 async def test_a_serial_not_admitted_is_answered_as_a_registered_one_and_its_upload_kept(

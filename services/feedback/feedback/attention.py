@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from feedback.store import AgreedAction
@@ -19,6 +19,10 @@ from kinerja_shared.orgchart import Person
 
 #: An action overdue longer than this is left to the unit page's list.
 OVERDUE_WINDOW_DAYS = 90
+#: A list longer than this shows its first ones and says how many more (a new unit's head
+#: would otherwise get 1,500 names of people nobody has given feedback yet).
+SHOWN = 100
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class TeamDialogue(Protocol):
@@ -49,6 +53,7 @@ class Attention:
     crossed: list[Flag]
     no_feedback: list[Flag]
     overdue: list[Overdue]
+    no_feedback_total: int
 
 
 def quarter_start(today: date) -> date:
@@ -77,11 +82,12 @@ async def needs_attention(
     nips = list(names)
     start = quarter_start(today)
     last = await dialogue.last_threads(nips)
-    quiet = [
-        Flag(p.nip, p.name, [_quiet_reason(last.get(p.nip))])
-        for p in team
-        if p.nip not in last or last[p.nip].date() < start
-    ]
+    # Never given feedback first, then the longest without.
+    quiet_people = sorted(
+        (p for p in team if p.nip not in last or last[p.nip].date() < start),
+        key=lambda p: (last.get(p.nip, _NEVER), p.name),
+    )
+    quiet = [Flag(p.nip, p.name, [_quiet_reason(last.get(p.nip))]) for p in quiet_people]
     crossed = [
         Flag(m["nip"], m.get("name") or names.get(m["nip"], m["nip"]), reasons(m))
         for m in crossed_lines
@@ -93,7 +99,7 @@ async def needs_attention(
         if 0 < (late := (today - date.fromisoformat(a.due)).days) <= OVERDUE_WINDOW_DAYS
     ]
     overdue.sort(key=lambda o: (-o.days_late, o.name))
-    return Attention(start.isoformat(), crossed, quiet, overdue)
+    return Attention(start.isoformat(), crossed, quiet[:SHOWN], overdue[:SHOWN], len(quiet))
 
 
 def _quiet_reason(last: datetime | None) -> str:

@@ -98,6 +98,7 @@ class AttentionOut(BaseModel):
     no_feedback: list[FlagOut] = Field(description="No feedback thread this quarter")
     overdue: list[OverdueOut] = Field(description="Agreed actions past their due date")
     more_crossed: bool = Field(description="More crossed than the worst shown")
+    no_feedback_total: int = Field(description="All without feedback this quarter (some shown)")
 
 
 @router.get(

@@ -61,9 +61,10 @@ def test_each_list_says_why() -> None:
         (B, ["predikat 30 hari Butuh Perbaikan"]),
     ]
     assert [(f.name, f.reasons) for f in view.no_feedback] == [
+        ("Citra", ["belum pernah mendapat umpan balik"]),  # never given feedback first
         ("Budi", ["umpan balik terakhir 30 September 2026"]),
-        ("Citra", ["belum pernah mendapat umpan balik"]),
     ]
+    assert view.no_feedback_total == 2
     assert [(o.what, o.days_late) for o in view.overdue] == [
         ("Pelatihan SIAK", 9),
         ("Antrean loket", 1),
@@ -73,3 +74,10 @@ def test_each_list_says_why() -> None:
 def test_reasons_follow_scorings_own_test() -> None:
     assert reasons({"predikat": "Sangat Kurang"}) == ["predikat 30 hari Sangat Kurang"]
     assert reasons({"predikat": "Sangat Baik", "tanpa_keterangan": 0}) == []
+
+
+def test_a_long_list_shows_its_first_hundred_and_counts_the_rest() -> None:
+    team = [Person(f"19900101201501{i:04d}", f"Pegawai {i:04d}", "DISDIK") for i in range(250)]
+    view = asyncio.run(needs_attention(team, [], Dialogue(), TODAY))
+    assert len(view.no_feedback) == 100
+    assert view.no_feedback_total == 250

@@ -16,6 +16,7 @@ from prometheus_client import Counter as Metric
 from intake.domain import FieldError, ItemResult, SeenEvents, TimeWindow, Triage, triage
 from intake.keyring import Keyring
 from intake.keys import WILDCARD, KeyGrant
+from intake.machines import Heard
 from intake.publisher import EventPublisher, PublishFailed
 from intake.responses import EventsAnswer
 from intake.settings import IntakeSettings
@@ -104,6 +105,7 @@ def events_router(
     registry: CollectorRegistry,
     keyring: Keyring,
     store: IntakeStore,
+    heard: Heard | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["events"])
     seen = SeenEvents(timedelta(seconds=settings.dedup_horizon_s), settings.dedup_capacity)
@@ -220,6 +222,9 @@ def events_router(
                 headers={"Retry-After": str(settings.retry_after_s)},
             )
         seen.add([e.event_id for e in outcome.accepted], now)
+        if heard is not None:  # a machine whose punches arrive (through a gateway) is alive
+            for serial in {e.source.id for e in outcome.accepted if e.source.kind == "device"}:
+                await heard.seen(serial)
         tally: Counter[tuple[str, str]] = Counter()
         for r in outcome.results:
             item = items[r.index]

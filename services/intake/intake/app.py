@@ -66,8 +66,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         "them and publishes them to Kafka. 202 means Kafka has them.",
         body_limits=BODY_LIMITS,
     )
-    app.include_router(events_router(settings, publisher, runtime.registry, keyring, store))
-    _mount_machines(app, settings, store, publisher, runtime)
+    liveness = Liveness(
+        store, SystemClock(), timedelta(minutes=settings.device_silent_after_minutes)
+    )
+    app.state.liveness = liveness
+    app.include_router(
+        events_router(settings, publisher, runtime.registry, keyring, store, liveness)
+    )
+    _mount_machines(app, settings, store, publisher, runtime, liveness)
     app.include_router(
         admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
     )
@@ -81,13 +87,12 @@ def _mount_machines(
     store: IntakeStore,
     publisher: EventPublisher,
     runtime: Runtime,
+    liveness: Liveness,
 ) -> None:
     """The attendance machines' protocol (ADMS), and which of them went silent."""
     adms_window = TimeWindow(
         timedelta(seconds=settings.max_future_s), timedelta(days=settings.adms_max_age_days)
     )
-    silent_after = timedelta(minutes=settings.device_silent_after_minutes)
-    liveness = Liveness(store, SystemClock(), silent_after)
     machines = Machines(
         store,
         publisher,
@@ -98,7 +103,6 @@ def _mount_machines(
         heard=liveness,
     )
     mount_machines(app, machines)
-    app.state.liveness = liveness
     app.include_router(devices_router(JwtVerifier.from_settings(settings)))
 
 

@@ -138,7 +138,8 @@ async function showTeam() {
   draw("Tim saya", el("p", { class: "muted", role: "status" }, "Memuat daftar tim…"));
   try {
     const team = await api(`/v1/console/team?${teamParams()}`);
-    if (draw(`Tim saya — ${team.period}`, teamControls(), teamTable(team), pager(team.total))) {
+    const when = /^\d{4}-\d{2}$/.test(team.period) ? monthName(team.period) : team.period;
+    if (draw(`Tim saya — ${when}`, teamControls(), teamTable(team), pager(team.total))) {
       state.view = { kind: "team", nips: new Set(team.members.map((m) => m.nip)) };
     }
   } catch (e) {
@@ -560,6 +561,7 @@ async function showAttention() {
       a.more_crossed ? el("p", { class: "muted" }, "Ditampilkan 500 yang terberat; lihat Tim saya untuk selebihnya.") : "",
       el("h3", {}, `Belum mendapat umpan balik sejak ${tanggal(a.quarter_start)}`),
       list("attention-quiet", a.no_feedback, (f) => [open(f.nip, f.name), ` ${f.reasons.join("; ")}`], "Semua sudah mendapat umpan balik triwulan ini."),
+      a.no_feedback_total > a.no_feedback.length ? el("p", { class: "muted", id: "attention-quiet-more" }, `…dan ${(a.no_feedback_total - a.no_feedback.length).toLocaleString("id-ID")} orang lainnya.`) : "",
       el("h3", {}, "Tindak lanjut lewat tenggat"),
       list("attention-overdue", a.overdue, (o) => [open(o.nip, o.name), ` ${o.what}: tenggat ${tanggal(o.due)}, lewat ${o.days_late} hari. Tanyakan hasilnya.`], "Tidak ada tindak lanjut yang lewat tenggat."));
   } catch (e) { draw("Perlu perhatian", el("p", { class: "error" }, `Daftar belum dapat ditampilkan: ${e.message}`)); }
