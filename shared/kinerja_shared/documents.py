@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fpdf import FPDF
 from pydantic import BaseModel, Field
@@ -22,7 +22,9 @@ from pydantic import BaseModel, Field
 from kinerja_shared.indonesian import tanggal, waktu_wib
 
 __all__ = [
+    "UNKNOWN_CODE",
     "Issued",
+    "IssuedDocuments",
     "Sheet",
     "Verdict",
     "VerdictOut",
@@ -32,6 +34,9 @@ __all__ = [
     "waktu_wib",
 ]
 
+#: What a check of an unknown code answers, and of a document the reader may not see: alike,
+#: so that codes cannot be tried to learn whose documents exist.
+UNKNOWN_CODE = "kode verifikasi tidak dikenal, atau dokumennya bukan untuk Anda"
 #: Characters Indonesian text often carries that the PDF core fonts (Latin-1) lack.
 _PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
 
@@ -169,6 +174,13 @@ class Issued:
             at if at.tzinfo else at.replace(tzinfo=UTC),  # BSON dates come back naive
             doc["issued_by"],
         )
+
+
+class IssuedDocuments(Protocol):
+    """Where a service keeps the documents it handed out, by code."""
+
+    async def issue(self, issued: Issued) -> Issued: ...
+    async def issued(self, code: str) -> Issued | None: ...
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import json
 import signal
 import time
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -202,13 +202,7 @@ def _simulate(
         f"{len(days)} working days {start}..{end}"
     )
     expected = round(len(city.employees) * 1.96 * len(days))
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
+    with _bars() as progress:
         loading = progress.add_task("registering the city", total=len(city.employees))
         key = provision_city(city, intake_url, lambda n: progress.advance(loading, n))
         load_calendars(intake_url, {start.year, end.year})
@@ -243,24 +237,32 @@ def _send_work(city: City, intake_url: str, start: date, end: date, key: str) ->
     """Citizens' ratings of the desks and the SKP progress, so every page has figures."""
     end_of_day = datetime(end.year, end.month, end.day, 16, tzinfo=WIB)
     as_of = min(end_of_day, datetime.now(WIB) - timedelta(minutes=1))
-    for what, events in [
-        ("service ratings", list(service_ratings(city, start, end))),
-        ("target progress", list(target_progress(city, as_of))),
-    ]:
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+    reports = []
+    with _bars() as progress:
+        for what, events in [
+            ("service ratings", list(service_ratings(city, start, end))),
+            ("target progress", list(target_progress(city, as_of))),
+        ]:
             task = progress.add_task(f"sending {what}", total=len(events))
-
-            def advance(n: int, task: TaskID = task, progress: Progress = progress) -> None:
-                progress.advance(task, n)
-
-            report = send_events(events, intake_url, on_batch=advance, headers={"X-Api-Key": key})
+            advance = partial(progress.advance, task)
+            reports.append(
+                (
+                    what,
+                    send_events(events, intake_url, on_batch=advance, headers={"X-Api-Key": key}),
+                )
+            )
+    for what, report in reports:
         _report(what, report)
+
+
+def _bars() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 def _month_start(today: date) -> date:

@@ -8,12 +8,14 @@ printed before the employee answered is no longer the current one once they have
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from feedback.dialogue import Dialogue, NotFound, People, Refused
 from kinerja_shared.clock import Clock
 from kinerja_shared.documents import (
+    UNKNOWN_CODE,
     Issued,
+    IssuedDocuments,
     Sheet,
     Verdict,
     tanggal,
@@ -25,17 +27,11 @@ from kinerja_shared.orgchart import Person
 
 PREFIX = "BK"
 FORM = "Format B.1.8 PermenPANRB 6/2022"
-UNKNOWN_CODE = "kode verifikasi tidak dikenal, atau dokumennya bukan untuk Anda"
 Doc = dict[str, Any]
 
 
 def record_code(session: Doc) -> str:
     return verification_code(PREFIX, session)
-
-
-class IssuedDocuments(Protocol):
-    async def issue(self, issued: Issued) -> Issued: ...
-    async def issued(self, code: str) -> Issued | None: ...
 
 
 class CoachingRecords:

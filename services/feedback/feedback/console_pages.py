@@ -19,15 +19,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import BaseModel, Field
 
 from feedback.api import SignedIn
-from feedback.attention import needs_attention
+from feedback.attention import Flag, Overdue, needs_attention
 from feedback.coaching_record import PREFIX as RECORD_PREFIX
-from feedback.coaching_record import UNKNOWN_CODE, CoachingRecords
+from feedback.coaching_record import CoachingRecords
 from feedback.gateway import ServiceGateway
 from feedback.models import Period
 from feedback.responses import ScoringAnswer
 from feedback.store import FeedbackStore
 from kinerja_shared.clock import Clock
-from kinerja_shared.documents import VerdictOut
+from kinerja_shared.documents import UNKNOWN_CODE, VerdictOut
 from kinerja_shared.events import Nip
 from kinerja_shared.indonesian import WIB
 from kinerja_shared.people import PeopleView
@@ -77,26 +77,11 @@ Today = Annotated[date, Depends(_today)]
 ATTENTION_LINES = 500
 
 
-class FlagOut(BaseModel):
-    nip: str
-    name: str
-    reasons: list[str]
-
-
-class OverdueOut(BaseModel):
-    nip: str
-    name: str
-    what: str
-    due: str
-    days_late: int
-    thread_id: str
-
-
 class AttentionOut(BaseModel):
     quarter_start: str
-    crossed: list[FlagOut] = Field(description="Crossed a threshold (the rolling 30 days)")
-    no_feedback: list[FlagOut] = Field(description="No feedback thread this quarter")
-    overdue: list[OverdueOut] = Field(description="Agreed actions past their due date")
+    crossed: list[Flag] = Field(description="Crossed a threshold (the rolling 30 days)")
+    no_feedback: list[Flag] = Field(description="No feedback thread this quarter")
+    overdue: list[Overdue] = Field(description="Agreed actions past their due date")
     more_crossed: bool = Field(description="More crossed than the worst shown")
     no_feedback_total: int = Field(description="All without feedback this quarter (some shown)")
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from feedback.coaching_record import UNKNOWN_CODE, CoachingRecords
+from feedback.coaching_record import CoachingRecords
 from feedback.dialogue import Conflict, Dialogue, NotFound, Refused
 from feedback.models import B18Request, CoachingRequest, Content, FeedbackRequest, RatingRequest
 from kinerja_shared.clock import ManualClock
-from kinerja_shared.documents import Issued
+from kinerja_shared.documents import UNKNOWN_CODE, Issued
 from kinerja_shared.identity import Principal
 from kinerja_shared.orgchart import Person
 

@@ -8,11 +8,13 @@ whether the figures still stand: late events, a corrected rating or a new policy
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from kinerja_shared.clock import Clock
 from kinerja_shared.documents import (
+    UNKNOWN_CODE,
     Issued,
+    IssuedDocuments,
     Sheet,
     Verdict,
     tanggal,
@@ -25,7 +27,6 @@ from scoring.domain.projection import EmployeeRef
 from scoring.reads import NotFound, People, Reads, Refused, Unanswerable
 
 PREFIX = "EV"
-UNKNOWN_CODE = "kode verifikasi tidak dikenal, atau dokumennya bukan untuk Anda"
 #: Not part of what a document states: worded at read time, or the day it was read.
 _NOT_STATED = frozenset({"penjelasan", "as_of"})
 _ASPECTS = (
@@ -41,11 +42,6 @@ _ASPECTS = (
 
 def evaluation_code(doc: dict[str, Any]) -> str:
     return verification_code(PREFIX, {k: v for k, v in doc.items() if k not in _NOT_STATED})
-
-
-class IssuedDocuments(Protocol):
-    async def issue(self, issued: Issued) -> Issued: ...
-    async def issued(self, code: str) -> Issued | None: ...
 
 
 class Documents:

@@ -13,9 +13,9 @@ import pytest
 from pypdf import PdfReader
 
 from kinerja_shared.clock import ManualClock
-from kinerja_shared.documents import Issued, latin, tanggal, verification_code
+from kinerja_shared.documents import UNKNOWN_CODE, Issued, latin, tanggal, verification_code
 from kinerja_shared.identity import Principal
-from scoring.documents import UNKNOWN_CODE, Documents, evaluation_code
+from scoring.documents import Documents, evaluation_code
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.periods import Period, named
 from scoring.domain.policy import Policy
