@@ -83,7 +83,6 @@ LONG_FUNCTIONS = {
     ("services/intake/intake/api.py", "_handle"),
     ("services/notifier/notifier/metrics.py", "__init__"),
     ("shared/kinerja_shared/service.py", "create_service_app"),
-    ("services/notifier/notifier/dispatcher.py", "flush"),
     ("services/intake/intake/reference_import.py", "validate_employees"),
 }
 

@@ -15,7 +15,8 @@ from kinerja_shared.service import Runtime, create_service_app, export_consumer_
 from notifier.api import notifier_router
 from notifier.channels import EmailSender, WebhookSender
 from notifier.consumer import NoticeConsumer
-from notifier.dispatcher import Dispatcher, Senders
+from notifier.delivery import Senders
+from notifier.dispatcher import Dispatcher
 from notifier.live import LiveFigures
 from notifier.metrics import NotifierMetrics
 from notifier.routing_file import RoutingFileError, load_routing
