@@ -23,6 +23,7 @@ from kinerja_shared.documents import (
     waktu_wib,
 )
 from kinerja_shared.identity import Principal
+from kinerja_shared.indonesian import WIB
 from kinerja_shared.orgchart import Person
 
 PREFIX = "BK"
@@ -58,7 +59,7 @@ class CoachingRecords:
         )
         chart = await self._people.chart([session["nip"], session["supervisor_nip"]], depth=1)
         parties = (chart.get(session["nip"]), chart.get(session["supervisor_nip"]))
-        place_date = f"{self._place}, {tanggal(now.date())}"
+        place_date = f"{self._place}, {tanggal(now.astimezone(WIB).date())}"
         return record_pdf(session, parties, issued, place_date), issued
 
     async def verify(self, who: Principal, code: str) -> Verdict:

@@ -22,6 +22,7 @@ from kinerja_shared.documents import (
     waktu_wib,
 )
 from kinerja_shared.identity import Principal
+from kinerja_shared.indonesian import WIB
 from scoring.domain.periods import Period, named
 from scoring.domain.projection import EmployeeRef
 from scoring.reads import NotFound, People, Reads, Refused, Unanswerable
@@ -69,7 +70,7 @@ class Documents:
         )
         parties = (me, boss, org.value if org else None)
         return evaluation_pdf(
-            doc, p, parties, issued, f"{self._place}, {tanggal(now.date())}"
+            doc, p, parties, issued, f"{self._place}, {tanggal(now.astimezone(WIB).date())}"
         ), issued
 
     async def verify(self, who: Principal, code: str) -> Verdict:

@@ -26,7 +26,7 @@ from scoring.store import UnitSummary, YearCalendar
 
 POLICY = load_policy()
 NIP, BOSS, OTHER = "199001152015031001", "197805102005011002", "198502202010012003"
-NOW = datetime(2026, 11, 29, 14, 5, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, 17, 5, tzinfo=UTC)  # already 30 November in WIB
 
 
 def evaluation(absent: int = 1) -> dict[str, Any]:
@@ -138,10 +138,10 @@ def test_the_document_states_the_parties_the_ratings_and_each_figures_reason() -
         "Di Atas Ekspektasi",
         "Predikat kinerja pegawai",
         "PP 94/2021",  # the discipline sentence names its rule
-        "Tanjungbalai, 29 November 2026",
+        "Tanjungbalai, 30 November 2026",  # the date in WIB, as the footer's
         f"Kode verifikasi: {issued.code}",
         "Kebijakan tanjungbalai-2026.1",
-        "pukul 21.05 WIB",  # 14:05 UTC in Western Indonesian Time
+        "30 November 2026 pukul 00.05 WIB",  # 17:05 UTC in Western Indonesian Time
     ]:
         assert expected in said, expected
     assert issued.code.startswith("EV-")

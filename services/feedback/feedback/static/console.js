@@ -584,7 +584,7 @@ async function showCity(period = thisMonth()) {
     const units = el("div", { class: "table-wrap" }, el("table", { id: "city-units" },
       el("thead", {}, el("tr", {}, ["Unit", "Pegawai", "Sebaran predikat", "Predikat organisasi", "Disiplin", "IKM"].map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, c.units.map((u) => el("tr", {}, el("td", {}, u.unit_code), el("td", {}, String(u.employees)), el("td", {}, counts(u.predicates)),
-        el("td", {}, check(u)), el("td", {}, counts(u.discipline_levels, LEVEL_NAME)), el("td", {}, u.ikm ? `${u.ikm.converted ?? "—"} (${u.ikm.category ?? "belum final"})` : "—"))))));
+        el("td", {}, check(u)), el("td", {}, counts(u.discipline_levels, LEVEL_NAME)), el("td", {}, u.ikm ? `${u.ikm.converted?.toLocaleString("id-ID") ?? "—"} (${u.ikm.category ?? "belum final"})` : "—"))))));
     const m = c.machines;
     const machines = m.unavailable ? el("p", { class: "error", id: "city-machines" }, `Keadaan mesin presensi belum dapat ditampilkan: ${m.unavailable}`)
       : m.silent.length ? el("ul", { id: "city-machines" }, m.silent.map((d) => el("li", {}, `${d.serial} (${d.unit_code}): ${d.last_seen ? `terakhir terhubung ${d.last_seen.slice(0, 16).replace("T", " ")} UTC` : "belum pernah terhubung"}`)))
