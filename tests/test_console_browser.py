@@ -287,7 +287,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
             "aria-label", re.compile("Kecepatan pelayanan 1, Penguasaan SIAK 1")
         )
         await expect(head.locator("#open-actions")).to_contain_text(
-            "2026-12-15: Pelatihan aplikasi SIAK"
+            "15 Desember 2026: Pelatihan aplikasi SIAK"
         )
         await head.screenshot(path=str(SHOTS / "3-unit.png"), full_page=True)
         await accessible(head, "the unit")

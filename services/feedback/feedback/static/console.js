@@ -181,14 +181,14 @@ function entryView(entry) {
   const c = entry.current;
   const history = entry.history.length > 1
     ? el("details", {}, el("summary", {}, `${entry.history.length} versi`),
-        el("ol", {}, entry.history.map((h) => el("li", {}, `${h.at}: ${h.body.text}`))))
+        el("ol", {}, entry.history.map((h) => el("li", {}, `${waktu(h.at)}: ${h.body.text}`))))
     : "";
   return el("div", { class: `entry ${entry.kind}` },
     el("p", {}, el("strong", {}, entry.kind === "reply" ? "Balasan" : "Umpan balik"), ` oleh ${entry.author}`),
     el("p", { class: "entry-text" }, c.text),
     c.strengths?.length ? el("p", {}, "Kekuatan: ", c.strengths.join("; ")) : "",
     c.improvements?.length ? el("p", {}, "Perlu ditingkatkan: ", c.improvements.join("; ")) : "",
-    c.actions?.length ? el("ul", {}, c.actions.map((a) => el("li", {}, `${a.what} — ${a.owner_nip}, tenggat ${a.due}`))) : "",
+    c.actions?.length ? el("ul", {}, c.actions.map((a) => el("li", {}, `${a.what} — ${a.owner_nip}, tenggat ${tanggal(a.due)}`))) : "",
     history);
 }
 
@@ -217,6 +217,9 @@ const DAY_NAME = new Intl.DateTimeFormat("id-ID", { weekday: "short", day: "nume
 const DATE_NAME = new Intl.DateTimeFormat("id-ID", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 // "2026-10-01" as Indonesian writes it: "1 Oktober 2026".
 const tanggal = (iso) => DATE_NAME.format(new Date(`${iso.slice(0, 10)}T00:00:00Z`));
+// A moment in WIB: "29 November 2026 pukul 21.05 WIB" (a stored time without a zone is UTC).
+const WAKTU = new Intl.DateTimeFormat("id-ID", { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Jakarta" });
+const waktu = (iso) => `${WAKTU.format(new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`))} WIB`;
 
 // "2026-11" moved by whole months, and its Indonesian name ("November 2026").
 function monthMove(period, delta) {
@@ -307,7 +310,7 @@ async function showPerson(nip, period = thisMonth()) {
     ...forms,
     el("h3", {}, "Bimbingan kinerja"),
     coaching.sessions.length
-      ? el("ul", { id: "coaching" }, coaching.sessions.map((s) => el("li", {}, `${s.date}: ${s.topics.join(", ")} — ${s.follow_up} `,
+      ? el("ul", { id: "coaching" }, coaching.sessions.map((s) => el("li", {}, `${tanggal(s.date)}: ${s.topics.join(", ")} — ${s.follow_up} `,
           s.employee_feedback ? el("span", { class: "badge" }, `B.1.8: ${s.employee_feedback.agreed}`)
             : state.sub === nip ? b18Form(s, coaching.b18_statements, nip) : el("span", { class: "muted" }, "(menunggu umpan balik pegawai)"),
           " ", recordButton(s))))
@@ -452,7 +455,7 @@ async function showUnit(orgPredicate) {
         barChart("Hal yang paling sering perlu ditingkatkan", Object.fromEntries(u.improvement_areas))),
       el("h3", {}, "Tindak lanjut terbuka"),
       u.open_actions.length
-        ? el("ul", { id: "open-actions" }, u.open_actions.map((a) => el("li", {}, `${a.due}: ${a.what} (${a.owner_nip})`)))
+        ? el("ul", { id: "open-actions" }, u.open_actions.map((a) => el("li", {}, `${tanggal(a.due)}: ${a.what} (${a.owner_nip})`)))
         : el("p", { id: "open-actions", class: "muted" }, "Belum ada tindak lanjut terbuka."));
   } catch (e) {
     draw("Unit kerja", el("p", { class: "error", role: "alert" }, e.message));
@@ -587,7 +590,7 @@ async function showCity(period = thisMonth()) {
         el("td", {}, check(u)), el("td", {}, counts(u.discipline_levels, LEVEL_NAME)), el("td", {}, u.ikm ? `${u.ikm.converted?.toLocaleString("id-ID") ?? "—"} (${u.ikm.category ?? "belum final"})` : "—"))))));
     const m = c.machines;
     const machines = m.unavailable ? el("p", { class: "error", id: "city-machines" }, `Keadaan mesin presensi belum dapat ditampilkan: ${m.unavailable}`)
-      : m.silent.length ? el("ul", { id: "city-machines" }, m.silent.map((d) => el("li", {}, `${d.serial} (${d.unit_code}): ${d.last_seen ? `terakhir terhubung ${d.last_seen.slice(0, 16).replace("T", " ")} UTC` : "belum pernah terhubung"}`)))
+      : m.silent.length ? el("ul", { id: "city-machines" }, m.silent.map((d) => el("li", {}, `${d.serial} (${d.unit_code}): ${d.last_seen ? `terakhir terhubung ${waktu(d.last_seen)}` : "belum pernah terhubung"}`)))
       : el("p", { id: "city-machines", class: "ok" }, `Semua ${m.total} mesin presensi terhubung.`);
     draw("Kota", choose, el("h3", {}, `Unit kerja, ${monthName(c.period)}`), units,
       el("h3", {}, "Mesin presensi yang diam"), machines,
@@ -636,7 +639,7 @@ function showVerify() {
     try {
       const v = await api(`/v1/console/documents/${encodeURIComponent(ev.target.elements.code.value.trim())}`);
       out.replaceChildren(el("p", { class: v.matches ? "ok" : "warn" }, v.kalimat),
-        el("p", { class: "muted" }, `Kode ${v.code} · diterbitkan ${v.issued_at.slice(0, 16).replace("T", " ")} UTC · ${v.version}`));
+        el("p", { class: "muted" }, `Kode ${v.code} · diterbitkan ${waktu(v.issued_at)} · ${v.version}`));
     } catch (e) { out.replaceChildren(el("p", { class: "error" }, `Tidak dapat diperiksa: ${e.message}`)); }
   } },
     el("label", { for: "verify-code" }, "Kode verifikasi (tertera di kaki dokumen)"),
