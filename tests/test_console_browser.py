@@ -278,6 +278,11 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await head.get_by_role("button", name="Unit kerja").click()
         await expect(head.locator("figure svg")).to_have_count(5)
         await expect(head.locator("figure").first).to_contain_text("Sebaran predikat")
+        # Each chart has a value axis with its ticks and a legend naming what it counts.
+        await expect(head.locator("figure").first.locator("line")).to_have_count(4)
+        await expect(head.locator("figure").first.locator(".legend")).to_have_text(
+            " jumlah pegawai"
+        )
         await head.get_by_label("Predikat organisasi unit").select_option("Baik")
         await expect(head.locator("#distribution-check")).to_contain_text(
             "predikat organisasi Baik"

@@ -395,30 +395,39 @@ function ratingForm(nip) {
     el("button", { type: "submit" }, "Simpan penilaian"), el("p", { class: "status", role: "status" }));
 }
 
-function barChart(title, data, expected) {
+// A horizontal bar chart in SVG: a bar per label, its value at its end, a value axis with
+// ticks under the bars, and a legend naming what the bars count.
+function barChart(title, data, unit) {
   const entries = Object.entries(data || {});
   if (!entries.length) return el("figure", { class: "chart card" }, el("svg", { role: "img", "aria-label": `${title}: belum ada data` }),
     el("p", { class: "muted" }, "Belum ada data."), el("figcaption", {}, title));
-  const max = Math.max(1, ...entries.map(([, v]) => v), ...Object.values(expected || {}));
-  const w = 360, labelW = 170, barH = 22, h = entries.length * (barH + 8) + 10;
+  const max = Math.max(1, ...entries.map(([, v]) => v));
+  const w = 360, labelW = 170, barH = 22, span = w - labelW - 40, axisY = entries.length * (barH + 8) + 8, h = axisY + 34;
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  const add = (tag, attrs, text) => {
+    const node = document.createElementNS(svg.namespaceURI, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = text;
+    svg.append(node);
+  };
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", `${title}: ${entries.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   entries.forEach(([label, value], i) => {
     const y = i * (barH + 8) + 5;
-    const bar = document.createElementNS(svg.namespaceURI, "rect");
-    bar.setAttribute("x", String(labelW)); bar.setAttribute("y", y); bar.setAttribute("height", barH);
-    bar.setAttribute("width", String(Math.max(2, (value / max) * (w - labelW - 40)))); bar.setAttribute("fill", "#0b57d0");
-    const text = document.createElementNS(svg.namespaceURI, "text");
-    text.setAttribute("x", "0"); text.setAttribute("y", y + 15);
-    text.textContent = label.length > 26 ? `${label.slice(0, 25)}…` : label;
-    const num = document.createElementNS(svg.namespaceURI, "text");
-    num.setAttribute("x", String(labelW + 6 + (value / max) * (w - labelW - 40))); num.setAttribute("y", y + 15);
-    num.textContent = String(value);
-    svg.append(bar, text, num);
+    add("rect", { x: labelW, y, height: barH, width: Math.max(2, (value / max) * span), fill: "#0b57d0" });
+    add("text", { x: 0, y: y + 15 }, label.length > 26 ? `${label.slice(0, 25)}…` : label);
+    add("text", { x: labelW + 6 + (value / max) * span, y: y + 15 }, value.toLocaleString("id-ID"));
   });
-  return el("figure", { class: "chart card" }, svg, el("figcaption", {}, title));
+  add("line", { x1: labelW, y1: axisY, x2: labelW + span, y2: axisY, stroke: "#555" });
+  for (const tick of [0, max / 2, max]) {
+    const x = labelW + (tick / max) * span;
+    add("line", { x1: x, y1: axisY, x2: x, y2: axisY + 4, stroke: "#555" });
+    add("text", { x, y: axisY + 16, "text-anchor": "middle" }, (Math.round(tick * 10) / 10).toLocaleString("id-ID"));
+  }
+  add("text", { x: labelW + span / 2, y: axisY + 30, "text-anchor": "middle" }, unit);
+  return el("figure", { class: "chart card" }, svg,
+    el("figcaption", {}, title, " ", el("span", { class: "legend" }, el("span", { class: "swatch", "aria-hidden": "true" }), ` ${unit}`)));
 }
 
 async function showUnit(orgPredicate) {
@@ -431,28 +440,28 @@ async function showUnit(orgPredicate) {
     const query = orgPredicate ? `?org_predicate=${encodeURIComponent(orgPredicate)}` : "";
     const u = await api(`/v1/console/units/${unit}${query}`);
     const desks = Object.fromEntries(Object.entries(u.desks || {}).map(([k, v]) => [k, v.converted]));
-    const over = (key) => Object.fromEntries(Object.entries(u.trend).flatMap(([month, t]) =>
-      Object.entries(t[key]).map(([k, v]) => [`${k} ${month}`, v])));
+    const over = (key, names = {}) => Object.fromEntries(Object.entries(u.trend).flatMap(([month, t]) =>
+      Object.entries(t[key]).map(([k, v]) => [`${names[k] || k}, ${monthName(month)}`, v])));
     const select = el("select", { id: "org-predicate", onchange: (ev) => showUnit(ev.target.value) },
       el("option", { value: "" }, "— pilih —"),
       ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"].map((v) =>
         el("option", v === orgPredicate ? { value: v, selected: "" } : { value: v }, v)));
     const dc = u.distribution_check;
-    const verdict = !dc ? "" : !dc.applies ? `${dc.why} (${u.period}).`
+    const verdict = !dc ? "" : !dc.applies ? `${dc.why} (${monthName(u.period)}).`
       : `${dc.problems.length ? dc.problems.join("; ") : "sesuai"} — ${dc.counted} predikat dihitung`
         + (dc.proposals_not_counted ? `, ${dc.proposals_not_counted} belum dinilai atasan tidak dihitung.` : ".");
     const check = dc
       ? el("p", { id: "distribution-check" }, `Pola predikat untuk predikat organisasi ${dc.org_predicate}: `, verdict)
       : el("p", { class: "muted", id: "distribution-check" }, "Pilih predikat organisasi unit untuk memeriksa sebaran.");
-    draw(`Unit ${u.unit_code} — ${u.period}`,
-      el("p", {}, `${u.employees} pegawai · IKM unit: ${dash(u.ikm?.converted)} (${dash(u.ikm?.category)})`),
+    draw(`Unit ${u.unit_code} — ${monthName(u.period)}`,
+      el("p", {}, `${u.employees} pegawai · IKM unit: ${dash(u.ikm?.converted?.toLocaleString("id-ID"))} (${dash(u.ikm?.category)})`),
       el("label", { for: "org-predicate" }, "Predikat organisasi unit"), select, check,
       el("div", { class: "charts" },
-        barChart("Sebaran predikat", u.predicates),
-        barChart("IKM per loket", desks),
-        barChart("IKM per loket, tiga bulan terakhir", over("desks")),
-        barChart("Tingkat disiplin, tiga bulan terakhir", over("discipline_levels")),
-        barChart("Hal yang paling sering perlu ditingkatkan", Object.fromEntries(u.improvement_areas))),
+        barChart("Sebaran predikat", u.predicates, "jumlah pegawai"),
+        barChart("IKM per loket", desks, "nilai IKM (25–100)"),
+        barChart("IKM per loket, tiga bulan terakhir", over("desks"), "nilai IKM (25–100)"),
+        barChart("Tingkat disiplin, tiga bulan terakhir", over("discipline_levels", LEVEL_NAME), "jumlah pegawai"),
+        barChart("Hal yang paling sering perlu ditingkatkan", Object.fromEntries(u.improvement_areas), "kali disebut")),
       el("h3", {}, "Tindak lanjut terbuka"),
       u.open_actions.length
         ? el("ul", { id: "open-actions" }, u.open_actions.map((a) => el("li", {}, `${tanggal(a.due)}: ${a.what} (${a.owner_nip})`)))
