@@ -370,6 +370,15 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(admin.locator("#outcomes-status")).to_contain_text("diunduh")
         # A supervisor has no calendar button (scoring refuses them the calendar too).
         await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
+        # The feedback's author marks the agreed action done: a new version of the entry, and
+        # the unit's open actions no longer list it.
+        await page.get_by_role("button", name="Tim saya").click()
+        await page.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
+        await page.get_by_role("button", name="Tandai selesai").click()
+        await expect(page.locator(".thread .actions")).to_contain_text("selesai")
+        await expect(page.locator(".thread details summary")).to_contain_text("2 versi")
+        await head.get_by_role("button", name="Unit kerja").click()
+        await expect(head.locator("#open-actions")).to_have_text("Belum ada tindak lanjut terbuka.")
 
 
 #: The WCAG 2.1 A and AA rules of axe-core (the checker Deque publishes, bundled in

@@ -2,8 +2,8 @@
 (scoring's lines over the rolling 30 days), who has had no feedback this quarter, and which
 agreed actions are past their due date, each with the reason in words.
 
-Agreed actions have no "done" mark yet, so an action past its due date is listed as a question
-to ask ("sudah lewat tenggat") until a newer version of its entry moves or drops it.
+An agreed action is open until its entry's author marks it done (``selesai``) in a new version
+of the entry; an open one past its due date is listed for 90 days.
 """
 
 from __future__ import annotations

@@ -255,7 +255,10 @@ def mount_console(
             for entry in full["entries"]:
                 improvements.update(entry["current"].get("improvements", []))
                 for action in entry["current"].get("actions", []):
-                    open_actions.append({**action, "nip": thread["nip"], "thread": thread["_id"]})
+                    if not action.get("done"):
+                        open_actions.append(
+                            {**action, "nip": thread["nip"], "thread": thread["_id"]}
+                        )
         return {
             **summary,
             "trend": trend,

@@ -29,6 +29,8 @@ class Action(_Body):
     what: Line
     owner_nip: Nip
     due: date
+    # Marked by the entry's author in a new version of it (the old version keeps it open).
+    done: bool = Field(False, description="Carried out (selesai)")
 
 
 class Content(_Body):

@@ -162,7 +162,7 @@ class FeedbackStore:
         return last
 
     async def agreed_actions(self, nips: list[str]) -> list[AgreedAction]:
-        """The agreed actions in the current version of every entry about ``nips``."""
+        """The open agreed actions in the current version of every entry about ``nips``."""
         threads = {
             t["_id"]: t["nip"] async for t in self.threads.find({"nip": {"$in": nips}}, {"nip": 1})
         }
@@ -177,6 +177,7 @@ class FeedbackStore:
             AgreedAction(thread_id, threads[thread_id], a["what"], a["owner_nip"], a["due"])
             for (thread_id, _), v in current.items()
             for a in v["body"].get("actions", [])
+            if not a.get("done")
         ]
 
     async def thread_counts(self, nips: list[str]) -> dict[str, int]:

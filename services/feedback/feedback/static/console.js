@@ -177,7 +177,7 @@ function liveNote() {
   $("#stream-state").textContent = `Tersambung. Angka diperbarui pukul ${at} WIB.`;
 }
 
-function entryView(entry) {
+function entryView(entry, threadId) {
   const c = entry.current;
   const history = entry.history.length > 1
     ? el("details", {}, el("summary", {}, `${entry.history.length} versi`),
@@ -188,8 +188,21 @@ function entryView(entry) {
     el("p", { class: "entry-text" }, c.text),
     c.strengths?.length ? el("p", {}, "Kekuatan: ", c.strengths.join("; ")) : "",
     c.improvements?.length ? el("p", {}, "Perlu ditingkatkan: ", c.improvements.join("; ")) : "",
-    c.actions?.length ? el("ul", {}, c.actions.map((a) => el("li", {}, `${a.what} — ${a.owner_nip}, tenggat ${tanggal(a.due)}`))) : "",
+    c.actions?.length ? el("ul", { class: "actions" }, c.actions.map((a, i) => el("li", {}, `${a.what} — ${a.owner_nip}, tenggat ${tanggal(a.due)} `,
+      a.done ? el("span", { class: "badge ok" }, "selesai")
+        : entry.author === state.sub && threadId ? el("button", { type: "button", class: "secondary", onclick: () => markDone(threadId, entry, i) }, "Tandai selesai") : ""))) : "",
     history);
+}
+
+// The entry's author marks an agreed action done: a new version of the entry (every version
+// stays), so the history shows when.
+async function markDone(threadId, entry, index) {
+  const body = structuredClone(entry.current);
+  body.actions[index].done = true;
+  try {
+    await api(`/v1/feedback/${threadId}/entries/${entry.id}`, { method: "PUT", body: JSON.stringify(body) });
+    showPerson(state.view?.nip ?? state.sub, state.view?.period);
+  } catch (e) { alert(`Belum dapat ditandai: ${e.message}`); }
 }
 
 function threadView(thread, nip) {
@@ -208,7 +221,7 @@ function threadView(thread, nip) {
   return el("article", { class: "card thread" },
     el("h4", {}, `${thread.category} · ${thread.period} `, el("span", { class: "badge" }, thread.visibility),
       thread.acknowledged ? el("span", { class: "badge ok" }, " diterima pegawai") : ""),
-    thread.entries.map(entryView), ack, reply);
+    thread.entries.map((entry) => entryView(entry, thread.id)), ack, reply);
 }
 
 const DAY_STATUS = { hadir: "Hadir", izin: "Izin/cuti/dinas", tanpa_keterangan: "Tanpa keterangan", libur: "Libur" };
