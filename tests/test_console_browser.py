@@ -269,6 +269,12 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(employee.locator("#view table").first).to_contain_text("TL2")
         await accessible(employee, "Cara penilaian")
         await employee.get_by_role("button", name="Kinerja saya").click()
+        # An objection to the month's result (keberatan, PP 30/2019 Pasal 59).
+        await employee.get_by_label("Alasan keberatan").fill(
+            "Penilaian perilaku tidak sesuai dengan catatan pelayanan saya bulan ini."
+        )
+        await employee.get_by_role("button", name="Ajukan keberatan").click()
+        await expect(employee.locator("#objections")).to_contain_text("Menunggu keputusan")
         await employee.get_by_role("button", name="‹ Bulan sebelumnya").click()
         await expect(employee.locator("#month")).to_contain_text(previous_month_name())
         # The head of the unit sees the unit's picture as charts.
@@ -296,6 +302,15 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         )
         await head.screenshot(path=str(SHOTS / "3-unit.png"), full_page=True)
         await accessible(head, "the unit")
+        # The appraiser's superior decides the objection, once and for good.
+        await head.get_by_role("button", name="Tim saya").click()
+        await head.get_by_role("row").filter(has_text=STAFF).get_by_role("button").click()
+        await head.get_by_label("Alasan keputusan").fill("Catatan pelayanan sudah diperiksa.")
+        await head.get_by_role("button", name="Simpan keputusan").click()
+        await expect(head.locator("#objections")).to_contain_text(
+            "Keputusan (final): keberatan ditolak, hasil tetap"
+        )
+        await accessible(head, "a person's page with an objection")
         # And on a phone screen the page still reads.
         phone = await b.new_page(viewport={"width": 390, "height": 844})
         await sign_in(phone, feedback_url, KABID)

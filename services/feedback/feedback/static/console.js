@@ -294,10 +294,11 @@ async function showPerson(nip, period = thisMonth()) {
   const draw = opening();
   const mine = nip === state.sub;
   draw(mine ? "Kinerja saya" : `Pegawai ${nip}`, el("p", { class: "muted", role: "status" }, "Memuat…"));
-  const [evaluation, feedback, coaching] = await Promise.all([
+  const [evaluation, feedback, coaching, objections] = await Promise.all([
     api(`/v1/console/employees/${nip}/evaluation?period=${period}`).catch((e) => ({ error: e.message })),
     api(`/v1/employees/${nip}/feedback`).catch((e) => ({ error: e.message, threads: [] })),
     api(`/v1/employees/${nip}/coaching`).catch(() => ({ sessions: [] })),
+    api(`/v1/employees/${nip}/objections`).catch(() => ({ objections: [] })),
   ]);
   const who = evaluation.employee?.name ? `${evaluation.employee.name}` : `Pegawai ${nip}`;
   const move = (delta, text) => el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip, monthMove(period, delta)) }, text);
@@ -328,7 +329,61 @@ async function showPerson(nip, period = thisMonth()) {
             : state.sub === nip ? b18Form(s, coaching.b18_statements, nip) : el("span", { class: "muted" }, "(menunggu umpan balik pegawai)"),
           " ", recordButton(s))))
       : el("p", { class: "muted" }, "Belum ada sesi bimbingan."),
-    isSupervisor ? coachingForm(nip) : "") && (state.view = { kind: "person", nip, period });
+    isSupervisor ? coachingForm(nip) : "",
+    objectionsView(nip, period, objections.objections)) && (state.view = { kind: "person", nip, period });
+}
+
+// Keberatan (PP 30/2019 Pasal 59): the employee objects to a period's result within 14 days of
+// receiving it; the appraiser's superior decides, once, and the decision is final.
+const RATINGS = ["Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi"];
+
+function objectionsView(nip, period, objections) {
+  const item = (o) => el("li", { class: "card" },
+    el("p", {}, el("strong", {}, `Periode ${o.period}`), ` · diajukan ${waktu(o.filed_at)}`),
+    el("p", {}, o.reasons),
+    o.decision
+      ? el("p", { class: "decision" }, `Keputusan (final): ${o.decision.outcome === "ditolak" ? "keberatan ditolak, hasil tetap" : "hasil diubah"}`,
+          o.decision.hasil_kerja ? `; hasil kerja ${o.decision.hasil_kerja}` : "", o.decision.perilaku_kerja ? `; perilaku kerja ${o.decision.perilaku_kerja}` : "",
+          `. ${o.decision.reasons}`)
+      : [el("p", { class: "muted" }, `Menunggu keputusan atasan pejabat penilai, paling lambat ${tanggal(o.decide_by)}.`),
+        state.sub === o.reviewer_nip ? decisionForm(o, nip) : ""]);
+  return [el("h3", {}, "Keberatan"),
+    objections.length ? el("ul", { id: "objections" }, objections.map(item)) : el("p", { class: "muted", id: "objections" }, "Belum ada keberatan."),
+    state.sub === nip ? objectionForm(nip, period) : ""];
+}
+
+function objectionForm(nip, period) {
+  const key = crypto.randomUUID(); // one filing, however often the button is pressed
+  return el("form", { class: "card", id: "objection-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const body = { period, reasons: ev.target.elements.reasons.value };
+    try { await api(`/v1/employees/${nip}/objections`, { method: "POST", body: JSON.stringify(body), headers: { "Idempotency-Key": key } }); showPerson(nip, period); }
+    catch (e) { ev.target.querySelector(".error").textContent = e.message; }
+  } },
+    el("h4", {}, `Ajukan keberatan atas hasil ${monthName(period)}`),
+    el("p", { class: "muted" }, "Paling lambat 14 hari sejak hasil penilaian Anda terima; atasan pejabat penilai memutuskannya."),
+    el("label", { for: "objection-reasons" }, "Alasan keberatan"),
+    el("textarea", { id: "objection-reasons", name: "reasons", required: "", minlength: "10", rows: "3" }),
+    el("button", { type: "submit" }, "Ajukan keberatan"), el("p", { class: "error", role: "alert" }));
+}
+
+function decisionForm(o, nip) {
+  const choose = (name, label) => [el("label", { for: `${name}-${o.id}` }, label),
+    el("select", { id: `${name}-${o.id}`, name }, el("option", { value: "" }, "— tidak diubah —"), RATINGS.map((r) => el("option", { value: r }, r)))];
+  return el("form", { class: "card decision-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const body = { outcome: f.outcome.value, reasons: f.reasons.value, hasil_kerja: f.hasil_kerja.value || null, perilaku_kerja: f.perilaku_kerja.value || null };
+    try { await api(`/v1/objections/${o.id}/decision`, { method: "POST", body: JSON.stringify(body) }); showPerson(nip, state.view?.period); }
+    catch (e) { ev.target.querySelector(".error").textContent = e.message; }
+  } },
+    el("h4", {}, "Putuskan keberatan (final)"),
+    el("label", { for: `outcome-${o.id}` }, "Keputusan"),
+    el("select", { id: `outcome-${o.id}`, name: "outcome" }, el("option", { value: "ditolak" }, "Ditolak: hasil tetap"), el("option", { value: "diubah" }, "Diubah: hasil baru")),
+    choose("hasil_kerja", "Hasil kerja baru"), choose("perilaku_kerja", "Perilaku kerja baru"),
+    el("label", { for: `decision-reasons-${o.id}` }, "Alasan keputusan"),
+    el("textarea", { id: `decision-reasons-${o.id}`, name: "reasons", required: "", rows: "2" }),
+    el("button", { type: "submit" }, "Simpan keputusan"), el("p", { class: "error", role: "alert" }));
 }
 
 function coachingForm(nip) {
