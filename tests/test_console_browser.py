@@ -501,6 +501,12 @@ async def test_a_head_pages_through_a_large_team_and_rates_gives_feedback_and_co
             await page.get_by_role("button", name="Berikutnya ›").click()
             await expect(caption).to_have_text(f"51–100 dari {TEAM} orang di bawah Anda")
             await expect(page.locator("#team tbody tr")).to_have_count(50)
+            # The same team over the year: the period is chosen from a list, not typed.
+            year = datetime.now(WIB).year
+            await page.get_by_label("Periode").select_option(str(year))
+            await expect(page.locator("#view-title")).to_have_text(f"Tim saya — Tahun {year}")
+            await expect(caption).to_have_text(f"1–50 dari {TEAM} orang di bawah Anda")
+            await expect(page.locator("#team .avatar").first).not_to_be_empty()  # initials
             # Found by name, then rated, given feedback and coached from their page.
             someone = sorted(city.employees, key=lambda e: e.name)[TEAM // 2]
             await page.get_by_label("Cari nama atau NIP").fill(someone.nip)

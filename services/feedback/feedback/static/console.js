@@ -74,7 +74,7 @@ function view(title, ...content) {
 
 const dash = (v) => v ?? "—";
 
-const teamQuery = { page: 1, size: 50, sort: "name", descending: false, predikat: "", discipline_level: "", attention: false, q: "" };
+const teamQuery = { period: "", page: 1, size: 50, sort: "name", descending: false, predikat: "", discipline_level: "", attention: false, q: "" };
 const PREDIKAT = ["Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang"];
 const SORTS = { name: "Nama", predikat: "Predikat", discipline: "Disiplin", tanpa_keterangan: "Tanpa keterangan", tl_psw_days: "Hari TL/PSW", hadir: "Hadir" };
 
@@ -97,12 +97,32 @@ function teamControls() {
     el("input", { id: "team-q", name: "q", type: "search", value: teamQuery.q }),
     el("button", { type: "submit", class: "secondary" }, "Cari"));
   return el("div", { class: "controls" }, search,
+    select("team-period", "Periode", periodChoices(), teamQuery.period, (v) => reload({ period: v })),
     select("team-predikat", "Predikat", [["", "Semua"], ...PREDIKAT.map((p) => [p, p]), ["none", "Belum ada"]], teamQuery.predikat, (v) => reload({ predikat: v })),
     select("team-level", "Disiplin", [["", "Semua"], ["ringan", "Ringan"], ["sedang", "Sedang"], ["berat", "Berat"], ["none", "Tidak ada"]], teamQuery.discipline_level, (v) => reload({ discipline_level: v })),
     select("team-sort", "Urutkan", Object.entries(SORTS), teamQuery.sort, (v) => reload({ sort: v })),
     el("label", { for: "team-attention" }, el("input", { id: "team-attention", type: "checkbox", ...(teamQuery.attention ? { checked: "" } : {}),
       onchange: (ev) => reload({ attention: ev.target.checked }) }), " Hanya yang perlu perhatian"));
 }
+
+// The periods a team is seen by: this month and the two before, this quarter, this year.
+function periodChoices() {
+  const month = thisMonth();
+  const [y, m] = month.split("-").map(Number);
+  const quarter = `${y}-Q${Math.ceil(m / 3)}`;
+  return [["", `Bulan ini (${monthName(month)})`], ...[-1, -2].map((d) => [monthMove(month, d), monthName(monthMove(month, d))]),
+    [quarter, periodName(quarter)], [String(y), periodName(String(y))]];
+}
+
+// "2026-11" → "November 2026", "2026-Q4" → "Triwulan IV 2026", "2026" → "Tahun 2026".
+function periodName(period) {
+  const q = /^(\d{4})-Q([1-4])$/.exec(period);
+  if (q) return `Triwulan ${["I", "II", "III", "IV"][Number(q[2]) - 1]} ${q[1]}`;
+  return /^\d{4}$/.test(period) ? `Tahun ${period}` : monthName(period);
+}
+
+// A photo's place: the person's initials, until the city's photos are connected.
+const initials = (name) => name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
 
 function pager(total) {
   const pages = Math.max(1, Math.ceil(total / teamQuery.size));
@@ -116,8 +136,9 @@ function pager(total) {
 function teamTable(team) {
   const rows = team.members.map((m) =>
     el("tr", {},
-      el("td", {}, el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
-                                   "aria-label": `Buka ${m.name}` }, m.name),
+      el("td", {}, el("span", { class: "avatar", "aria-hidden": "true" }, initials(m.name)),
+        el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
+                       "aria-label": `Buka ${m.name}` }, m.name),
         m.position ? el("div", { class: "muted" }, m.position) : ""),
       el("td", {}, m.nip), el("td", {}, dash(m.predikat)), el("td", {}, dash(m.predikat_30d)),
       el("td", {}, dash(m.discipline)), el("td", {}, String(m.tanpa_keterangan)), el("td", {}, String(m.tl_psw_days)),
@@ -128,7 +149,7 @@ function teamTable(team) {
     el("caption", { class: "muted" }, team.total
       ? `${first}–${first + team.members.length - 1} dari ${team.total} orang di bawah Anda`
       : "Tidak ada orang yang cocok dengan pilihan ini."),
-    el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat bulan ini", "Predikat 30 hari", "Disiplin", "Tanpa keterangan",
+    el("thead", {}, el("tr", {}, ...["Nama", "NIP", "Predikat periode", "Predikat 30 hari", "Disiplin", "Tanpa keterangan",
                                     "Hari TL/PSW", "IKM", "Hasil kerja", "Umpan balik", "Perubahan"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows)));
 }
@@ -138,7 +159,7 @@ async function showTeam() {
   draw("Tim saya", el("p", { class: "muted", role: "status" }, "Memuat daftar tim…"));
   try {
     const team = await api(`/v1/console/team?${teamParams()}`);
-    const when = /^\d{4}-\d{2}$/.test(team.period) ? monthName(team.period) : team.period;
+    const when = periodName(team.period);
     if (draw(`Tim saya — ${when}`, teamControls(), teamTable(team), pager(team.total))) {
       state.view = { kind: "team", nips: new Set(team.members.map((m) => m.nip)) };
     }
