@@ -136,9 +136,9 @@ function pager(total) {
 function teamTable(team) {
   const rows = team.members.map((m) =>
     el("tr", {},
-      el("td", {}, el("span", { class: "avatar", "aria-hidden": "true" }, initials(m.name)),
+      el("td", {}, el("div", { class: "who" }, el("span", { class: "avatar", "aria-hidden": "true" }, initials(m.name)),
         el("button", { class: "secondary", type: "button", onclick: () => showPerson(m.nip),
-                       "aria-label": `Buka ${m.name}` }, m.name),
+                       "aria-label": `Buka ${m.name}` }, m.name)),
         m.position ? el("div", { class: "muted" }, m.position) : ""),
       el("td", {}, m.nip), el("td", {}, dash(m.predikat)), el("td", {}, dash(m.predikat_30d)),
       el("td", {}, dash(m.discipline)), el("td", {}, String(m.tanpa_keterangan)), el("td", {}, String(m.tl_psw_days)),
