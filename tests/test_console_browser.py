@@ -277,6 +277,10 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(employee.locator("#objections")).to_contain_text("Menunggu keputusan")
         await employee.get_by_role("button", name="‹ Bulan sebelumnya").click()
         await expect(employee.locator("#month")).to_contain_text(previous_month_name())
+        # And that month's year: the same figures and sentences over the year.
+        await employee.get_by_role("button", name=re.compile(r"Lihat tahun \d{4}")).click()
+        await expect(employee.locator("#month")).to_contain_text(re.compile(r"Tahun \d{4}"))
+        await expect(employee.locator("#fig-disiplin .why")).to_contain_text("PP 94/2021")
         # The head of the unit sees the unit's picture as charts.
         head = await b.new_page(viewport={"width": 1280, "height": 900})
         await sign_in(head, feedback_url, KEPALA)

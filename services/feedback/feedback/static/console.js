@@ -296,7 +296,7 @@ function evaluationView(ev) {
   const why = ev.penjelasan || {};
   return el("div", { id: "evaluation" },
     el("div", { class: "card" },
-      el("h3", {}, `Predikat ${monthName(ev.period)}: `, el("span", { id: "predikat" }, dash(ev.predikat))),
+      el("h3", {}, `Predikat ${periodName(ev.period)}: `, el("span", { id: "predikat" }, dash(ev.predikat))),
       el("p", { class: "why", id: "why-predikat" }, why.predikat || "")),
     el("div", { class: "figures" },
       figure("fig-kehadiran", "Kehadiran", `${ev.attendance?.hadir ?? 0} hari hadir`, why.kehadiran),
@@ -322,12 +322,19 @@ async function showPerson(nip, period = thisMonth()) {
     api(`/v1/employees/${nip}/objections`).catch(() => ({ objections: [] })),
   ]);
   const who = evaluation.employee?.name ? `${evaluation.employee.name}` : `Pegawai ${nip}`;
-  const move = (delta, text) => el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip, monthMove(period, delta)) }, text);
+  // This month and this year: months move by months, a year by years.
+  const yearly = /^\d{4}$/.test(period);
+  const step = (delta) => (yearly ? String(Number(period) + delta) : monthMove(period, delta));
+  const move = (delta, text) => el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip, step(delta)) }, text);
+  const other = yearly
+    ? el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip) }, "Lihat bulan ini")
+    : el("button", { type: "button", class: "secondary", onclick: () => showPerson(nip, period.slice(0, 4)) }, `Lihat tahun ${period.slice(0, 4)}`);
   const heading = el("p", { class: "person" }, `${who} · NIP ${nip}`,
     evaluation.employee?.position ? ` · ${evaluation.employee.position}` : "",
     evaluation.employee?.unit_code ? ` · ${evaluation.employee.unit_code}` : "");
-  const months = el("nav", { class: "pager", "aria-label": "Bulan" }, move(-1, "‹ Bulan sebelumnya"),
-    el("span", { id: "month" }, ` ${monthName(period)} `), move(1, "Bulan berikutnya ›"));
+  const unit = yearly ? "Tahun" : "Bulan";
+  const months = el("nav", { class: "pager", "aria-label": "Periode" }, move(-1, `‹ ${unit} sebelumnya`),
+    el("span", { id: "month" }, ` ${periodName(period)} `), move(1, `${unit} berikutnya ›`), other);
   const figures = evaluation.error
     ? el("p", { class: "muted", id: "evaluation" }, `Evaluasi belum dapat ditampilkan: ${evaluation.error}`)
     : evaluationView(evaluation);
@@ -381,7 +388,7 @@ function objectionForm(nip, period) {
     try { await api(`/v1/employees/${nip}/objections`, { method: "POST", body: JSON.stringify(body), headers: { "Idempotency-Key": key } }); showPerson(nip, period); }
     catch (e) { ev.target.querySelector(".error").textContent = e.message; }
   } },
-    el("h4", {}, `Ajukan keberatan atas hasil ${monthName(period)}`),
+    el("h4", {}, `Ajukan keberatan atas hasil ${periodName(period)}`),
     el("p", { class: "muted" }, "Paling lambat 14 hari sejak hasil penilaian Anda terima; atasan pejabat penilai memutuskannya."),
     el("label", { for: "objection-reasons" }, "Alasan keberatan"),
     el("textarea", { id: "objection-reasons", name: "reasons", required: "", minlength: "10", rows: "3" }),
