@@ -29,3 +29,8 @@ class ManualClock:
 
     def set(self, at: datetime) -> None:
         self._now = at
+
+
+def utc(at: datetime) -> datetime:
+    """A stored moment as an aware one: BSON dates come back naive, and they are UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -13,12 +13,13 @@ import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from fpdf import FPDF
 from pydantic import BaseModel, Field
 
+from kinerja_shared.clock import utc
 from kinerja_shared.indonesian import tanggal, waktu_wib
 
 __all__ = [
@@ -165,13 +166,12 @@ class Issued:
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> Issued:
-        at = doc["issued_at"]
         return cls(
             doc["_id"],
             doc["nip"],
             doc["about"],
             doc["version"],
-            at if at.tzinfo else at.replace(tzinfo=UTC),  # BSON dates come back naive
+            utc(doc["issued_at"]),
             doc["issued_by"],
         )
 

@@ -30,6 +30,9 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
     publisher = Publisher(runtime.broker, store, settings.topics.feedback)
     ReferenceConsumer(runtime.broker, people, settings, runtime.registry).register()
     export_consumer_lag(runtime, settings.consumer_group, [settings.topics.reference])
+    # The console's server side reads scoring's and intake's APIs with the reader's token.
+    scoring = ServiceGateway(settings.scoring_url, "penilaian (scoring)")
+    intake = ServiceGateway(settings.intake_url, "penerimaan data (intake)")
 
     async def start(_: Runtime) -> None:
         await store.prepare()
@@ -40,6 +43,8 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
 
     async def stop(_: Runtime) -> None:
         await publisher.stop()
+        await scoring.close()
+        await intake.close()
 
     runtime.on_start.append(start)
     runtime.on_started.append(started)
@@ -51,6 +56,21 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         # Its outbox holds what Kafka cannot take yet: the dialogue goes on while Kafka is away.
         ready_needs=("mongodb",),
     )
+    _mount_routes(app, settings, store, people, publisher, scoring)
+    app.state.intake = intake
+    app.state.publisher = publisher
+    return app
+
+
+def _mount_routes(
+    app: FastAPI,
+    settings: FeedbackSettings,
+    store: FeedbackStore,
+    people: PeopleView,
+    publisher: Publisher,
+    scoring: ServiceGateway,
+) -> None:
+    """The dialogue's use cases and routes, and the console's."""
     verifier = JwtVerifier.from_settings(settings)
     clock = SystemClock()
     dialogue = Dialogue(store, people, publisher, clock)
@@ -66,14 +86,12 @@ def create_app(settings: FeedbackSettings | None = None) -> FastAPI:
         store,
         people,
         verifier,
-        scoring_url=settings.scoring_url,
+        gateway=scoring,
         notifier_url=settings.notifier_public_url,
         dev_secret=settings.hs256_secret if settings.dev_mode else None,
     )
     app.include_router(console_pages.router)
     app.state.people = people
     app.state.clock = clock
-    app.state.intake = ServiceGateway(settings.intake_url, "penerimaan data (intake)")
+    app.state.scoring = scoring
     app.state.store = store
-    app.state.publisher = publisher
-    return app

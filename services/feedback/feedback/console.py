@@ -69,13 +69,12 @@ def mount_console(
     people: PeopleView,
     verifier: JwtVerifier,
     *,
-    scoring_url: str,
+    gateway: ServiceGateway,
     notifier_url: str,
     dev_secret: str | None,
 ) -> None:
     router = APIRouter(prefix="/v1", tags=["console"])
     signed_in = Depends(require_roles(verifier))
-    gateway = ServiceGateway(scoring_url, "penilaian (scoring)")
     ask_scoring, scoring = gateway.ask, gateway.json
 
     @app.get("/", include_in_schema=False)
@@ -267,8 +266,6 @@ def mount_console(
         }
 
     app.include_router(router)
-    app.state.console_http = gateway.http
-    app.state.scoring = gateway
 
 
 def _previous_month(month: str) -> str:

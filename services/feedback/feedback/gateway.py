@@ -33,6 +33,9 @@ class ServiceGateway:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
         self.label = label  # as people name it: "penilaian (scoring)"
 
+    async def close(self) -> None:
+        await self.http.aclose()
+
     async def ask(self, request: Request, path: str, **params: Any) -> httpx.Response:
         """The service's answer (a 404 passes through for the caller to word)."""
         headers = {"Authorization": request.headers.get("authorization", "")}

@@ -12,11 +12,12 @@ topic).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from kinerja_shared.clock import utc
 from kinerja_shared.documents import Issued
 from kinerja_shared.mongo import find_by_ids, insert_new, insert_once
 
@@ -32,10 +33,6 @@ class AgreedAction:
     what: str
     owner_nip: str
     due: str  # ISO date
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)  # BSON dates come back naive
 
 
 #: The collections whose inserts travel in an outbox entry with their event.
@@ -157,7 +154,7 @@ class FeedbackStore:
         """When each of ``nips`` last got a feedback thread (those without one are absent)."""
         last: dict[str, datetime] = {}
         async for t in self.threads.find({"nip": {"$in": nips}}, {"nip": 1, "created_at": 1}):
-            at = _aware(t["created_at"])
+            at = utc(t["created_at"])
             last[t["nip"]] = max(at, last.get(t["nip"], at))
         return last
 

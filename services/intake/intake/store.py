@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kinerja_shared.clock import utc
 from kinerja_shared.mongo import bulk_write_chunked, find_by_ids
 from kinerja_shared.reference import (
     CalendarYear,
@@ -98,7 +99,7 @@ class IntakeStore:
         """When each machine last spoke (those never heard of are absent)."""
         docs = await find_by_ids(self._db.device_contacts, list(serials))
         return {
-            serial: _aware(doc["last_seen"])
+            serial: utc(doc["last_seen"])
             for serial, doc in zip(serials, docs, strict=True)
             if doc is not None
         }
@@ -148,7 +149,3 @@ class IntakeStore:
 
 def _device(doc: dict[str, Any]) -> Device:
     return Device.model_validate({k: v for k, v in doc.items() if k not in ("_id", "updated_at")})
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)  # BSON dates come back naive

@@ -28,14 +28,14 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from kinerja_shared.clock import Clock
+from kinerja_shared.clock import Clock, utc
 from kinerja_shared.dlq import H_DETAIL, H_REASON, H_SERVICE, DlqReason
 from notifier.channels import EmailSender, Outcome, WebhookSender
 from notifier.domain.model import RANK, Channel, Status
 from notifier.domain.policy import backoff_s
 from notifier.domain.routing import RoutingConfig
 from notifier.metrics import NotifierMetrics
-from notifier.notifications import aware, final_id
+from notifier.notifications import final_id
 from notifier.store import NotifierStore
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ class Delivery:
         """Tried before, or there before this replica held the lease (another may have sent
         it and died before its log entry)."""
         held_since = self._lease.held_since or self._clock.now()
-        return bool(doc.get("attempts")) or aware(doc["created_at"]) < held_since
+        return bool(doc.get("attempts")) or utc(doc["created_at"]) < held_since
 
     async def _logged_already(self, doc: dict[str, Any]) -> bool:
         """Claimed before and still here: a retry, or a crash after its outcome was written."""
@@ -225,12 +225,12 @@ class Delivery:
 
     def _judge(self, doc: dict[str, Any], outcome: Outcome, now: datetime) -> bool | None:
         channel = doc["channel"]
-        age = (now - aware(doc["created_at"])).total_seconds()
+        age = (now - utc(doc["created_at"])).total_seconds()
         if outcome.ok:
             self._metrics.attempts.labels(channel, "ok").inc()
             self._metrics.notifications.labels(channel, "sent").inc()
             self._metrics.latency.labels(channel).observe(
-                max(0.0, (self._clock.now() - aware(doc["first_received_at"])).total_seconds())
+                max(0.0, (self._clock.now() - utc(doc["first_received_at"])).total_seconds())
             )
             return True
         if outcome.retryable and age < self._config.retry_max_age_s:

@@ -15,13 +15,13 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from kinerja_shared.clock import utc
 from kinerja_shared.mongo import insert_new
 from notifier.domain.model import Status
 from notifier.domain.policy import Silence, inhibition_targets, silenced_by
 from notifier.domain.routing import RoutingConfig, flush_due_at
 from notifier.metrics import NotifierMetrics
 from notifier.notifications import (
-    aware,
     final_id,
     notification_doc,
     notification_id,
@@ -84,7 +84,7 @@ class Grouping:
             groups[item["group_key"]].append(item)
         due: dict[str, list[Item]] = {}
         queued = 0
-        oldest = {k: min(aware(m["created_at"]) for m in ms) for k, ms in groups.items()}
+        oldest = {k: min(utc(m["created_at"]) for m in ms) for k, ms in groups.items()}
         # No group can be due before its oldest item has waited group_wait.
         waited = [
             k
@@ -96,7 +96,7 @@ class Grouping:
             members = groups[key]
             first = members[0]
             timers = self._config.timers(first["route"])
-            last = aware(flushed[key]) if key in flushed else None
+            last = utc(flushed[key]) if key in flushed else None
             if flush_due_at(oldest[key], last, timers) > now:
                 continue
             if opens_at(self._config, first, now, holidays) > now:
@@ -163,7 +163,7 @@ class Grouping:
             now,
             item_ids=sorted(m["_id"] for m in members),
             escalated=max(m["escalation_level"] for m in members) > 0,
-            first_received_at=min(aware(m["created_at"]) for m in members),
+            first_received_at=min(utc(m["created_at"]) for m in members),
         )
 
     async def _plan_reminder(self, doc: Item, now: datetime) -> None:

@@ -4,9 +4,10 @@ crash names the same one; shared by grouping, delivery and the follow-ups."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
+from kinerja_shared.clock import utc
 from notifier.domain.model import Channel
 from notifier.domain.policy import Silence
 from notifier.domain.routing import Matcher, RoutingConfig, deliverable_from
@@ -73,15 +74,10 @@ def opens_at(
     )
 
 
-def aware(at: datetime) -> datetime:
-    """MongoDB gives naive UTC datetimes back unless the client is tz-aware."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def silence(doc: dict[str, Any]) -> Silence:
     return Silence(
         doc["_id"],
         tuple(Matcher.model_validate(m) for m in doc["matchers"]),
-        aware(doc["starts_at"]),
-        aware(doc["ends_at"]),
+        utc(doc["starts_at"]),
+        utc(doc["ends_at"]),
     )
