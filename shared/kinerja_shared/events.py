@@ -262,6 +262,32 @@ def encode_event(event: _Envelope) -> bytes:
     return EVENT_ADAPTER.dump_json(event, exclude_none=True)  # type: ignore[arg-type]
 
 
+# --- corrections (kinerja.attendance.v1, produced by intake's administrators) ----------------
+
+
+class AttendanceVoided(_Strict):
+    """An administrator voided one attendance record: a punch under somebody else's PIN, a
+    machine's fault, a test. The record stays on the topic, as every event does; scoring leaves
+    it out of its day and shows the correction, who made it and why, beside the day."""
+
+    voided_event_id: EventId
+    punch_at: AwareDatetime = Field(description="The voided punch's instant: which day it lies in")
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=1000, strip_whitespace=True)]
+    voided_by: Nip
+
+
+class AttendanceVoidedEvent(_Envelope):
+    """Never accepted from devices or keys (``POST /v1/events`` refuses the type): only intake's
+    administrators' API publishes it, keyed by the NIP like the punch, so it follows it."""
+
+    type: Literal["attendance.voided"]
+    payload: AttendanceVoided
+
+
+#: The attendance topic's correction events (not in ``Event``: no key may send them).
+CORRECTION_TYPES = ("attendance.voided",)
+
+
 # --- events of the performance dialogue (kinerja.feedback.v1, produced by feedback) ----------
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from kinerja_shared.auth import Principal, signed_in
 from kinerja_shared.documents import VerdictOut
 from kinerja_shared.nip import parse_nip
+from scoring.days import Days
 from scoring.documents import Documents
 from scoring.domain.guide import cara_penilaian
 from scoring.domain.performance import OrgPredikat
@@ -23,7 +24,7 @@ from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
 from scoring.reads import NotFound, Reads, Refused, Unanswerable
 from scoring.recap import outcomes_file, to_csv, to_xlsx
-from scoring.responses import EvaluationOut, UnitSummaryOut
+from scoring.responses import DayPunchesOut, EvaluationOut, UnitSummaryOut
 
 Today = Callable[[], date]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -143,6 +144,28 @@ async def get_evaluation(
         raise HTTPException(422, f"nip: {exc}") from None
     out: dict[str, Any] = await _answer(reads.evaluation(who, nip, _period(period, window, today)))
     return out
+
+
+@router.get(
+    "/employees/{nip}/days/{day}",
+    summary="One day's punches as kept, with the punches an administrator voided and why",
+    response_model=DayPunchesOut,
+    responses={403: {"description": "Neither your own nor in your chain"}},
+)
+async def get_day(
+    nip: Annotated[str, Path(description="18-digit NIP")],
+    day: date,
+    who: Who,
+    request: Request,
+    today: Now,
+) -> DayPunchesOut:
+    try:
+        parse_nip(nip, today)
+    except ValueError as exc:
+        raise HTTPException(422, f"nip: {exc}") from None
+    days: Days = request.app.state.days
+    kept = await _answer(days.day(who, nip, day))
+    return DayPunchesOut.of(nip, kept)
 
 
 @router.get(

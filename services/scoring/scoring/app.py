@@ -15,6 +15,7 @@ from kinerja_shared.service import Runtime, create_service_app, export_consumer_
 from scoring.alerting import AlertChecker, EvaluationUpdates
 from scoring.api import router
 from scoring.consumer import EventConsumer, ReferenceConsumer, consumed_topics
+from scoring.days import Days
 from scoring.documents import Documents
 from scoring.policy_file import load_policy
 from scoring.projector import Evaluations, Projector
@@ -108,6 +109,7 @@ def create_app(settings: ScoringSettings | None = None, clock: Clock | None = No
     app.state.reads = reads = Reads(read_models, reference, evaluations)
     issued = DocumentStore(db)
     app.state.documents = Documents(reads, reference, issued, clock, settings.document_place)
+    app.state.days = Days(facts, reference)
     app.state.today = evaluations.today
     app.state.verifier = JwtVerifier.from_settings(settings)
     app.include_router(router)

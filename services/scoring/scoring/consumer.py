@@ -21,11 +21,13 @@ from pydantic import ValidationError
 from kinerja_shared.clock import Clock
 from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
 from kinerja_shared.events import (
+    CORRECTION_TYPES,
     FEEDBACK_EVENT_ADAPTER,
     SCORING_FEEDBACK_TYPES,
     SUPPORTED_SCHEMA_VERSIONS,
     AttendanceExcusedEvent,
     AttendanceRecordedEvent,
+    AttendanceVoidedEvent,
     BehaviourRatedEvent,
     ObjectionDecidedEvent,
     ServiceRatedEvent,
@@ -69,6 +71,8 @@ def classify(value: bytes | None) -> tuple[Any, DlqReason | None, str]:
             f"schema_version {version!r}",
         )
     try:
+        if isinstance(raw, dict) and raw.get("type") in CORRECTION_TYPES:
+            return AttendanceVoidedEvent.model_validate(raw), None, ""
         return parse_event(raw if isinstance(raw, dict) else value), None, ""
     except ValidationError as exc:
         return None, DlqReason.INVALID, invalid_detail(exc)
@@ -191,6 +195,8 @@ class EventConsumer:
     def _fold(self, event: Any, deltas: Deltas) -> None:
         if isinstance(event, AttendanceRecordedEvent):
             deltas.punch(punch_of(event, self._tz))
+        elif isinstance(event, AttendanceVoidedEvent):
+            deltas.void(event)
         elif isinstance(event, AttendanceExcusedEvent):
             for mark in excuse_marks(event):
                 deltas.excuse(mark)

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scoring.domain.facts import DayPunches
+
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -83,6 +85,56 @@ class StandingOut(_Open):
     psw: str | None = None
 
 
+class CorrectionOut(_Open):
+    """A punch an administrator voided: the day is judged without it."""
+
+    day: str
+    punch_at: str
+    reason: str
+    voided_by: str
+    voided_event_id: str
+
+
+class PunchOut(BaseModel):
+    event_id: str
+    at: str
+    direction: str = Field(description="in, out or unknown (counts as either)")
+    voided: bool
+
+
+class DayPunchesOut(BaseModel):
+    """A day's punches as scoring keeps them (those recorded before days kept their punches
+    show only as the day's first check-in and last check-out in the evaluation)."""
+
+    nip: str
+    date: str
+    punches: list[PunchOut]
+    corrections: list[CorrectionOut]
+
+    @classmethod
+    def of(cls, nip: str, kept: DayPunches) -> DayPunchesOut:
+        return cls(
+            nip=nip,
+            date=kept.day.isoformat(),
+            punches=[
+                PunchOut(
+                    event_id=p.event_id, at=p.at.isoformat(), direction=p.direction, voided=p.voided
+                )
+                for p in kept.punches
+            ],
+            corrections=[
+                CorrectionOut(
+                    day=c["day"],
+                    punch_at=c["punch_at"].isoformat(),
+                    reason=c["reason"],
+                    voided_by=c["voided_by"],
+                    voided_event_id=c["voided_event_id"],
+                )
+                for c in kept.corrections
+            ],
+        )
+
+
 class EvaluationOut(_Open):
     """An employee's evaluation of a period, with every figure's evidence."""
 
@@ -104,6 +156,9 @@ class EvaluationOut(_Open):
     standings: list[StandingOut] | None = Field(description="Day by day (months and 30 days)")
     penjelasan: dict[str, str] = Field(
         default_factory=dict, description="Each figure in one plain Indonesian sentence"
+    )
+    corrections: list[CorrectionOut] = Field(
+        default_factory=list, description="Punches voided by an administrator, with the reason"
     )
 
 

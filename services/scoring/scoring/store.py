@@ -47,7 +47,15 @@ from kinerja_shared.mongo import (
     insert_once,
     retry_locked,
 )
-from scoring.domain.facts import FactsDelta, YearFacts, field_key, year_doc, year_facts
+from scoring.domain.facts import (
+    DayPunches,
+    FactsDelta,
+    YearFacts,
+    day_punches,
+    field_key,
+    year_doc,
+    year_facts,
+)
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.projection import CalendarView, EmployeeRef, Projection, UnitLead
 
@@ -71,6 +79,11 @@ def facts_id(nip: str, year: int, month: int) -> str:
 
 
 def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
+    return UpdateOne({"_id": facts_id(d.nip, d.year, d.month)}, facts_update(d, now), upsert=True)
+
+
+def facts_update(d: FactsDelta, now: datetime) -> dict[str, Any]:
+    """The one update a delta makes to its month's document (idempotent, order-free)."""
     mins = {f"days.{k}.i": at for k, at in d.first_in.items()}
     mins.update({f"days.{k}.fo": at for k, at in d.first_out.items()})
     mins.update({f"days.{k}.xe": at for k, at in d.early_from.items()})
@@ -87,17 +100,22 @@ def _facts_update(d: FactsDelta, now: datetime) -> UpdateOne:
         sets.update({f"ratings.{period}.{k}": v for k, v in versions.items()})
     for period, versions in d.decisions.items():
         sets.update({f"decisions.{period}.{k}": v for k, v in versions.items()})
+    for day, punches in d.punches.items():
+        sets.update({f"days.{day}.{kind}.{i}": at for i, (kind, at) in punches.items()})
+    sets.update({f"voids.{k}": v for k, v in d.voids.items()})
     update: dict[str, Any] = {
         "$setOnInsert": {"nip": d.nip, "year": d.year, "month": d.month},
         "$max": maxs,
     }
-    if d.event_ids:
-        update["$addToSet"] = {f"days.{k}.ev": {"$each": sorted(v)} for k, v in d.event_ids.items()}
+    adds = {f"days.{k}.ev": {"$each": sorted(v)} for k, v in d.event_ids.items()}
+    adds.update({f"days.{k}.vd": {"$each": sorted(v)} for k, v in d.voided.items()})
+    if adds:
+        update["$addToSet"] = adds
     if mins:
         update["$min"] = mins
     if sets:
         update["$set"] = sets
-    return UpdateOne({"_id": facts_id(d.nip, d.year, d.month)}, update, upsert=True)
+    return update
 
 
 class FactsStore:
@@ -131,6 +149,11 @@ class FactsStore:
             raise
         finally:
             self._write_seconds.labels(FACTS).observe(time.perf_counter() - started)
+
+    async def day(self, nip: str, day: date) -> DayPunches:
+        """One day's punches and their corrections: one ``_id`` lookup of its month."""
+        docs = await find_by_ids(self._db[FACTS], [facts_id(nip, day.year, day.month)])
+        return day_punches(docs[0], day)
 
     async def load(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], YearFacts]:
         """The facts of each (nip, year): its twelve month documents in one lookup by ``_id``,

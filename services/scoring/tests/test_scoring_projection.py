@@ -82,6 +82,10 @@ def apply(doc: dict[str, Any], delta: FactsDelta) -> dict[str, Any]:
     for k, ids in delta.event_ids.items():
         day = days.setdefault(k, {})
         day["ev"] = sorted(set(day.get("ev", [])) | ids)
+    for k, punches in delta.punches.items():
+        day = days.setdefault(k, {})
+        for i, (kind, at) in punches.items():
+            day.setdefault(kind, {})[i] = at
     for k in delta.excused:
         days.setdefault(k, {})["x"] = True
     return doc

@@ -6,8 +6,10 @@ sentences out, one per figure."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from kinerja_shared.indonesian import waktu_wib
 from scoring.domain.policy import Policy
 
 Doc = Mapping[str, Any]
@@ -34,7 +36,19 @@ def penjelasan(doc: Doc, policy: Policy) -> dict[str, str]:
     if "perilaku_kerja" in doc:
         out["perilaku_kerja"] = perilaku_kerja(doc["perilaku_kerja"])
         out["predikat"] = predikat(doc)
+    if doc.get("corrections"):
+        out["koreksi"] = koreksi(doc["corrections"])
     return out
+
+
+def koreksi(corrections: list[Doc]) -> str:
+    """Each voided punch, when it was, who voided it and why: nothing leaves a day unsaid."""
+    told = "; ".join(
+        f"presensi {waktu_wib(datetime.fromisoformat(c['punch_at']))} dibatalkan oleh "
+        f"administrator NIP {c['voided_by']} dengan alasan: {c['reason']}"
+        for c in corrections
+    )
+    return f"Hari-hari ini dinilai tanpa presensi yang dibatalkan: {told}."
 
 
 def kehadiran(a: Doc, schedule: str | None) -> str:

@@ -9,9 +9,14 @@ whole document on FerretDB (an upsert of a year's 24 KB ran at 230/s here, a mon
 1,100/s) and a month stays small at any scale.
 
 A batch of events becomes one ``FactsDelta`` per employee and month. Every part of it combines by
-``min`` (earliest check-in), ``max`` (latest check-out), set-union (event ids, excused days) or a
-set under a key unique to the event (responses, figures, ratings): applying it twice, or deltas in
-any order, gives the same facts.
+``min`` (earliest check-in), ``max`` (latest check-out), set-union (event ids, excused days,
+voided punches) or a set under a key unique to the event (punches, responses, figures,
+ratings): applying it twice, or deltas in any order, gives the same facts.
+
+A day keeps each punch by its event id (``pi``/``po``/``pu``: in, out, either) beside the
+extremes, so that an administrator's void (``attendance.voided``) can take one punch out: a day
+with a voided punch is read from its punches, without the voided ones, whatever the order in
+which the punch and its void arrived.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kinerja_shared.events import (
+    AttendanceVoidedEvent,
     BehaviourRatedEvent,
     ObjectionDecidedEvent,
     ServiceRatedEvent,
@@ -75,6 +81,10 @@ class FactsDelta:
     late_until: dict[str, datetime] = field(default_factory=dict)  # MMDD → arrive-late permit
     early_from: dict[str, datetime] = field(default_factory=dict)  # MMDD → leave-early permit
     event_ids: dict[str, set[str]] = field(default_factory=dict)  # MMDD → ids (evidence)
+    # MMDD → event id → (pi | po | pu, instant): each punch, so a void can take one out
+    punches: dict[str, dict[str, tuple[str, datetime]]] = field(default_factory=dict)
+    voided: dict[str, set[str]] = field(default_factory=dict)  # MMDD → voided punches' ids
+    voids: dict[str, dict[str, Any]] = field(default_factory=dict)  # voided id → the correction
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)  # time key → response
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # indicator → meta, figures
     ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # period → time key → rating
@@ -103,13 +113,34 @@ class Deltas:
     def punch(self, p: Punch) -> None:
         day = date(int(p.period[:4]), int(p.period[5:]), int(p.day))
         d, key = self._delta(p.nip, day.year, day), day_key(day)
-        self._note_event(d, day, p.event_id)
+        d.months.add(month_of(day))
+        kept = d.punches.setdefault(key, {})
+        if len(kept) < MAX_EVENT_IDS_PER_DAY:  # its id is the key: no copy in ``ev``
+            kept[p.event_id] = (_punch_kind(p), p.at)
         if p.counts_as_check_in:
             d.first_in[key] = min(p.at, d.first_in.get(key, p.at))
             d.last_in[key] = max(p.at, d.last_in.get(key, p.at))
         if p.counts_as_check_out:
             d.last_out[key] = max(p.at, d.last_out.get(key, p.at))
             d.first_out[key] = min(p.at, d.first_out.get(key, p.at))
+
+    def void(self, e: AttendanceVoidedEvent) -> None:
+        """An administrator's correction: the punch leaves its day, the record of why stays,
+        one per punch (the same correction sent again, or a second, states the latest reason)."""
+        v = e.payload
+        day = v.punch_at.astimezone(self._tz).date()
+        d, key = self._delta(e.nip, day.year, day), day_key(day)
+        d.voided.setdefault(key, set()).add(v.voided_event_id)
+        d.voids[field_key(v.voided_event_id)] = {
+            "voided_event_id": v.voided_event_id,
+            "punch_at": v.punch_at,
+            "day": day.isoformat(),
+            "reason": v.reason,
+            "voided_by": v.voided_by,
+            "event_id": e.event_id,
+            "occurred_at": e.occurred_at,
+        }
+        d.months.add(month_of(day))
 
     def excuse(self, e: ExcuseMark) -> None:
         day = date(int(e.period[:4]), int(e.period[5:]), int(e.day))
@@ -187,6 +218,15 @@ class Deltas:
         return list(self._by_key.values())
 
 
+def _punch_kind(p: Punch) -> str:
+    if p.counts_as_check_in and p.counts_as_check_out:
+        return "pu"
+    return "pi" if p.counts_as_check_in else "po"
+
+
+PUNCH_KINDS = ("pi", "po", "pu")
+
+
 @dataclass(frozen=True, slots=True)
 class DayRecord:
     """What the records say of one local day."""
@@ -199,6 +239,7 @@ class DayRecord:
     early_from: datetime | None = None  # a permission to leave early, from
     last_in: datetime | None = None  # the latest check-in (a night shift's)
     first_out: datetime | None = None  # the earliest check-out (a night shift's, next morning)
+    voided: tuple[str, ...] = ()  # the punches an administrator voided (left out above)
 
 
 @dataclass(frozen=True)
@@ -212,6 +253,7 @@ class YearFacts:
     indicators: tuple[dict[str, Any], ...] = ()  # meta; figures: (time key, figure), in order
     ratings: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
     decisions: Mapping[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
+    voids: tuple[dict[str, Any], ...] = ()  # the administrators' corrections, oldest first
     # The days of the December before: a run of unexcused days can cross New Year (PP 94/2021
     # bounds only the cumulative count by the calendar year, not the ten consecutive days).
     december_before: Mapping[date, DayRecord] = field(default_factory=dict)
@@ -232,11 +274,19 @@ def year_doc(months: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
     collide (days by date, the rest by event time and id), except a target's description, which
     every figure repeats: the latest month's stands. A year's document of before the months
     (``month`` absent, so first) joins too, a day in both folded as the store would have."""
-    out: dict[str, Any] = {"days": {}, "ikm": {}, "targets": {}, "ratings": {}, "decisions": {}}
+    out: dict[str, Any] = {
+        "days": {},
+        "ikm": {},
+        "targets": {},
+        "ratings": {},
+        "decisions": {},
+        "voids": {},
+    }
     for doc in sorted((d for d in months if d), key=lambda d: d.get("month", 0)):
         for key, day in doc.get("days", {}).items():
             out["days"][key] = _same_day(out["days"].get(key), day)
         out["ikm"].update(doc.get("ikm", {}))
+        out["voids"].update(doc.get("voids", {}))
         for key, meta in doc.get("targets", {}).items():
             known = out["targets"].setdefault(key, {"figures": {}})
             known.update({m: v for m, v in meta.items() if m != "figures"})
@@ -262,6 +312,11 @@ def _same_day(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> Mapping[str,
     out["x"] = bool(a.get("x") or b.get("x"))
     ids = sorted({*a.get("ev", ()), *b.get("ev", ())})
     out["ev"] = ids[:MAX_EVENT_IDS_PER_DAY]
+    for kind in PUNCH_KINDS:
+        if kind in a or kind in b:
+            out[kind] = {**a.get(kind, {}), **b.get(kind, {})}
+    if "vd" in a or "vd" in b:
+        out["vd"] = sorted({*a.get("vd", ()), *b.get("vd", ())})
     return out
 
 
@@ -289,22 +344,90 @@ def year_facts(
         }
         for part in ("ratings", "decisions")
     )
+    voids = _in_time_order(doc.get("voids", {}).values())
     return YearFacts(
-        nip, year, days, responses, indicators, ratings, decisions, december_before=before
+        nip, year, days, responses, indicators, ratings, decisions, voids, december_before=before
     )
 
 
 def _days(doc: Mapping[str, Any], year: int) -> dict[date, DayRecord]:
     return {
-        date(year, int(k[:2]), int(k[2:])): DayRecord(
-            v.get("i"),
-            v.get("o"),
-            bool(v.get("x")),
-            tuple(v.get("ev", ())),
-            v.get("xl"),
-            v.get("xe"),
-            v.get("li"),
-            v.get("fo"),
-        )
-        for k, v in doc.get("days", {}).items()
+        date(year, int(k[:2]), int(k[2:])): day_record(v) for k, v in doc.get("days", {}).items()
     }
+
+
+def day_record(v: Mapping[str, Any]) -> DayRecord:
+    """One stored day, typed. Its punches' ids join the other events' (``ev``) as evidence."""
+    ids = sorted({*v.get("ev", ()), *(i for kind in PUNCH_KINDS for i in v.get(kind, {}))})
+    voided = frozenset(v.get("vd", ()))
+    first_in, last_out, last_in, first_out = (v.get(k) for k in ("i", "o", "li", "fo"))
+    if voided:
+        first_in, last_in = _extremes(v, voided, ("pi", "pu"), ("i", "li"))
+        first_out, last_out = _extremes(v, voided, ("po", "pu"), ("fo", "o"))
+    return DayRecord(
+        first_in,
+        last_out,
+        bool(v.get("x")),
+        tuple(ids),
+        v.get("xl"),
+        v.get("xe"),
+        last_in,
+        first_out,
+        tuple(sorted(voided)),
+    )
+
+
+def _extremes(
+    v: Mapping[str, Any], voided: frozenset[str], kinds: tuple[str, str], stored: tuple[str, str]
+) -> tuple[datetime | None, datetime | None]:
+    """The earliest and latest of a day's punches of ``kinds`` that were not voided. A stored
+    extreme that no kept punch accounts for came from a punch recorded before days kept their
+    punches: it cannot be named, so it cannot be voided, and it stays."""
+    punches = {i: at for kind in kinds for i, at in v.get(kind, {}).items()}
+    times = [at for i, at in punches.items() if i not in voided]
+    known = set(punches.values())
+    times += [v[k] for k in stored if k in v and v[k] not in known]
+    return (min(times), max(times)) if times else (None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class PunchLine:
+    """One punch of a day as kept: its event id is what an administrator's void names."""
+
+    event_id: str
+    at: datetime
+    direction: str  # in, out or unknown (either)
+    voided: bool
+
+
+@dataclass(frozen=True)
+class DayPunches:
+    """A day's punches in time order, with the corrections made to them (oldest first)."""
+
+    day: date
+    punches: tuple[PunchLine, ...]
+    corrections: tuple[dict[str, Any], ...]
+
+
+_DIRECTION = {"pi": "in", "po": "out", "pu": "unknown"}
+
+
+def day_punches(doc: Mapping[str, Any] | None, day: date) -> DayPunches:
+    """The punches of ``day`` in its month's stored document (``None``: nothing recorded)."""
+    stored = (doc or {}).get("days", {}).get(day_key(day), {})
+    voided = set(stored.get("vd", ()))
+    punches = sorted(
+        (
+            PunchLine(i, at, _DIRECTION[kind], i in voided)
+            for kind in PUNCH_KINDS
+            for i, at in stored.get(kind, {}).items()
+        ),
+        key=lambda p: (p.at, p.event_id),
+    )
+    voids = (doc or {}).get("voids", {}).values()
+    corrections = _in_time_order(c for c in voids if c["day"] == day.isoformat())
+    return DayPunches(day, tuple(punches), corrections)
+
+
+def _in_time_order(corrections: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    return tuple(sorted(corrections, key=lambda c: (c["occurred_at"], c["event_id"])))

@@ -349,8 +349,27 @@ def _evaluation(
     if p.monthly:
         doc.update(_first_path(employee.nip, p, facts, tz))
     _explain(doc, supervisor, decided, lead)
+    corrections = _corrections(facts, p)
+    if corrections:  # the rare case: most documents never carry the key
+        doc["corrections"] = corrections
     doc["as_of"] = today.isoformat()
     return doc, ev
+
+
+def _corrections(facts: Mapping[int, YearFacts], p: Period) -> list[dict[str, Any]]:
+    """The administrators' voids of punches on the period's days: what was left out, and why."""
+    return [
+        {
+            "day": c["day"],
+            "punch_at": c["punch_at"].isoformat(),
+            "reason": c["reason"],
+            "voided_by": c["voided_by"],
+            "voided_event_id": c["voided_event_id"],
+        }
+        for year in sorted(facts)
+        for c in facts[year].voids
+        if p.start <= date.fromisoformat(c["day"]) <= p.end
+    ]
 
 
 def _year_elapsed(p: Period, today: date) -> float:
