@@ -237,6 +237,7 @@ async def load_city(
         "nip": STAFF,
         "unit_code": "DISDIK",
         "year": "2026",
+        "day": "2026-11-23",
         "thread_id": thread["id"],
         "entry_id": thread["entries"][0]["id"],
         "session_id": session["id"],

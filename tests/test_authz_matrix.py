@@ -86,10 +86,12 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/v1/admin/keys"): "odddddduu",
     ("DELETE", "/v1/admin/keys/{key_id}"): "odddddduu",
     ("GET", "/v1/devices/status"): "ooddddduu",  # which machines went silent
+    ("POST", "/v1/admin/attendance/voids"): "odddddduu",  # voiding a punch: BKPSDM's
     # scoring: a person's figures to themself, their chain and BKPSDM (never ops); a unit's
     # summary to its head, admin and ops; its members to the supervisors in it; the city's
     # outcome lists to BKPSDM; the working calendar to admin and ops
     ("GET", "/v1/employees/{nip}/evaluation"): "odoododuu",
+    ("GET", "/v1/employees/{nip}/days/{day}"): "odoododuu",  # a day's punches, as above
     ("GET", "/v1/units/{unit_code}/summary"): "ooodddduu",
     ("GET", "/v1/units/{unit_code}/members"): "odooodduu",
     ("GET", "/v1/outcomes"): "odddddduu",
@@ -191,6 +193,14 @@ def bodies(city: City) -> dict[tuple[str, str], Callable[[str], dict[str, Any]]]
         ("POST", "/v1/admin/calendars"): same(json=calendar),
         ("POST", "/v1/admin/devices"): same(json=[{"serial": SERIAL, "unit_code": "DISDIK"}]),
         ("POST", "/v1/admin/days/close"): same(json={"dates": ["2026-11-23"]}),
+        ("POST", "/v1/admin/attendance/voids"): same(
+            json={
+                "nip": STAFF,
+                "event_id": str(uuid.uuid4()),
+                "punch_at": "2026-11-23T07:21:05+07:00",
+                "reason": "Uji matriks: presensi dengan PIN pegawai lain",
+            }
+        ),
         ("POST", "/v1/admin/keys"): same(json=key),
         ("POST", "/v1/employees/{nip}/feedback"): same(json=FEEDBACK),
         ("POST", "/v1/feedback/{thread_id}/replies"): same(json={"text": "Baik, terima kasih."}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
@@ -134,3 +135,87 @@ async def test_thousand_events_with_duplicates_give_the_right_month_figures(
         assert doc["days_with_check_in"] == exp["days_with_check_in"], nip
         first = {d["date"]: d["first_check_in"] for d in doc["days"] if d["first_check_in"]}
         assert first == exp["first"], nip
+
+
+async def test_an_admin_voids_a_punch_and_the_day_is_judged_again_without_it(
+    infra: Infra, ns: Namespace
+) -> None:
+    """Over the real broker and store: a check-in at 06.10 under the employee's PIN made
+    24 November look on time; the administrator voids it through intake, scoring reads the day
+    from its other punches (07.40: late), lists the day with the void, and says why. The same
+    correction sent again is the same event and one correction."""
+    nip, day = "199001012015011001", "2026-11-24"
+    intake_settings, scoring_settings = settings_for(infra, ns)
+    punches = {
+        at: {
+            "event_id": str(uuid.uuid4()),
+            "type": "attendance.recorded",
+            "occurred_at": f"{day}T{at}:00+07:00",
+            "nip": nip,
+            "source": {"kind": "device", "id": "TBL1"},
+            "payload": {"direction": d, "method": "fingerprint", "device_sn": "TBL1"},
+        }
+        for at, d in (("06:10", "in"), ("07:40", "in"), ("16:30", "out"))
+    }
+    early = punches["06:10"]
+    correction = {
+        "nip": nip,
+        "event_id": early["event_id"],
+        "punch_at": early["occurred_at"],
+        "reason": "Presensi dengan PIN pegawai ini oleh orang lain (laporan atasan)",
+    }
+    async with (
+        serving(create_intake(intake_settings)) as intake_url,
+        serving(create_scoring(scoring_settings)) as scoring_url,
+        httpx.AsyncClient(timeout=30, headers=admin_headers()) as client,
+    ):
+        unit = [{"code": "DISDIK", "name": "Dinas Pendidikan"}]
+        person = [{"nip": nip, "name": "Siti", "unit_code": "DISDIK", "position": "Staf"}]
+        for path, body in (("units", unit), ("employees", person)):
+            r = await client.post(f"{intake_url}/v1/admin/{path}", json=body)
+            assert r.status_code == 200, r.text
+        key = await issue_key(client, base_url=intake_url)
+        r = await client.post(
+            f"{intake_url}/v1/events", json=list(punches.values()), headers={"X-Api-Key": key}
+        )
+        assert r.json()["accepted"] == 3, r.text
+
+        async def first_in() -> str | None:
+            got = await wait_for_scoring(
+                client, scoring_url, "2026-11", {nip: {"events_counted": 3}}
+            )
+            (line,) = (d for d in got[nip]["days"] if d["date"] == day)
+            return str(line["first_check_in"])
+
+        assert (await first_in()).startswith(f"{day}T06:10")
+        unknown = {**correction, "nip": "199404042018011009"}
+        r = await client.post(f"{intake_url}/v1/admin/attendance/voids", json=unknown)
+        assert r.status_code == 422
+        assert "tidak terdaftar" in r.text
+        answers = [
+            await client.post(f"{intake_url}/v1/admin/attendance/voids", json=correction)
+            for _ in range(2)
+        ]
+        assert [a.status_code for a in answers] == [202, 202], answers[0].text
+        assert answers[0].json()["event_id"] == answers[1].json()["event_id"]
+
+        deadline = asyncio.get_running_loop().time() + 60
+        while not (await first_in()).startswith(f"{day}T07:40"):
+            assert asyncio.get_running_loop().time() < deadline, "the void never applied"
+            await asyncio.sleep(0.5)
+        evaluation = (
+            await client.get(
+                f"{scoring_url}/v1/employees/{nip}/evaluation", params={"period": "2026-11"}
+            )
+        ).json()
+        kept = (await client.get(f"{scoring_url}/v1/employees/{nip}/days/{day}")).json()
+
+    (voided,) = evaluation["corrections"]
+    assert voided["voided_event_id"] == early["event_id"]
+    assert "pukul 06.10 WIB dibatalkan" in evaluation["penjelasan"]["koreksi"]
+    assert [(p["at"][11:16], p["voided"]) for p in kept["punches"]] == [
+        ("23:10", True),  # 06.10 WIB, kept in UTC
+        ("00:40", False),
+        ("09:30", False),
+    ]
+    assert len(kept["corrections"]) == 1

@@ -148,3 +148,17 @@ def signed_in(
     (``app.state.verifier``, set by the composition root)."""
     verifier: JwtVerifier = request.app.state.verifier
     return require_roles(verifier)(credentials)
+
+
+def signed_in_as(*roles: str) -> Callable[..., Principal]:
+    """``signed_in`` with one of ``roles`` (403 without): the permission a module-level
+    handler declares."""
+
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        verifier: JwtVerifier = request.app.state.verifier
+        return require_roles(verifier, *roles)(credentials)
+
+    return dependency

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from intake.admin_api import admin_router
 from intake.adms_api import mount_machines
 from intake.api import events_router
+from intake.corrections import Corrections
+from intake.corrections_api import router as corrections_router
 from intake.day_closer import DayCloser
 from intake.devices_api import devices_router
 from intake.domain import TimeWindow
@@ -74,9 +76,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         events_router(settings, publisher, runtime.registry, keyring, store, liveness)
     )
     _mount_machines(app, settings, store, publisher, runtime, liveness)
-    app.include_router(
-        admin_router(settings, store, publisher, keyring, JwtVerifier.from_settings(settings))
+    app.state.verifier = verifier = JwtVerifier.from_settings(settings)
+    app.include_router(admin_router(settings, store, publisher, keyring, verifier))
+    app.state.corrections = Corrections(
+        store,
+        publisher,
+        SystemClock(),
+        timedelta(days=settings.scoring_grace_days),
+        ZoneInfo(settings.timezone),
     )
+    app.include_router(corrections_router)
     _document_event_schema(app)
     return app
 

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import CollectorRegistry, Histogram
 
-from kinerja_shared.events import TOPIC_OF_TYPE, Event, encode_event
+from kinerja_shared.events import TOPIC_OF_TYPE, AttendanceVoidedEvent, Event, encode_event
 from kinerja_shared.kafka import make_producer
 from kinerja_shared.kafka_access import KafkaTarget
 from kinerja_shared.metrics import LATENCY_BUCKETS
@@ -71,6 +71,19 @@ class EventPublisher:
                     },
                 )
                 for event in events
+            ]
+        )
+
+    async def publish_correction(self, event: AttendanceVoidedEvent) -> None:
+        """An administrator's correction to the attendance topic, keyed by NIP like the punch."""
+        await self.publish_records(
+            [
+                (
+                    self._topics.attendance,
+                    event.nip.encode(),
+                    event.model_dump_json(exclude_none=True).encode(),
+                    {"content-type": "application/json", "event-type": event.type},
+                )
             ]
         )
 
