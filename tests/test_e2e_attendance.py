@@ -180,7 +180,7 @@ async def test_an_admin_voids_a_punch_and_the_day_is_judged_again_without_it(
         )
         assert r.json()["accepted"] == 3, r.text
 
-        async def first_in() -> str | None:
+        async def first_in() -> str:
             got = await wait_for_scoring(
                 client, scoring_url, "2026-11", {nip: {"events_counted": 3}}
             )

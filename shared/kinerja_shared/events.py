@@ -26,6 +26,7 @@ from pydantic import (
 
 from kinerja_shared import topics
 from kinerja_shared.nip import parse_nip
+from kinerja_shared.periods import PeriodName
 
 #: Schema versions this code understands.
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
@@ -300,7 +301,7 @@ class PerilakuRating(StrEnum):
 
 
 class BehaviourRated(_Strict):
-    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    period: PeriodName
     rating: PerilakuRating
     justification: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
     rated_by: Nip
@@ -324,7 +325,7 @@ class ObjectionDecided(_Strict):
     final. A rating given here replaces the appraiser's for the period."""
 
     objection_id: Code
-    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    period: PeriodName
     outcome: ObjectionOutcome
     hasil_kerja: PerilakuRating | None = None
     perilaku_kerja: PerilakuRating | None = None
@@ -367,7 +368,7 @@ class DialogueNotice(_Strict):
     party: the employee when the supervisor wrote, the supervisor when the employee did."""
 
     thread_id: Code
-    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    period: PeriodName
     category: ShortText
     author_nip: Nip
     supervisor_nip: Nip

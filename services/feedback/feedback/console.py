@@ -26,11 +26,11 @@ from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, re
 from kinerja_shared.events import Code, Nip
 from kinerja_shared.orgchart import chain_above
 from kinerja_shared.people import PeopleView
+from kinerja_shared.periods import MONTH_PATTERN, MonthName
 
 STATIC = FilePath(str(files("feedback") / "static"))
 WIB = ZoneInfo("Asia/Jakarta")
 #: A month, the only period the unit page moves by (its trend is the three months before).
-MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -117,7 +117,7 @@ def mount_console(
     )
     async def tpp_recap(
         request: Request,
-        period: Annotated[str, Query(pattern=MONTH)],
+        period: Annotated[MonthName, Query()],
         format: Literal["csv", "xlsx"] = "xlsx",
         principal: Principal = signed_in,
     ) -> Response:
@@ -151,7 +151,7 @@ def mount_console(
         if me is None or not me.unit_code:
             raise HTTPException(404, "NIP Anda belum ada di data kepegawaian Kinerja.")
         # Only a month has "the month before" ("2026-Q4" is seven characters too).
-        previous = _previous_month(month) if re.fullmatch(MONTH, month) else None
+        previous = _previous_month(month) if re.fullmatch(MONTH_PATTERN, month) else None
         filters = {
             k: v
             for k, v in {"predikat": predikat, "discipline_level": discipline_level, "q": q}.items()
@@ -221,7 +221,7 @@ def mount_console(
     async def unit(
         unit_code: Code,
         request: Request,
-        period: Annotated[str | None, Query(pattern=MONTH)] = None,
+        period: Annotated[MonthName | None, Query()] = None,
         org_predicate: Annotated[str | None, Query(max_length=32)] = None,
         principal: Principal = signed_in,
     ) -> dict[str, Any]:

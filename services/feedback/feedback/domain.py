@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from kinerja_shared.identity import Principal, Role
+from kinerja_shared.periods import named
 
 
 class Kategori(StrEnum):
@@ -122,21 +123,11 @@ OBJECTION_FILING_DAYS = 14
 OBJECTION_DECISION_DAYS = 14
 
 
-def period_end(period: str) -> date:
-    """The last day of ``2026``, ``2026-Q4`` or ``2026-11``."""
-    year = int(period[:4])
-    if len(period) == 4:
-        return date(year, 12, 31)
-    last_month = int(period[6]) * 3 if period[5] == "Q" else int(period[5:7])
-    first_of_next = date(year + last_month // 12, last_month % 12 + 1, 1)
-    return first_of_next - timedelta(days=1)
-
-
 def filing_window(period: str, rated_on: date | None, today: date) -> tuple[bool, date]:
     """(may the employee object today, the last day they may). The result is received at the
     later of the period's end and the supervisor's latest rating of it; there is a result to
     object to once the period is over or the supervisor has rated it."""
-    end = period_end(period)
+    end = named(period).end
     received = max(end, rated_on) if rated_on is not None else end
     last = received + timedelta(days=OBJECTION_FILING_DAYS)
     has_result = rated_on is not None or today > end

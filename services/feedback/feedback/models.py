@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from feedback.domain import Kategori, NilaiBerakhlak, Visibility
 from kinerja_shared.events import Nip, ObjectionOutcome, PerilakuRating, check_decision
+from kinerja_shared.periods import PeriodName
 
 #: A month, quarter or year of this century ("2026-11", "2026-Q4", "2026"): a year 0 or 414 is
 #: no period anyone is judged in, and would not make a date.
-Period = Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+Period = PeriodName  # a month, quarter or year (kinerja_shared.periods)
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
 Line = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
 

@@ -12,13 +12,14 @@ import pytest
 from pydantic import ValidationError
 
 from feedback.dialogue import Conflict, NotFound, Refused
-from feedback.domain import filing_window, period_end
+from feedback.domain import filing_window
 from feedback.models import DecisionRequest, ObjectionRequest
 from feedback.objections import Objections
 from kinerja_shared.clock import ManualClock
 from kinerja_shared.events import ObjectionDecidedEvent, ObjectionFiledEvent
 from kinerja_shared.identity import Principal
 from kinerja_shared.orgchart import Person
+from kinerja_shared.periods import named
 
 KADIS, KABID, STAFF = "197501012000031001", "198001012005011002", "198609262015051001"
 Doc = dict[str, Any]
@@ -112,7 +113,7 @@ def test_the_filing_window_is_fourteen_days_from_the_result(
     [("2026", date(2026, 12, 31)), ("2026-Q1", date(2026, 3, 31)), ("2026-02", date(2026, 2, 28))],
 )
 def test_period_end(period: str, end: date) -> None:
-    assert period_end(period) == end
+    assert named(period).end == end
 
 
 def test_the_employee_objects_and_the_appraisers_superior_decides_once() -> None:

@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 from kinerja_shared.auth import Principal, signed_in
 from kinerja_shared.documents import VerdictOut
 from kinerja_shared.nip import parse_nip
+from kinerja_shared.periods import MonthName, Period, resolve
 from scoring.days import Days
 from scoring.documents import Documents
 from scoring.domain.guide import cara_penilaian
 from scoring.domain.performance import OrgPredikat
-from scoring.domain.periods import Period, resolve
 from scoring.domain.team import MemberQuery, SortKey
 from scoring.reads import NotFound, Reads, Refused, Unanswerable
 from scoring.recap import outcomes_file, to_csv, to_xlsx
@@ -296,10 +296,6 @@ async def calendar(
     )
 
 
-#: A month of this century: the recap is the payroll's month.
-MONTH = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
-
-
 class RecapOut(BaseModel):
     period: str
     policy_version: str
@@ -316,7 +312,7 @@ class RecapOut(BaseModel):
     },
 )
 async def tpp_recap(
-    period: Annotated[str, Query(pattern=MONTH, description="The month, 2026-11")],
+    period: Annotated[MonthName, Query(description="The month, 2026-11")],
     who: Who,
     reads: Uses,
     today: Now,

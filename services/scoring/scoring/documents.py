@@ -23,7 +23,7 @@ from kinerja_shared.documents import (
 )
 from kinerja_shared.identity import Principal
 from kinerja_shared.indonesian import WIB
-from scoring.domain.periods import Period, named
+from kinerja_shared.periods import Period, named
 from scoring.domain.projection import EmployeeRef
 from scoring.reads import NotFound, People, Reads, Refused, Unanswerable
 

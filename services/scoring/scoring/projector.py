@@ -35,9 +35,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from kinerja_shared.clock import Clock
 from kinerja_shared.metrics import LATENCY_BUCKETS
+from kinerja_shared.periods import Period
 from scoring.domain.attendance import month_of
 from scoring.domain.facts import YearFacts
-from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
     AlertInput,

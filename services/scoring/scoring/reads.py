@@ -13,11 +13,11 @@ from datetime import date
 from typing import Any, Protocol
 
 from kinerja_shared.identity import Principal, Role
+from kinerja_shared.periods import Period
 from scoring.domain.access import may_see, may_see_unit
 from scoring.domain.explain import penjelasan
 from scoring.domain.ikm import IkmResult
 from scoring.domain.performance import OrgPredikat, Predikat, distribution_check
-from scoring.domain.periods import Period
 from scoring.domain.policy import Policy
 from scoring.domain.projection import ROLLING, EmployeeRef, Projection, ikm_of_tallies
 from scoring.domain.team import MemberQuery, below, select

@@ -15,9 +15,9 @@ from pypdf import PdfReader
 from kinerja_shared.clock import ManualClock
 from kinerja_shared.documents import UNKNOWN_CODE, Issued, latin, tanggal, verification_code
 from kinerja_shared.identity import Principal
+from kinerja_shared.periods import Period, named
 from scoring.documents import Documents, evaluation_code
 from scoring.domain.performance import OrgPredikat
-from scoring.domain.periods import Period, named
 from scoring.domain.policy import Policy
 from scoring.domain.projection import EmployeeRef, Projection
 from scoring.policy_file import load_policy

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from scoring.domain.periods import resolve
+from kinerja_shared.periods import resolve
 
 TODAY = date(2026, 11, 27)
 

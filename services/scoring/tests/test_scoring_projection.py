@@ -18,12 +18,12 @@ from prometheus_client import CollectorRegistry
 from kinerja_shared.clock import ManualClock
 from kinerja_shared.events import AttendanceRecordedEvent, parse_event
 from kinerja_shared.identity import Principal
+from kinerja_shared.periods import Period, resolve
 from scoring.domain import PartialExcuse, punch_of
 from scoring.domain.alerts import Conditions
 from scoring.domain.evaluation import DayFacts, evaluate, standings
 from scoring.domain.facts import DayRecord, Deltas, FactsDelta, YearFacts, year_facts
 from scoring.domain.performance import OrgPredikat
-from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
     AlertInput,

@@ -19,16 +19,16 @@ from kinerja_shared.events import (
     Direction,
     ExcusePart,
 )
+from kinerja_shared.periods import MONTH_PATTERN
 
-_MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+_MONTH_RE = re.compile(MONTH_PATTERN)
 
 
 def parse_month(period: str) -> tuple[int, int]:
     """``"2026-11"`` → ``(2026, 11)``; ``ValueError`` with a reason otherwise."""
-    m = _MONTH_RE.match(period)
-    if not m:
+    if not _MONTH_RE.match(period):
         raise ValueError(f"period {period!r} is not a month written YYYY-MM")
-    return int(m.group(1)), int(m.group(2))
+    return int(period[:4]), int(period[5:])
 
 
 def month_of(day: date) -> str:

@@ -34,8 +34,8 @@ from kinerja_shared.events import (
     ServiceRatedEvent,
     TargetProgressedEvent,
 )
+from kinerja_shared.periods import period_months
 from scoring.domain.attendance import ExcuseMark, PartialExcuse, Punch, month_of
-from scoring.domain.periods import period_months
 
 #: How many event ids one day keeps as evidence. Real days have a handful of punches; the cap
 #: keeps a misbehaving device from growing a document without bound (the times still count).

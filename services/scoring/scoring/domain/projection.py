@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kinerja_shared.periods import Period, resolve
 from scoring.domain.alerts import AlertDraft, Conditions, discipline_alerts, tl_psw_week_alerts
 from scoring.domain.attendance import month_attendance, month_of
 from scoring.domain.calendar import DayStanding, WorkSchedule
@@ -31,7 +32,6 @@ from scoring.domain.performance import (
     hasil_kerja,
     indicator_status,
 )
-from scoring.domain.periods import Period, resolve
 from scoring.domain.policy import Policy
 
 ROLLING = "30d"

@@ -1,12 +1,20 @@
-"""Evaluation periods by event time in local time: month (``2026-11``), quarter/triwulan
-(``2026-Q4``), year (``2026``) and the rolling 30 days (``window=30d``) — pure."""
+"""Evaluation periods, the one definition every service uses (pure): a month (``2026-11``), a
+quarter or triwulan (``2026-Q4``), a year (``2026``) and the rolling 30 days (``window=30d``),
+each by local days. The patterns are the contracts' too (events, request models, queries)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Annotated
 
+from pydantic import AfterValidator, StringConstraints
+
+#: A month, quarter or year by name, as the contracts' JSON schema states it.
+PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+#: A month by name.
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _PERIOD = re.compile(r"^(?P<y>[0-9]{4})(?:-(?P<m>0[1-9]|1[0-2])|-Q(?P<q>[1-4]))?$")
 
 
@@ -62,3 +70,14 @@ def named(period: str) -> Period:
 def period_months(period: str) -> list[str]:
     """The months a named period (month, quarter or year) covers."""
     return named(period).months()
+
+
+def _known_year(period: str) -> str:
+    named(period)  # the years 2000 to 2100, with the reason otherwise
+    return period
+
+
+#: A field holding a month, quarter or year (pydantic): the pattern and the years' range.
+PeriodName = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN), AfterValidator(_known_year)]
+#: A field holding a month.
+MonthName = Annotated[str, StringConstraints(pattern=MONTH_PATTERN), AfterValidator(_known_year)]
