@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime
 from importlib.resources import files
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -23,6 +22,7 @@ from feedback.models import Period
 from feedback.responses import ConsoleConfig, DevToken, ScoringAnswer, TeamPage, UnitPicture
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import JwtVerifier, Principal, Role, mint_dev_token, require_roles
+from kinerja_shared.clock import Clock
 from kinerja_shared.events import Code, Nip
 from kinerja_shared.orgchart import chain_above
 from kinerja_shared.people import PeopleView
@@ -61,6 +61,12 @@ class DevSignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     nip: Nip
     role: Role
+
+
+def _this_month(request: Request) -> str:
+    """The month it is in Tanjungbalai (WIB), by the service's clock."""
+    clock: Clock = request.app.state.clock
+    return clock.now().astimezone(WIB).strftime("%Y-%m")
 
 
 def mount_console(
@@ -146,7 +152,7 @@ def mount_console(
     ) -> dict[str, Any]:
         """One call to scoring for the whole page, whatever the team's size: scoring keeps each
         unit's lines, and answers the page with the 30-day and last month's predicates."""
-        month = period or datetime.now(WIB).strftime("%Y-%m")
+        month = period or _this_month(request)
         me = await people.find(principal.sub)
         if me is None or not me.unit_code:
             raise HTTPException(404, "NIP Anda belum ada di data kepegawaian Kinerja.")
@@ -192,7 +198,7 @@ def mount_console(
         found = await scoring(
             request,
             f"/v1/employees/{nip}/evaluation",
-            period=period or datetime.now(WIB).strftime("%Y-%m"),
+            period=period or _this_month(request),
         )
         if found is None:
             raise HTTPException(404, "no evaluation yet for this period")
@@ -225,7 +231,7 @@ def mount_console(
         org_predicate: Annotated[str | None, Query(max_length=32)] = None,
         principal: Principal = signed_in,
     ) -> dict[str, Any]:
-        period = period or datetime.now(WIB).strftime("%Y-%m")
+        period = period or _this_month(request)
         extra = {"org_predicate": org_predicate} if org_predicate else {}
         summary = await scoring(request, f"/v1/units/{unit_code}/summary", period=period, **extra)
         if summary is None:

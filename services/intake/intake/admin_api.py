@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from intake.responses import DaysClosed, InvalidRows, IssuedKey, KeyOut, KeyRevo
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore, StoredReference
 from kinerja_shared.auth import JwtVerifier, Principal, Role, require_roles
+from kinerja_shared.clock import Clock
 from kinerja_shared.events import EVENT_TYPES, Code
 from kinerja_shared.reference import DayClosed, Device, Holiday, OrgPredicate, Unit
 
@@ -109,6 +110,7 @@ def admin_router(
     publisher: EventPublisher,
     keyring: Keyring,
     verifier: JwtVerifier,
+    clock: Clock,
 ) -> APIRouter:
     admin = Depends(require_roles(verifier, Role.ADMIN))
     router = APIRouter(prefix="/v1/admin", tags=["reference data"], dependencies=[admin])
@@ -116,7 +118,7 @@ def admin_router(
     async def store_and_publish(
         records: Sequence[StoredReference],
     ) -> dict[str, Any]:
-        await store.upsert_reference(records)
+        await store.upsert_reference(records, clock.now())
         try:
             await publisher.publish_reference(records)
         except PublishFailed as exc:
@@ -182,7 +184,7 @@ def admin_router(
         if errors:
             return _report(errors)
         stored = await store.employees([e.nip for e in employees])
-        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        today = clock.now().astimezone(ZoneInfo(settings.timezone)).date()
         return await store_and_publish(
             [with_schedule_history(e, stored.get(e.nip), today) for e in employees]
         )
@@ -230,7 +232,7 @@ def admin_router(
         response_model=DaysClosed,
     )
     async def close_days(req: CloseDays) -> dict[str, Any]:
-        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        today = clock.now().astimezone(ZoneInfo(settings.timezone)).date()
         future = [d for d in req.dates if d > today]
         if future:
             raise HTTPException(422, f"cannot close days that have not happened: {future}")
@@ -269,7 +271,7 @@ def admin_router(
                 "device_sn": device_sn,
                 "secret_hash": secret_hash,
                 "rate_per_minute": req.rate_per_minute or settings.default_rate_per_minute,
-                "created_at": datetime.now(UTC),
+                "created_at": clock.now(),
                 "created_by": who.sub,
                 "revoked_at": None,
             }
@@ -286,7 +288,7 @@ def admin_router(
 
     @router.delete("/keys/{key_id}", summary="Revoke a key", response_model=KeyRevoked)
     async def revoke_key(key_id: str) -> dict[str, Any]:
-        if not await store.revoke_key(key_id):
+        if not await store.revoke_key(key_id, clock.now()):
             raise HTTPException(404, f"no active key {key_id}")
         keyring.forget(key_id)
         return {"key_id": key_id, "revoked": True}

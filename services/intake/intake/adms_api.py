@@ -4,7 +4,6 @@ upload becomes is ``intake.machines``'s. Every caller gets the same answers, adm
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -58,7 +57,7 @@ async def upload(request: Request, sn: Serial = "", table: Table = "") -> PlainT
     try:
         if device is None:
             return PlainTextResponse(await machines.refused_upload(sn, table, body))
-        return PlainTextResponse(await machines.upload(device, table, body, datetime.now(UTC)))
+        return PlainTextResponse(await machines.upload(device, table, body))
     except PublishFailed:
         # The machine keeps its records and retries; the same lines give the same event ids.
         return PlainTextResponse(UNAVAILABLE, status_code=503)

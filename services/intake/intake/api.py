@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,6 +21,7 @@ from intake.publisher import EventPublisher, PublishFailed
 from intake.responses import EventsAnswer
 from intake.settings import IntakeSettings
 from intake.store import IntakeStore
+from kinerja_shared.clock import Clock
 from kinerja_shared.events import EVENT_TYPES, Event
 
 
@@ -105,6 +106,7 @@ def events_router(
     registry: CollectorRegistry,
     keyring: Keyring,
     store: IntakeStore,
+    clock: Clock,
     heard: Heard | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["events"])
@@ -208,7 +210,7 @@ def events_router(
         batch_size.observe(len(items))
 
         trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
-        now = datetime.now(UTC)
+        now = clock.now()
         outcome = triage(items, now, trace_id, window)
         await _apply_grant_and_history(outcome, grant, now)
         try:

@@ -40,12 +40,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings.kafka, settings.topics, runtime.registry, settings.publish_timeout_s
     )
     keyring = Keyring(store, settings.key_cache_s)
-
+    clock = SystemClock()
     closer = DayCloser(
         publisher,
         store,
         ZoneInfo(settings.timezone),
         settings.close_day_at,
+        clock,
         registry=runtime.registry,
     )
 
@@ -68,20 +69,18 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         "them and publishes them to Kafka. 202 means Kafka has them.",
         body_limits=BODY_LIMITS,
     )
-    liveness = Liveness(
-        store, SystemClock(), timedelta(minutes=settings.device_silent_after_minutes)
-    )
-    app.state.liveness = liveness
+    liveness = Liveness(store, clock, timedelta(minutes=settings.device_silent_after_minutes))
+    app.state.liveness, app.state.clock = liveness, clock
     app.include_router(
-        events_router(settings, publisher, runtime.registry, keyring, store, liveness)
+        events_router(settings, publisher, runtime.registry, keyring, store, clock, liveness)
     )
     _mount_machines(app, settings, store, publisher, runtime, liveness)
     app.state.verifier = verifier = JwtVerifier.from_settings(settings)
-    app.include_router(admin_router(settings, store, publisher, keyring, verifier))
+    app.include_router(admin_router(settings, store, publisher, keyring, verifier, clock))
     app.state.corrections = Corrections(
         store,
         publisher,
-        SystemClock(),
+        clock,
         timedelta(days=settings.scoring_grace_days),
         ZoneInfo(settings.timezone),
     )
@@ -110,6 +109,7 @@ def _mount_machines(
         adms_window,
         settings.adms_requests_per_minute,
         heard=liveness,
+        clock=app.state.clock,
     )
     mount_machines(app, machines)
     app.include_router(devices_router(JwtVerifier.from_settings(settings)))

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry, Gauge
 
 from intake.publisher import EventPublisher, PublishFailed
+from kinerja_shared.clock import Clock
 from kinerja_shared.reference import DayClosed
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,14 @@ class DayCloser:
         closed: ClosedDays,
         tz: ZoneInfo,
         close_at: time,
+        clock: Clock,
         check_every_s: float = 60.0,
         registry: CollectorRegistry | None = None,
     ) -> None:
         self._publisher = publisher
         self._closed = closed
         self._tz = tz
+        self._clock = clock
         self._close_at = close_at
         self._check_every_s = check_every_s
         self._last_closed: date | None = None
@@ -119,7 +122,7 @@ class DayCloser:
     async def _run(self) -> None:
         while True:
             try:
-                await self.tick(datetime.now(self._tz))
+                await self.tick(self._clock.now().astimezone(self._tz))
             except PublishFailed as exc:
                 log.warning("could not close the day yet; retrying", extra={"error": str(exc)})
             except Exception as exc:  # noqa: BLE001 - the store away, or else: the loop goes on

@@ -16,7 +16,6 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -27,6 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from intake.adms import AttLine, count_lines, handshake, parse_attlog
 from intake.domain import TimeWindow, triage
+from kinerja_shared.clock import Clock, SystemClock
 from kinerja_shared.dlq import DlqReason, dlq_headers
 from kinerja_shared.events import Event
 from kinerja_shared.reference import Device
@@ -68,7 +68,9 @@ class Machines:
         window: TimeWindow,
         requests_per_minute: int = 120,
         heard: Heard | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
         self._devices = devices
         self._heard = heard
         self._publisher = publisher
@@ -104,11 +106,11 @@ class Machines:
     def handshake(self, device: Device | None, serial: str) -> str:
         hours = DEFAULT_UTC_OFFSET_H
         if device is not None:
-            offset = datetime.now(ZoneInfo(device.timezone)).utcoffset()
+            offset = self._clock.now().astimezone(ZoneInfo(device.timezone)).utcoffset()
             hours = int(offset.total_seconds() // 3600) if offset else DEFAULT_UTC_OFFSET_H
         return handshake(serial, hours)
 
-    async def upload(self, device: Device, table: str, body: str, now: datetime) -> str:
+    async def upload(self, device: Device, table: str, body: str) -> str:
         """An admitted machine's upload: its ATTLOG published, the rest acknowledged. Raises
         ``PublishFailed`` (the machine keeps its lines and sends them again, same ids)."""
         serial = device.serial
@@ -119,7 +121,7 @@ class Machines:
         good, bad = parse_attlog(body, ZoneInfo(device.timezone))
         dead: list[DeadLine] = [(b.raw, DlqReason.INVALID, b.reason) for b in bad]
         items, raws = await self._events(device, good, dead)
-        outcome = triage(items, now, uuid.uuid4().hex, self._window)
+        outcome = triage(items, self._clock.now(), uuid.uuid4().hex, self._window)
         for r in outcome.results:
             if r.status == "rejected":
                 detail = "; ".join(f"{e.field}: {e.reason}" for e in r.errors)

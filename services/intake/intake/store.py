@@ -4,7 +4,7 @@ and API keys. Intake owns them; other services learn the reference data from Kaf
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import UpdateOne
@@ -41,9 +41,8 @@ class IntakeStore:
     async def prepare(self) -> None:
         await self._db.employees.create_index([("unit_code", 1), ("device_pins", 1)])
 
-    async def upsert_reference(self, records: Sequence[StoredReference]) -> None:
+    async def upsert_reference(self, records: Sequence[StoredReference], now: datetime) -> None:
         by_collection: dict[str, list[UpdateOne]] = {}
-        now = datetime.now(UTC)
         for r in records:
             doc = r.model_dump(mode="json")
             doc["_id"] = reference_key(r).split(":", 1)[1]  # the record's key without its kind
@@ -113,9 +112,9 @@ class IntakeStore:
         doc: dict[str, Any] | None = await self._db.api_keys.find_one({"_id": key_id})
         return doc
 
-    async def revoke_key(self, key_id: str) -> bool:
+    async def revoke_key(self, key_id: str, now: datetime) -> bool:
         result = await self._db.api_keys.update_one(
-            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": now}}
         )
         return result.modified_count == 1
 

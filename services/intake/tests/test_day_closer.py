@@ -7,6 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from intake.day_closer import MAX_CATCH_UP_DAYS, DayCloser, days_to_close, held_back
+from kinerja_shared.clock import SystemClock
 from kinerja_shared.reference import DayClosed
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -62,11 +63,11 @@ class FakePublisher:
 
 async def test_an_intake_down_over_two_evenings_closes_both_when_back() -> None:
     closed, publisher = FakeClosed(None), FakePublisher()
-    first = DayCloser(publisher, closed, WIB, CLOSE)  # type: ignore[arg-type]
+    first = DayCloser(publisher, closed, WIB, CLOSE, SystemClock())  # type: ignore[arg-type]
     await first.tick(datetime(2026, 11, 2, 23, 31, tzinfo=WIB))
     assert publisher.published == [date(2026, 11, 2)]
     # Down on the evenings of the 3rd and 4th; a new process starts on the 5th at noon.
-    again = DayCloser(publisher, closed, WIB, CLOSE)  # type: ignore[arg-type]
+    again = DayCloser(publisher, closed, WIB, CLOSE, SystemClock())  # type: ignore[arg-type]
     assert await again.tick(datetime(2026, 11, 5, 12, 0, tzinfo=WIB)) == [
         date(2026, 11, 3),
         date(2026, 11, 4),
@@ -98,7 +99,7 @@ async def test_held_days_are_counted_logged_and_closed_once_the_calendar_is_load
 ) -> None:
     closed, publisher = FakeClosed(date(2026, 12, 30), years={2026}), FakePublisher()
     registry = CollectorRegistry()
-    closer = DayCloser(publisher, closed, WIB, CLOSE, registry=registry)  # type: ignore[arg-type]
+    closer = DayCloser(publisher, closed, WIB, CLOSE, SystemClock(), registry=registry)  # type: ignore[arg-type]
     await closer.tick(datetime(2027, 1, 2, 23, 31, tzinfo=WIB))
     assert publisher.published == [date(2026, 12, 31)]
     assert registry.get_sample_value("kinerja_intake_days_held") == 2

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from intake.domain import TimeWindow
 from intake.machines import Limited, Machines
+from kinerja_shared.clock import ManualClock
 from kinerja_shared.dlq import H_REASON
 from kinerja_shared.events import Event
 from kinerja_shared.reference import Device
@@ -50,7 +51,15 @@ def machines(rate: int = 120) -> tuple[Machines, FakePublisher]:
     publisher = FakePublisher()
     window = TimeWindow(timedelta(minutes=10), timedelta(days=3))
     return (
-        Machines(FakeDevices(), publisher, Topics(), CollectorRegistry(), window, rate),
+        Machines(
+            FakeDevices(),
+            publisher,
+            Topics(),
+            CollectorRegistry(),
+            window,
+            rate,
+            clock=ManualClock(NOW),
+        ),
         publisher,
     )
 
@@ -74,7 +83,7 @@ def test_every_caller_is_told_the_same() -> None:
     m, publisher = machines()
     device = DEVICES["OPEN1"]
     line = "1001\t2026-11-20 07:30:00\t0\t1\n"
-    told = asyncio.run(m.upload(device, "ATTLOG", line, NOW))
+    told = asyncio.run(m.upload(device, "ATTLOG", line))
     refused = asyncio.run(m.refused_upload("NOBODY", "ATTLOG", line))
     assert told == refused == "OK: 1"
     assert m.handshake(device, "X") == m.handshake(None, "X")  # a WIB device and a stranger
@@ -90,7 +99,7 @@ def test_each_line_goes_where_it_belongs() -> None:
         "1001\t2026-11-14 07:30:00\t0\t1\n"  # six days old: past the 3-day window, DLQ
         "garbage\n"  # unparsable: DLQ, invalid
     )
-    assert asyncio.run(m.upload(DEVICES["OPEN1"], "ATTLOG", body, NOW)) == "OK: 4"
+    assert asyncio.run(m.upload(DEVICES["OPEN1"], "ATTLOG", body)) == "OK: 4"
     assert [e.occurred_at.day for e in publisher.events] == [20]
     reasons = sorted(dict(d[3])[H_REASON] for d in publisher.dead)
     assert reasons == ["invalid", "invalid", "unmapped"]

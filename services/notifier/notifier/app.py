@@ -61,7 +61,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
         store,
         config,
         clock,
-        Senders(WebhookSender(http), email, secrets),
+        Senders(WebhookSender(http, clock), email, secrets),
         runtime.broker,
         settings.topics.dlq,
         metrics,

@@ -8,7 +8,6 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ import aiosmtplib
 import httpx
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from kinerja_shared.clock import Clock
 from notifier.domain.policy import RETRYABLE_STATUSES, retry_after_s
 
 SIGNATURE_HEADER = "Kinerja-Signature"
@@ -51,8 +51,9 @@ def verify(secret: str, header: str, body: bytes, *, tolerance_s: int = 300) -> 
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, clock: Clock) -> None:
         self._client = client
+        self._clock = clock
 
     async def send(
         self, url: str, secret: str | None, key: str, body: dict[str, Any], timeout_s: float
@@ -60,6 +61,8 @@ class WebhookSender:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: key}
         if secret:
+            # The receiver checks the stamp against its own wall clock (replays): the wall
+            # clock's, not the service's clock, which a simulation may run elsewhere.
             headers[SIGNATURE_HEADER] = sign(secret, int(time.time()), data)
         try:
             r = await self._client.post(url, content=data, headers=headers, timeout=timeout_s)
@@ -74,7 +77,7 @@ class WebhookSender:
             r.status_code in RETRYABLE_STATUSES,
             f"HTTP {r.status_code}: {r.text[:200]}",
             r.status_code,
-            retry_after_s(r.headers.get("Retry-After"), datetime.now(UTC)),
+            retry_after_s(r.headers.get("Retry-After"), self._clock.now()),
         )
 
 
