@@ -242,6 +242,7 @@ def guard_metrics(registry: CollectorRegistry) -> GuardMetrics:
 
 
 def batch_records(msg: KafkaMessage) -> tuple[Any, ...]:
-    """The aiokafka records of a consumed batch (a single record comes as one)."""
+    """The aiokafka records of a consumed batch (a single record comes as one). aiokafka
+    hands a batch over as a tuple, FastStream's ``TestKafkaBroker`` as a list."""
     raw = msg.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
+    return tuple(raw) if isinstance(raw, tuple | list) else (raw,)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from faststream.kafka import KafkaBroker
@@ -47,10 +47,10 @@ from kinerja_shared.reference import (
 from kinerja_shared.topics import Topics
 from kinerja_shared.validation import invalid_detail
 from scoring.domain import excuse_marks, month_of, partial_excuse, punch_of
-from scoring.domain.facts import Deltas
+from scoring.domain.facts import Deltas, FactsDelta
 from scoring.domain.projection import ROLLING
 from scoring.settings import ScoringSettings
-from scoring.store import FactsStore, ReadModelStore, ReferenceStore, StaleQueue
+from scoring.store import ReadModelStore, ReferenceStore, StaleQueue
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,18 @@ def consumed_topics(topics: Topics) -> list[str]:
     return [*event_topics(topics), topics.reference]
 
 
+class KeptFacts(Protocol):
+    """Where the facts are written (``FactsStore``; a fake in the consumer's unit tests)."""
+
+    async def apply(self, deltas: Sequence[FactsDelta], now: datetime) -> None: ...
+
+
+class StaleMarks(Protocol):
+    """Who waits for the projector (``StaleQueue``)."""
+
+    async def mark(self, months_by_nip: Mapping[str, Iterable[str]], now: datetime) -> None: ...
+
+
 class EventConsumer:
     """Attendance, excuses, service ratings, target figures and supervisors' ratings: folded
     into each employee's facts of the year, then one stale mark for the projector."""
@@ -95,8 +107,8 @@ class EventConsumer:
     def __init__(
         self,
         broker: KafkaBroker,
-        facts: FactsStore,
-        stale: StaleQueue,
+        facts: KeptFacts,
+        stale: StaleMarks,
         settings: ScoringSettings,
         clock: Clock,
         registry: CollectorRegistry,
@@ -157,7 +169,7 @@ class EventConsumer:
                 received.append(event.received_at)
             self._fold(event, deltas)
         folded = deltas.result()
-        await self._facts.apply(folded)
+        await self._facts.apply(folded, self._clock.now())
         changed: dict[str, set[str]] = {}
         for d in folded:
             changed.setdefault(d.nip, set()).update(d.months)
@@ -323,7 +335,9 @@ class ReferenceConsumer:
             self._records.labels(ref.kind, "applied").inc()
         # Within a batch the latest record per key wins, as compaction would keep it.
         await self._leave_units(employees, withdrawn)
-        await self._reference.apply(list(employees.values()), list(calendar.values()))
+        await self._reference.apply(
+            list(employees.values()), list(calendar.values()), self._clock.now()
+        )
         await self._reference.withdraw(sorted(withdrawn))
         await self._reference.apply_calendar_years(years)
         await self._mark(employees, calendar)
