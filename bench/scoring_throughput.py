@@ -99,7 +99,7 @@ async def store_ceiling(url: str, events: list[dict[str, Any]], batch: int) -> f
             if isinstance(e, AttendanceRecordedEvent):
                 deltas.punch(punch_of(e, tz))
         folded = deltas.result()
-        await facts.apply(folded)
+        await facts.apply(folded, clock.now())
         marks = {d.nip: d.months for d in folded}
         await stale.mark(marks, clock.now())
         for nip, months in marks.items():

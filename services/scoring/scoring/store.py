@@ -29,7 +29,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -53,6 +53,7 @@ from scoring.domain.facts import (
     YearFacts,
     day_punches,
     field_key,
+    punch_entry,
     year_doc,
     year_facts,
 )
@@ -100,14 +101,15 @@ def facts_update(d: FactsDelta, now: datetime) -> dict[str, Any]:
         sets.update({f"ratings.{period}.{k}": v for k, v in versions.items()})
     for period, versions in d.decisions.items():
         sets.update({f"decisions.{period}.{k}": v for k, v in versions.items()})
-    for day, punches in d.punches.items():
-        sets.update({f"days.{day}.{kind}.{i}": at for i, (kind, at) in punches.items()})
     sets.update({f"voids.{k}": v for k, v in d.voids.items()})
     update: dict[str, Any] = {
         "$setOnInsert": {"nip": d.nip, "year": d.year, "month": d.month},
         "$max": maxs,
     }
-    adds = {f"days.{k}.ev": {"$each": sorted(v)} for k, v in d.event_ids.items()}
+    evidence = {k: set(ids) for k, ids in d.event_ids.items()}
+    for k, punches in d.punches.items():
+        evidence.setdefault(k, set()).update(punch_entry(i, *p) for i, p in punches.items())
+    adds = {f"days.{k}.ev": {"$each": sorted(v)} for k, v in evidence.items()}
     adds.update({f"days.{k}.vd": {"$each": sorted(v)} for k, v in d.voided.items()})
     if adds:
         update["$addToSet"] = adds
@@ -137,10 +139,9 @@ class FactsStore:
             registry=registry,
         )
 
-    async def apply(self, deltas: Sequence[FactsDelta]) -> None:
+    async def apply(self, deltas: Sequence[FactsDelta], now: datetime) -> None:
         if not deltas:
             return
-        now = datetime.now(UTC)
         started = time.perf_counter()
         try:
             await bulk_write_concurrent(self._db[FACTS], [_facts_update(d, now) for d in deltas])
@@ -199,8 +200,9 @@ class ReferenceStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self._db = db
 
-    async def apply(self, employees: list[dict[str, Any]], calendar: list[dict[str, Any]]) -> None:
-        now = datetime.now(UTC)
+    async def apply(
+        self, employees: list[dict[str, Any]], calendar: list[dict[str, Any]], now: datetime
+    ) -> None:
         await bulk_write_concurrent(
             self._db[EMPLOYEES],
             [

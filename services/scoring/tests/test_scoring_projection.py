@@ -22,7 +22,14 @@ from kinerja_shared.periods import Period, resolve
 from scoring.domain import PartialExcuse, punch_of
 from scoring.domain.alerts import Conditions
 from scoring.domain.evaluation import DayFacts, evaluate, standings
-from scoring.domain.facts import DayRecord, Deltas, FactsDelta, YearFacts, year_facts
+from scoring.domain.facts import (
+    DayRecord,
+    Deltas,
+    FactsDelta,
+    YearFacts,
+    punch_entry,
+    year_facts,
+)
 from scoring.domain.performance import OrgPredikat
 from scoring.domain.policy import Policy
 from scoring.domain.projection import (
@@ -84,8 +91,8 @@ def apply(doc: dict[str, Any], delta: FactsDelta) -> dict[str, Any]:
         day["ev"] = sorted(set(day.get("ev", [])) | ids)
     for k, punches in delta.punches.items():
         day = days.setdefault(k, {})
-        for i, (kind, at) in punches.items():
-            day.setdefault(kind, {})[i] = at
+        kept = {punch_entry(i, kind, at) for i, (kind, at) in punches.items()}
+        day["ev"] = sorted(set(day.get("ev", [])) | kept)
     for k in delta.excused:
         days.setdefault(k, {})["x"] = True
     return doc
