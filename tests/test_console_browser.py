@@ -41,6 +41,7 @@ from tests.notifier_support import (
     KABID,
     KEPALA,
     STAFF,
+    STAFF2,
     alert,
     employee_records,
     org_chart_loaded,
@@ -131,6 +132,16 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(team.locator("tbody tr").filter(has_text=STAFF)).to_contain_text("baru")
         await page.screenshot(path=str(SHOTS / "1-team.png"), full_page=True)
         await accessible(page, "the team")
+        # Live: a colleague's target figure reaches scoring, and the list on screen redraws
+        # its table, unasked (evaluation.updated through the notifier's stream).
+        await expect(page.locator("#stream-state")).to_contain_text("Tersambung")
+        hasil = team.locator("tbody tr").filter(has_text=STAFF2).locator("td").nth(8)
+        await expect(hasil).to_have_text("—")
+        await publish(
+            infra.kafka_bootstrap, scoring.topics.target_progress, [progress_record(STAFF2)]
+        )
+        await expect(hasil).not_to_have_text("—", timeout=60_000)
+        await expect(page.locator("#stream-state")).to_contain_text("Angka diperbarui")
         # "This month" is WIB's: 18:00 UTC on 30 November is already 1 December in Tanjungbalai.
         month = await page.evaluate("thisMonth(new Date('2026-11-30T18:00:00Z'))")
         assert month == "2026-12"
@@ -257,6 +268,7 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         assert f"Kebijakan {figures['policy_version']}" in said
         record, _ = await downloaded_pdf(employee, "Unduh B.1.8 (PDF)", tmp_path)
         assert "Pegawai menyetujui 9/9 pernyataan." in record
+        assert f"kebijakan penilaian versi {figures['policy_version']}" in record
         await employee.get_by_role("button", name="Periksa dokumen").click()
         await employee.get_by_label("Kode verifikasi (tertera di kaki dokumen)").fill(code)
         await employee.get_by_role("button", name="Periksa", exact=True).click()

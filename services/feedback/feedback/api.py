@@ -7,7 +7,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -15,6 +25,7 @@ from pydantic import BaseModel
 from feedback.coaching_record import CoachingRecords
 from feedback.dialogue import Conflict, Dialogue, NotFound, Refused
 from feedback.domain import B18_STATEMENTS
+from feedback.gateway import ServiceGateway
 from feedback.models import (
     B18Request,
     CoachingRequest,
@@ -192,10 +203,21 @@ async def b18(request: Request, who: SignedIn, session_id: str, body: B18Request
 
 async def coaching_document(request: Request, who: SignedIn, session_id: str) -> Response:
     records: CoachingRecords = request.app.state.records
-    body, issued = await records.document(who, session_id)
+    body, issued = await records.document(who, session_id, await _policy_version(request))
     disposition = f'attachment; filename="bimbingan-{session_id}.pdf"'
     headers = {"Content-Disposition": disposition, "X-Verification-Code": issued.code}
     return Response(body, media_type=PDF, headers=headers)
+
+
+async def _policy_version(request: Request) -> str | None:
+    """The performance policy in force, as scoring judges by it; None if scoring is away (the
+    record is still printed, and says it could not name the version)."""
+    scoring: ServiceGateway = request.app.state.scoring
+    try:
+        guide = await scoring.json(request, "/v1/policy/guide")
+    except HTTPException:
+        return None
+    return str(guide["policy_version"]) if guide else None
 
 
 async def verify_record(

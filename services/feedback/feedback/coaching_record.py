@@ -3,6 +3,10 @@ Kinerja) as PDF, and the check of its verification code (use cases).
 
 The code is a hash of the session as stored, so the employee's answers change it: a record
 printed before the employee answered is no longer the current one once they have.
+
+The record names its form and the version of the city's performance policy in force when it
+was printed (scoring's, which judges the figures the coaching is about): a record read years
+later says under which rules the talk took place.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ def record_code(session: Doc) -> str:
     return verification_code(PREFIX, session)
 
 
+def policy_line(version: str | None) -> str:
+    if version is None:
+        return "versi kebijakan penilaian tidak tersedia saat dicetak"
+    return f"kebijakan penilaian versi {version}"
+
+
 class CoachingRecords:
     def __init__(
         self,
@@ -50,12 +60,16 @@ class CoachingRecords:
         self._clock = clock
         self._place = place
 
-    async def document(self, who: Principal, session_id: str) -> tuple[bytes, Issued]:
-        """The PDF, for the coached employee, their chain and BKPSDM."""
+    async def document(
+        self, who: Principal, session_id: str, policy_version: str | None
+    ) -> tuple[bytes, Issued]:
+        """The PDF, for the coached employee, their chain and BKPSDM. ``policy_version``: the
+        policy in force, or None when scoring could not say (the record then says so)."""
         session = await self._dialogue.coaching_session(who, session_id)
         now = self._clock.now()
+        version = f"{FORM}; {policy_line(policy_version)}"
         issued = await self._issued.issue(
-            Issued(record_code(session), session["nip"], session_id, FORM, now, who.sub)
+            Issued(record_code(session), session["nip"], session_id, version, now, who.sub)
         )
         chart = await self._people.chart([session["nip"], session["supervisor_nip"]], depth=1)
         parties = (chart.get(session["nip"]), chart.get(session["supervisor_nip"]))
@@ -81,8 +95,8 @@ def record_pdf(
 ) -> bytes:
     employee, supervisor = parties
     footnote = (
-        f"{FORM}. Dicetak {waktu_wib(issued.issued_at)}. Periksa keaslian di konsol Kinerja, "
-        "menu Periksa dokumen."
+        f"{issued.version}. Dicetak {waktu_wib(issued.issued_at)}. Periksa keaslian di konsol "
+        "Kinerja, menu Periksa dokumen."
     )
     sheet = Sheet("Umpan Balik Pelaksanaan Bimbingan Kinerja", issued.code, footnote)
     sheet.heading("UMPAN BALIK PELAKSANAAN BIMBINGAN KINERJA", "(FORMAT B.1.8)")

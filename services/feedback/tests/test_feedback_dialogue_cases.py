@@ -249,7 +249,7 @@ def test_the_record_states_the_session_and_the_employees_answers_and_a_new_code(
     d, _, _ = dialogue()
     records = CoachingRecords(d, FakePeople(), Issuing(), ManualClock(NOW), "Tanjungbalai")
     session = asyncio.run(d.coach(person(HEAD, "supervisor"), STAFF, SESSION))
-    before, first = asyncio.run(records.document(person(STAFF), session["_id"]))
+    before, first = asyncio.run(records.document(person(STAFF), session["_id"], "tanjungbalai-3"))
     said = text(before)
     for expected in [
         "UMPAN BALIK PELAKSANAAN BIMBINGAN KINERJA",
@@ -261,12 +261,14 @@ def test_the_record_states_the_session_and_the_employees_answers_and_a_new_code(
         "Pelatihan SIAK bulan Desember",
         "Belum diisi oleh pegawai.",
         f"Kode verifikasi: {first.code}",
+        "kebijakan penilaian versi tanjungbalai-3",
     ]:
         assert expected in said, expected
     answers = [True] * 7 + [False, True]
     asyncio.run(d.answer_b18(person(STAFF), session["_id"], B18Request(answers=answers)))
-    after, second = asyncio.run(records.document(person(HEAD, "supervisor"), session["_id"]))
+    after, second = asyncio.run(records.document(person(HEAD, "supervisor"), session["_id"], None))
     said = text(after)
+    assert "versi kebijakan penilaian tidak tersedia saat dicetak" in said  # scoring was away
     assert "Saya merasa didengarkan" in said
     assert "Pegawai menyetujui 8/9 pernyataan." in said
     assert second.code != first.code  # the answers are part of what it states
@@ -282,7 +284,7 @@ def test_outsiders_get_neither_the_record_nor_an_answer_about_its_code() -> None
     issuing = Issuing()
     records = CoachingRecords(d, FakePeople(), issuing, ManualClock(NOW), "Tanjungbalai")
     session = asyncio.run(d.coach(person(HEAD, "supervisor"), STAFF, SESSION))
-    _, issued = asyncio.run(records.document(person(STAFF), session["_id"]))
+    _, issued = asyncio.run(records.document(person(STAFF), session["_id"], "v1"))
     for code in [issued.code, "BK-0000-0000-0000-0000"]:
         with pytest.raises(NotFound, match=UNKNOWN_CODE):
             asyncio.run(records.verify(person(OUTSIDER, "supervisor"), code))
