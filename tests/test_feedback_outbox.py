@@ -13,6 +13,7 @@ from feedback.app import create_app
 from feedback.publisher import Publisher
 from feedback.settings import FeedbackSettings
 from kinerja_shared.auth import mint_dev_token
+from kinerja_shared.mongo import make_client
 from kinerja_shared.settings import DEV_JWT_SECRET
 from tests.conftest import Namespace
 from tests.infra import Infra
@@ -27,6 +28,12 @@ RATING = {"period": "2026-Q4", "rating": "Sesuai Ekspektasi", "justification": "
 def as_kabid(**extra: str) -> dict[str, str]:
     token = mint_dev_token(DEV_JWT_SECRET, KABID, ["supervisor"])
     return {"Authorization": f"Bearer {token}", **extra}
+
+
+def oracle(infra: Infra, settings: FeedbackSettings) -> Any:
+    """Feedback's database through the test's own client, not the service's store."""
+    client = make_client(infra.mongodb_url, app_name="test-feedback-oracle")
+    return client[settings.mongodb_database]
 
 
 async def _ratings_on_topic(infra: Infra, settings: FeedbackSettings) -> list[dict[str, Any]]:
@@ -46,21 +53,23 @@ async def test_a_crash_after_the_outbox_entry_loses_nothing(
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as c:
         await publish(infra.kafka_bootstrap, settings.topics.reference, employee_records())
         await org_chart_loaded(app.state.people)
+        db = oracle(infra, settings)
         monkeypatch.setattr(Publisher, "_apply", crash)
         died = await c.post(f"/v1/employees/{STAFF}/ratings", json=RATING, headers=as_kabid())
         assert died.status_code == 500
-        assert await app.state.store.ratings.count_documents({}) == 0
-        assert await app.state.store.outbox.count_documents({}) == 1
+        assert await db.ratings.count_documents({}) == 0
+        assert await db.outbox.count_documents({}) == 1
     monkeypatch.undo()
     # The restarted service finishes the work from the outbox entry alone.
     again = create_app(settings)
     async with serving(again):
-        assert await again.state.store.outbox.count_documents({}) == 0
-        stored = await again.state.store.ratings.find_one({"nip": STAFF})
+        assert await db.outbox.count_documents({}) == 0
+        stored = await db.ratings.find_one({"nip": STAFF})
         assert stored is not None
         assert stored["rating"] == "Sesuai Ekspektasi"
     events = await _ratings_on_topic(infra, settings)
     assert [e["event_id"] for e in events] == [stored["_id"]]
+    await db.client.close()
 
 
 async def test_a_post_sent_again_with_its_key_counts_once(infra: Infra, ns: Namespace) -> None:
@@ -69,6 +78,7 @@ async def test_a_post_sent_again_with_its_key_counts_once(infra: Infra, ns: Name
     async with serving(app) as url, httpx.AsyncClient(base_url=url) as c:
         await publish(infra.kafka_bootstrap, settings.topics.reference, employee_records())
         await org_chart_loaded(app.state.people)
+        db = oracle(infra, settings)
         key = as_kabid(**{"Idempotency-Key": "rating-2026-q4-staff"})
         first = await c.post(f"/v1/employees/{STAFF}/ratings", json=RATING, headers=key)
         second = await c.post(f"/v1/employees/{STAFF}/ratings", json=RATING, headers=key)
@@ -76,12 +86,13 @@ async def test_a_post_sent_again_with_its_key_counts_once(infra: Infra, ns: Name
         assert first.status_code == second.status_code == other.status_code == 201
         assert first.json()["id"] == second.json()["id"] != other.json()["id"]
         assert second.json()["repeated"] is True
-        assert await app.state.store.ratings.count_documents({"nip": STAFF}) == 2
+        assert await db.ratings.count_documents({"nip": STAFF}) == 2
         bad = await c.post(
             f"/v1/employees/{STAFF}/ratings",
             json=RATING,
             headers=as_kabid(**{"Idempotency-Key": "no spaces allowed"}),
         )
         assert bad.status_code == 422
+        await db.client.close()
     events = await _ratings_on_topic(infra, settings)
     assert sorted(e["event_id"] for e in events) == sorted([first.json()["id"], other.json()["id"]])

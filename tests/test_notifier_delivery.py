@@ -19,13 +19,13 @@ import pytest
 from kinerja_shared.auth import mint_dev_token
 from kinerja_shared.clock import ManualClock
 from kinerja_shared.dlq import H_REASON
+from kinerja_shared.mongo import make_client
 from kinerja_shared.settings import DEV_JWT_SECRET
 from notifier.app import create_app
 from notifier.channels import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
 from notifier.dispatcher import Dispatcher
 from notifier.domain.model import STATUS_OF_RANK
 from notifier.settings import NotifierSettings
-from notifier.store import NotifierStore
 from tests.conftest import Namespace
 from tests.infra import Infra
 from tests.notifier_support import (
@@ -67,17 +67,17 @@ class Running:
     url: str
     settings: NotifierSettings
     dispatcher: Dispatcher
-    store: NotifierStore
+    db: Any  # the notifier's database, read by the test's own client (not the store's)
     clock: ManualClock
     bootstrap: str
 
     async def send(self, *records: tuple[bytes, bytes], topic: str = "alert") -> None:
-        before = await self.store.alerts.count_documents({})
+        before = await self.db.alerts.count_documents({})
         name = getattr(self.settings.topics, topic)
         await publish(self.bootstrap, name, list(records))
 
         async def stored() -> bool:
-            return bool(await self.store.alerts.count_documents({}) >= before + len(records))
+            return bool(await self.db.alerts.count_documents({}) >= before + len(records))
 
         await wait_for(stored, f"{len(records)} notices stored")
 
@@ -87,7 +87,7 @@ class Running:
         await self.dispatcher.tick()
 
     async def status(self, alert_id: str) -> str:
-        doc = await self.store.alerts.find_one({"_id": alert_id})
+        doc = await self.db.alerts.find_one({"_id": alert_id})
         assert doc is not None, alert_id
         return STATUS_OF_RANK[doc["rank"]].value
 
@@ -114,17 +114,21 @@ async def notifier(
     )
     clock = ManualClock(start)
     app = create_app(s, clock)
+    client = make_client(infra.mongodb_url, app_name="test-notifier-oracle")
     async with serving(app) as url:
         running = Running(
-            url, s, app.state.dispatcher, app.state.store, clock, infra.kafka_bootstrap
+            url, s, app.state.dispatcher, client[s.mongodb_database], clock, infra.kafka_bootstrap
         )
         await publish(infra.kafka_bootstrap, s.topics.reference, employee_records())
 
         async def org_chart_known() -> bool:
-            return bool(await running.store.people.count_documents({}) == len(EMAILS))
+            return bool(await running.db.people.count_documents({}) == len(EMAILS))
 
         await wait_for(org_chart_known, "the org chart")
-        yield running
+        try:
+            yield running
+        finally:
+            await client.close()
 
 
 def subjects(box: MailBox, address: str) -> list[str]:
@@ -164,9 +168,9 @@ async def test_each_notice_reaches_the_people_the_org_chart_names(
         assert b"Yth. Pegawai 006" in parts["text/plain"]
         assert b"<li><strong>Layak mendapat penghargaan</strong>" in parts["text/html"]
         # Every web item lands in the inbox of the person it is for.
-        inbox = {d["recipient"] async for d in n.store.inbox.find({})}
+        inbox = {d["recipient"] async for d in n.db.inbox.find({})}
         assert inbox == {KABID, KEPALA, STAFF, STAFF3}
-        statuses = {d["_id"]: STATUS_OF_RANK[d["rank"]] async for d in n.store.alerts.find({})}
+        statuses = {d["_id"]: STATUS_OF_RANK[d["rank"]] async for d in n.db.alerts.find({})}
         assert set(statuses.values()) == {"sent"}
 
 
@@ -274,10 +278,10 @@ async def test_silences_and_inhibition_mute_without_losing_history(
         assert await n.status("coaching.needed:199001012015011001:2026-W47:") == "inhibited"
         assert subjects(box, EMAILS[KABID]) == ["Kinerja: Disiplin tingkat ringan"]
         assert box.to(EMAILS[STAFF3]) == []
-        doc = await n.store.alerts.find_one({"_id": f"recognition.earned:{STAFF3}:2026:"})
+        doc = await n.db.alerts.find_one({"_id": f"recognition.earned:{STAFF3}:2026:"})
         assert doc is not None
         assert {(m["reason"], m["by"]) for m in doc["muted"]} == {("silenced", silence_id)}
-        coaching = await n.store.alerts.find_one({"_id": f"coaching.needed:{STAFF}:2026-W47:"})
+        coaching = await n.db.alerts.find_one({"_id": f"coaching.needed:{STAFF}:2026-W47:"})
         assert coaching is not None
         assert {m["by"] for m in coaching["muted"]} == {
             f"discipline.threshold_crossed:{STAFF}:2026:ringan"
@@ -301,9 +305,9 @@ async def test_quiet_hours_queue_email_and_urgent_goes_at_once(infra: Infra, ns:
         await n.at(seconds=61)
         assert subjects(box, EMAILS[KABID]) == ["Kinerja: Disiplin tingkat berat"]  # urgent
         assert subjects(box, BKD_MAILBOX) == ["Kinerja: Disiplin tingkat berat"]
-        web = {d["event"]["notices"][0]["type"] async for d in n.store.inbox.find({})}
+        web = {d["event"]["notices"][0]["type"] async for d in n.db.inbox.find({})}
         assert web == {"coaching.needed", "discipline.threshold_crossed"}  # the web is not held
-        queued = await n.store.queue.count_documents({"channel": "email"})
+        queued = await n.db.queue.count_documents({"channel": "email"})
         assert queued == 1
         await n.at(hours=11)  # Tuesday 07:01, not yet
         assert len(box.to(EMAILS[KABID])) == 1
@@ -339,7 +343,7 @@ async def test_unacknowledged_coaching_escalates_after_working_days(
         text = plain_text(escalated)
         assert STAFF2 in text
         assert STAFF3 not in text  # acknowledged in time
-        doc = await n.store.alerts.find_one({"_id": f"coaching.needed:{STAFF2}:2026-W48:"})
+        doc = await n.db.alerts.find_one({"_id": f"coaching.needed:{STAFF2}:2026-W48:"})
         assert doc is not None
         assert doc["escalation"]["level"] == 1
         assert KEPALA in doc["recipients"]
@@ -431,7 +435,7 @@ async def test_bad_records_go_to_the_dlq_and_a_republished_alert_is_not_sent_aga
             n.settings.topics.alert,
             [(b"x", b"{not json"), v2, no_title, good],
         )
-        await wait_for(lambda: _count(n.store, {}, 1), "the good alert stored despite the bad ones")
+        await wait_for(lambda: _count(n.db, {}, 1), "the good alert stored despite the bad ones")
         await n.at(seconds=61)
         assert len(box.to(EMAILS[STAFF3])) == 1
         # The same alert id published again (scoring after a crash): nothing must come of it.
@@ -453,8 +457,8 @@ async def test_bad_records_go_to_the_dlq_and_a_republished_alert_is_not_sent_aga
         assert reasons == ["invalid", "undecodable", "unsupported_schema_version"]
 
 
-async def _count(store: NotifierStore, query: dict[str, Any], want: int) -> bool:
-    return bool(await store.alerts.count_documents(query) >= want)
+async def _count(db: Any, query: dict[str, Any], want: int) -> bool:
+    return bool(await db.alerts.count_documents(query) >= want)
 
 
 async def test_people_see_and_acknowledge_only_their_own_alerts(
@@ -503,7 +507,7 @@ async def test_a_notice_about_someone_not_yet_known_waits_for_the_org_chart(
         await n.at(seconds=61)
         # The supervisor named in the alert hears at once; the newcomer is not known yet.
         assert subjects(box, EMAILS[KABID]) == ["Kinerja: Layak mendapat penghargaan"]
-        assert await n.store.waiting.count_documents({}) == 1
+        assert await n.db.waiting.count_documents({}) == 1
         record = {
             "kind": "employee",
             "nip": newcomer,
@@ -520,7 +524,7 @@ async def test_a_notice_about_someone_not_yet_known_waits_for_the_org_chart(
         )
 
         async def planned() -> bool:
-            return bool(await n.store.waiting.count_documents({}) == 0)
+            return bool(await n.db.waiting.count_documents({}) == 0)
 
         await wait_for(planned, "the waiting notice planned")
         await n.at(seconds=61)
@@ -547,8 +551,8 @@ async def test_a_person_who_turns_email_off_is_reached_on_the_web_only(
         await n.send(alert("coaching.needed", STAFF2, "2026-W47"))
         await n.at(seconds=61)
         assert box.to(EMAILS[KABID]) == []
-        assert await n.store.inbox.count_documents({"recipient": KABID}) == 1
-        doc = await n.store.alerts.find_one({"_id": f"coaching.needed:{STAFF2}:2026-W47:"})
+        assert await n.db.inbox.count_documents({"recipient": KABID}) == 1
+        doc = await n.db.alerts.find_one({"_id": f"coaching.needed:{STAFF2}:2026-W47:"})
         assert doc is not None
         assert doc["undeliverable"] == [
             {"recipient": KABID, "channel": "email", "why": "turned off by the recipient"}

@@ -22,7 +22,6 @@ from kinerja_shared.events import (
     FeedbackPostedEvent,
     FeedbackRepliedEvent,
 )
-from kinerja_shared.mongo import insert_new
 from kinerja_shared.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -54,14 +53,13 @@ class Publisher:
             "at": now,
             "changes": [{"collection": c, "doc": d} for c, d in changes],
         }
-        if await insert_new(self._store.outbox, [doc]):
+        if not await self._store.add_to_outbox(doc):
             return False  # already recorded: its own call or the retry loop finishes it
         await self._apply(doc)
         return await self._send(doc)
 
     async def _apply(self, doc: dict[str, Any]) -> None:
-        for change in doc.get("changes", []):
-            await insert_new(self._store.collection(change["collection"]), [change["doc"]])
+        await self._store.apply_changes(doc)
 
     async def _send(self, doc: dict[str, Any]) -> bool:
         try:
@@ -69,12 +67,12 @@ class Publisher:
         except Exception as exc:  # noqa: BLE001 - kept in the outbox, retried
             log.warning("event not published yet; will retry", extra={"error": str(exc)})
             return False
-        await self._store.outbox.delete_one({"_id": doc["_id"]})
+        await self._store.published(doc["_id"])
         return True
 
     async def retry_pending(self) -> int:
         sent = 0
-        async for doc in self._store.outbox.find({}).sort("at", 1).limit(500):
+        for doc in await self._store.outbox_pending():
             await self._apply(doc)
             sent += await self._send(doc)
         return sent

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
@@ -22,7 +23,6 @@ from kinerja_shared.events import (
     SUPPORTED_SCHEMA_VERSIONS,
 )
 from kinerja_shared.kafka import subscribe_batches
-from kinerja_shared.mongo import insert_new
 from kinerja_shared.reference import Employee, Holiday
 from kinerja_shared.validation import invalid_detail
 from notifier.domain.model import Channel, Delivery, Notice, Person
@@ -39,9 +39,9 @@ from notifier.notices import (
     notice_id,
 )
 from notifier.settings import NotifierSettings
-from notifier.store import NotifierStore
 
 log = logging.getLogger(__name__)
+Doc = dict[str, Any]
 
 # On the dialogue's topic too, but scoring's business: ratings and decisions on objections.
 _SCORINGS = SCORING_FEEDBACK_TYPES
@@ -65,11 +65,45 @@ def _decode(value: bytes | None) -> tuple[dict[str, Any] | None, DlqReason | Non
     return raw, None, ""
 
 
+class NoticeStore(Protocol):
+    """What the consumer asks of its store (``NotifierStore``; a fake in its unit tests)."""
+
+    async def org_chart(self, nips: Iterable[str], depth: int = 8) -> dict[str, Person]: ...
+    async def opted_out(self, nips: Iterable[str]) -> dict[str, frozenset[Channel]]: ...
+    async def alerts_known(self, ids: Iterable[str]) -> set[str]: ...
+    async def record_notices(
+        self,
+        items: list[Doc],
+        inhibitors: list[Doc],
+        escalations: list[Doc],
+        waiting: list[Doc],
+        alerts: list[Doc],
+    ) -> set[str]: ...
+    async def waiting_alerts(self) -> list[Doc]: ...
+    async def replanned(
+        self, alert_id: str, items: list[Doc], escalation: Doc | None, alert_fields: Doc
+    ) -> None: ...
+    async def apply_reference(
+        self, employees: Iterable[Employee], removed: Iterable[str], holidays: Iterable[date]
+    ) -> None: ...
+
+
+@dataclass
+class _Planned:
+    """What one batch's notices write: their work, then their alerts."""
+
+    items: list[Doc] = field(default_factory=list)
+    inhibitors: list[Doc] = field(default_factory=list)
+    escalations: list[Doc] = field(default_factory=list)
+    waiting: list[Doc] = field(default_factory=list)
+    alerts: dict[str, Doc] = field(default_factory=dict)
+
+
 class NoticeConsumer:
     def __init__(
         self,
         broker: KafkaBroker,
-        store: NotifierStore,
+        store: NoticeStore,
         config: RoutingConfig,
         settings: NotifierSettings,
         clock: Clock,
@@ -102,8 +136,33 @@ class NoticeConsumer:
 
     async def handle(self, records: Sequence[Any]) -> None:
         now = self._clock.now()
-        parsed: list[tuple[Any, Any]] = []  # (record, contract object)
         dead: list[tuple[Any, DlqReason, str]] = []
+        parsed = await self._unknown(self._parse(records, dead))
+        chart, opted_out = await self._people_of(parsed)
+        planned = _Planned()
+        for _, obj in parsed:
+            self._plan_one(obj, chart, opted_out, now, planned)
+        # Work first, the alert last: if the process dies in between, the redelivered batch
+        # finds the alert missing and writes it; the other inserts are no-ops by their ids.
+        existing = await self._store.record_notices(
+            planned.items,
+            planned.inhibitors,
+            planned.escalations,
+            planned.waiting,
+            list(planned.alerts.values()),
+        )
+        for alert_id, doc in planned.alerts.items():
+            outcome = "republished" if alert_id in existing else "new"
+            self._metrics.notices.labels(doc["type"], outcome).inc()
+        for record, reason, detail in dead:
+            await self._dead_letter(record, reason, detail)
+
+    def _parse(
+        self, records: Sequence[Any], dead: list[tuple[Any, DlqReason, str]]
+    ) -> list[tuple[Any, Any]]:
+        """(record, contract object) of each record this consumer plans; the rest go to
+        ``dead`` with their reason, or are scoring's."""
+        parsed: list[tuple[Any, Any]] = []
         for record in records:
             raw, reason, detail = _decode(record.value)
             if raw is None:
@@ -119,7 +178,12 @@ class NoticeConsumer:
                     parsed.append((record, DIALOGUE_EVENT_ADAPTER.validate_python(raw)))
             except ValidationError as exc:
                 dead.append((record, DlqReason.INVALID, invalid_detail(exc)))
-        parsed = await self._unknown(parsed)
+        return parsed
+
+    async def _people_of(
+        self, parsed: list[tuple[Any, Any]]
+    ) -> tuple[dict[str, Person], dict[str, frozenset[Channel]]]:
+        """The org chart of everyone the notices may reach, and the channels they turned off."""
         wanted: set[str] = {nip for role in self._config.roles.values() for nip in role.nips}
         for _, obj in parsed:
             wanted.add(obj.nip)
@@ -128,69 +192,63 @@ class NoticeConsumer:
             elif not isinstance(obj, AlertRaised):
                 wanted.update((obj.payload.supervisor_nip, obj.payload.author_nip))
         chart = await self._store.org_chart(wanted)
-        opted_out = await self._store.opted_out([*chart, *wanted])
-        alerts: dict[str, dict[str, Any]] = {}
-        items: list[dict[str, Any]] = []
-        inhibitors: list[dict[str, Any]] = []
-        escalations: list[dict[str, Any]] = []
-        waiting: list[dict[str, Any]] = []
-        for _, obj in parsed:
-            notice: Notice
-            if isinstance(obj, AlertRaised):
-                notice = notice_from_alert(obj)
-                evidence, raised = obj.evidence, obj.raised_at
-            else:
-                notice = notice_from_dialogue(obj, chart.get(obj.nip))
-                evidence, raised = {}, obj.occurred_at
-            if notice.id in alerts:
-                continue  # the same alert twice in one batch
-            deliveries, missing, due = self._plan(notice, chart, now, opted_out)
-            items.extend(item_docs(notice, deliveries, now))
-            inhibitors.extend(
-                {"_id": key, "source": notice.id, "at": now}
-                for key in inhibition_sources(notice.labels(), self._config.inhibit_rules)
+        return chart, await self._store.opted_out([*chart, *wanted])
+
+    def _plan_one(
+        self,
+        obj: Any,
+        chart: dict[str, Person],
+        opted_out: dict[str, frozenset[Channel]],
+        now: datetime,
+        planned: _Planned,
+    ) -> None:
+        notice: Notice
+        if isinstance(obj, AlertRaised):
+            notice = notice_from_alert(obj)
+            evidence, raised = obj.evidence, obj.raised_at
+        else:
+            notice = notice_from_dialogue(obj, chart.get(obj.nip))
+            evidence, raised = {}, obj.occurred_at
+        if notice.id in planned.alerts:
+            return  # the same alert twice in one batch
+        deliveries, missing, due = self._plan(notice, chart, now, opted_out)
+        planned.items.extend(item_docs(notice, deliveries, now))
+        planned.inhibitors.extend(
+            {"_id": key, "source": notice.id, "at": now}
+            for key in inhibition_sources(notice.labels(), self._config.inhibit_rules)
+        )
+        if due is not None:
+            planned.escalations.append({"_id": notice.id, "level": 0, "due_at": due})
+        # The org chart does not know the people yet: plan again once it does.
+        wait = notice.nip not in chart or not deliveries
+        if wait:
+            planned.waiting.append({"_id": notice.id, "at": now})
+        planned.alerts[notice.id] = alert_doc(
+            notice,
+            deliveries,
+            missing,
+            now,
+            escalation_due=due,
+            evidence=evidence,
+            raised_at=raised,
+            waiting=wait,
+        )
+        if missing:
+            log.info(
+                "some recipients cannot be reached",
+                extra={"notice": notice.id, "undeliverable": [vars(m) for m in missing]},
             )
-            if due is not None:
-                escalations.append({"_id": notice.id, "level": 0, "due_at": due})
-            # The org chart does not know the people yet: plan again once it does.
-            wait = notice.nip not in chart or not deliveries
-            if wait:
-                waiting.append({"_id": notice.id, "at": now})
-            alerts[notice.id] = alert_doc(
-                notice,
-                deliveries,
-                missing,
-                now,
-                escalation_due=due,
-                evidence=evidence,
-                raised_at=raised,
-                waiting=wait,
-            )
-            if missing:
-                log.info(
-                    "some recipients cannot be reached",
-                    extra={"notice": notice.id, "undeliverable": [vars(m) for m in missing]},
-                )
-        # Work first, the alert last: if the process dies in between, the redelivered batch
-        # finds the alert missing and writes it; the other inserts are no-ops by their ids.
-        await insert_new(self._store.queue, items)
-        await insert_new(self._store.inhibitors, inhibitors)
-        await insert_new(self._store.escalations, escalations)
-        await insert_new(self._store.waiting, waiting)
-        existing = await insert_new(self._store.alerts, list(alerts.values()))
-        for alert_id, doc in alerts.items():
-            outcome = "republished" if alert_id in existing else "new"
-            self._metrics.notices.labels(doc["type"], outcome).inc()
-        for record, reason, detail in dead:
-            log.warning(
-                "dead-lettered a record",
-                extra={"reason": reason.value, "topic": record.topic, "offset": record.offset},
-            )
-            await dead_letter(
-                self._broker, self._settings.topics.dlq, record, reason, detail, "notifier"
-            )
-            self._metrics.dlq.labels("notifier", reason.value).inc()
-            self._metrics.notices.labels("unknown", "invalid").inc()
+
+    async def _dead_letter(self, record: Any, reason: DlqReason, detail: str) -> None:
+        log.warning(
+            "dead-lettered a record",
+            extra={"reason": reason.value, "topic": record.topic, "offset": record.offset},
+        )
+        await dead_letter(
+            self._broker, self._settings.topics.dlq, record, reason, detail, "notifier"
+        )
+        self._metrics.dlq.labels("notifier", reason.value).inc()
+        self._metrics.notices.labels("unknown", "invalid").inc()
 
     async def _unknown(self, parsed: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
         """Drop the notices the history already holds: a republished alert (a replay, a retry
@@ -224,10 +282,7 @@ class NoticeConsumer:
         """Notices that named nobody the org chart knew: plan them again now that it changed."""
         now = self._clock.now()
         planned = 0
-        async for entry in self._store.waiting.find({}):
-            doc = await self._store.alerts.find_one({"_id": entry["_id"]})
-            if doc is None:
-                continue  # its alert is written after it; the next reference batch retries
+        for doc in await self._store.waiting_alerts():
             notice = notice_from_doc(doc)
             chart = await self._store.org_chart(
                 n for n in (notice.nip, notice.supervisor_nip, notice.author_nip) if n
@@ -238,21 +293,16 @@ class NoticeConsumer:
             deliveries, missing, due = self._plan(notice, chart, now, opted_out)
             planned_before = set(doc.get("recipients", []))
             new = [d for d in deliveries if d.recipient.id not in planned_before]
-            await insert_new(self._store.queue, item_docs(notice, new, now))
-            if due is not None and not planned_before:
-                await insert_new(
-                    self._store.escalations, [{"_id": notice.id, "level": 0, "due_at": due}]
-                )
-            await self._store.alerts.update_one(
-                {"_id": notice.id},
+            first = due is not None and not planned_before
+            await self._store.replanned(
+                notice.id,
+                item_docs(notice, new, now),
+                {"_id": notice.id, "level": 0, "due_at": due} if first else None,
                 {
-                    "$set": {
-                        "recipients": sorted({d.recipient.id for d in deliveries}),
-                        "undeliverable": [vars(m) for m in missing],
-                    }
+                    "recipients": sorted({d.recipient.id for d in deliveries}),
+                    "undeliverable": [vars(m) for m in missing],
                 },
             )
-            await self._store.waiting.delete_one({"_id": notice.id})
             planned += 1
         if planned:
             log.info("notices planned once the org chart knew their people", extra={"n": planned})

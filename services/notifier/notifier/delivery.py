@@ -218,8 +218,8 @@ class Delivery:
 
     async def _logged_already(self, doc: dict[str, Any]) -> bool:
         """Claimed before and still here: a retry, or a crash after its outcome was written."""
-        if await self._store.attempts.find_one({"_id": final_id(doc["_id"])}):
-            await self._store.outbox.delete_one({"_id": doc["_id"]})
+        if await self._store.finished(doc["_id"]):
+            await self._store.drop_outbox([doc["_id"]])
             return True
         return False
 
@@ -340,7 +340,7 @@ class Delivery:
                 )
 
     async def _dead_letter(self, doc: dict[str, Any], error: str) -> None:
-        history = await self._store.notifications.find_one({"_id": doc["_id"]}) or doc
+        history = await self._store.notification(doc["_id"]) or doc
         record = {k: v for k, v in history.items() if k not in ("lease_until", "lease_owner")}
         await self._broker.publish(
             json.dumps(record, default=str).encode(),

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from kinerja_shared.mongo import insert_new
 from notifier.domain.model import RANK, Recipient, Status
 from notifier.domain.planning import plan
 from notifier.domain.policy import add_working_days
@@ -36,16 +35,15 @@ class FollowUps:
         """Remind of notices still unacknowledged ``repeat_interval`` after the last one."""
         store = self._store
         created = 0
-        due = [r async for r in store.reminders.find({"repeat_at": {"$lte": now}})]
-        for group in due:
+        for group in await store.due_reminders(now):
             timers = self._config.timers(group["route"])
             open_docs = []
             for notice_id in group["notice_ids"]:
-                alert = await store.alerts.find_one({"_id": notice_id})
+                alert = await store.alert(notice_id)
                 if alert and alert["rank"] == RANK[Status.SENT]:
                     open_docs.append(alert)
             if not open_docs or group["repeats"] >= timers.max_repeats:
-                await store.reminders.delete_one({"_id": group["_id"]})
+                await store.drop_reminder(group["_id"])
                 continue
             if opens_at(self._config, group, now, holidays) > now:
                 continue
@@ -55,17 +53,10 @@ class FollowUps:
             doc = notification_doc(
                 doc_id, {**group, "group_key": group["_id"]}, notices, now, reminder=True
             )
-            await insert_new(store.notifications, [doc])
-            await insert_new(store.outbox, [outbox_entry(doc)])
-            await store.reminders.update_one(
-                {"_id": group["_id"], "repeats": group["repeats"]},
-                {
-                    "$set": {
-                        "repeats": repeat,
-                        "repeat_at": now + timedelta(seconds=timers.repeat_interval),
-                    }
-                },
-            )
+            await store.add_notifications([doc])
+            await store.add_to_outbox([outbox_entry(doc)])
+            next_at = now + timedelta(seconds=timers.repeat_interval)
+            await store.reminded(group["_id"], group["repeats"], next_at)
             created += 1
         return created
 
@@ -73,24 +64,21 @@ class FollowUps:
         """Send unacknowledged notices one level up the chain once their working days pass."""
         store = self._store
         escalation = self._config.escalation
-        due = [e async for e in store.escalations.find({"due_at": {"$lte": now}})]
         escalated = 0
-        for entry in due:
-            doc = await store.alerts.find_one({"_id": entry["_id"]})
+        for entry in await store.due_escalations(now):
+            doc = await store.alert(entry["_id"])
             if doc is None or doc["rank"] != RANK[Status.SENT]:
                 # Acknowledged (or never delivered, muted): nothing to escalate.
-                await store.escalations.delete_one({"_id": entry["_id"]})
+                await store.drop_escalation(entry["_id"])
                 continue
             level = entry["level"] + 1
             target = await self._escalate_one(doc, level, now)
             escalated += target is not None
             if target is not None and level < escalation.max_levels:
                 next_due = add_working_days(now, escalation.after_working_days, holidays)
-                await store.escalations.update_one(
-                    {"_id": entry["_id"]}, {"$set": {"level": level, "due_at": next_due}}
-                )
+                await store.escalation_next(entry["_id"], level, next_due)
             else:
-                await store.escalations.delete_one({"_id": entry["_id"]})
+                await store.drop_escalation(entry["_id"])
         return escalated
 
     async def _escalate_one(
@@ -112,19 +100,9 @@ class FollowUps:
                 escalation_level=level,
                 opted_out=await store.opted_out([target.id]),
             )
-            await insert_new(store.queue, item_docs(notice, deliveries, now))
+            await store.queue_items(item_docs(notice, deliveries, now))
             self._metrics.escalations.inc()
-        await store.alerts.update_one(
-            {"_id": doc["_id"]},
-            {
-                "$set": {
-                    "escalation": {
-                        "level": level,
-                        "escalated_at": now,
-                        "to": target.id if target else None,
-                    }
-                },
-                **({"$addToSet": {"recipients": target.id}} if target else {}),
-            },
-        )
+        to = target.id if target else None
+        escalation = {"level": level, "escalated_at": now, "to": to}
+        await store.record_escalation(doc["_id"], escalation, to)
         return target

@@ -16,13 +16,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kinerja_shared.clock import utc
-from kinerja_shared.mongo import insert_new
 from notifier.domain.model import Status
 from notifier.domain.policy import Silence, inhibition_targets, silenced_by
 from notifier.domain.routing import RoutingConfig, flush_due_at
 from notifier.metrics import NotifierMetrics
 from notifier.notifications import (
-    final_id,
     notification_doc,
     notification_id,
     opens_at,
@@ -69,7 +67,7 @@ class Grouping:
                 keep.sort(key=lambda m: (m["created_at"], m["_id"]))
                 docs.append(self._notification(notification_id(key, [keep[0]["_id"]]), keep, now))
         made = await self._written(docs, done)
-        await insert_new(store.outbox, [outbox_entry(d) for d in made])
+        await store.add_to_outbox([outbox_entry(d) for d in made])
         await store.mark_flushed([d["group_key"] for d in made], now)
         for doc in made:
             await self._plan_reminder(doc, now)
@@ -78,7 +76,7 @@ class Grouping:
 
     async def _due_groups(self, now: datetime, holidays: frozenset[date]) -> dict[str, list[Item]]:
         """The queued groups whose wait is over and whose channel may deliver now."""
-        items = [d async for d in self._store.queue.find({}).limit(self._limit)]
+        items = await self._store.queued(self._limit)
         groups: dict[str, list[Item]] = defaultdict(list)
         for item in items:
             groups[item["group_key"]].append(item)
@@ -111,13 +109,13 @@ class Grouping:
         """The notifications written to the history now, and those a crash left there still to
         finish (their items join ``done``)."""
         store = self._store
-        existing = await insert_new(store.notifications, docs)
+        existing = await store.add_notifications(docs)
         made = []
         for doc in docs:
             if doc["_id"] in existing:
                 # Written before a crash: finish that one, with exactly the items it holds.
-                doc = await store.notifications.find_one({"_id": doc["_id"]}) or doc
-                if await store.attempts.find_one({"_id": final_id(doc["_id"])}):
+                doc = await store.notification(doc["_id"]) or doc
+                if await store.finished(doc["_id"]):
                     done.extend(doc["item_ids"])
                     continue
             made.append(doc)
@@ -133,7 +131,7 @@ class Grouping:
             "by": source,
             "at": now,
         }
-        await self._store.alerts.update_one({"_id": item["notice_id"]}, {"$push": {"muted": muted}})
+        await self._store.record_muted(item["notice_id"], muted)
         await self._store.raise_status(item["notice_id"], Status(reason))
 
     async def _muted_by(
@@ -148,8 +146,7 @@ class Grouping:
             return "silenced", silenced
         for key in inhibition_targets(labels, self._config.inhibit_rules):
             if key not in inhibitors:
-                doc = await self._store.inhibitors.find_one({"_id": key})
-                inhibitors[key] = doc["source"] if doc else None
+                inhibitors[key] = await self._store.inhibitor_source(key)
             if source := inhibitors[key]:
                 return "inhibited", source
         return None
@@ -178,7 +175,4 @@ class Grouping:
             "notice_ids": doc["notice_ids"],
             **{k: doc[k] for k in ("route", "receiver", "channel", "urgent", "recipient")},
         }
-        if await insert_new(self._store.reminders, [reminder]):
-            await self._store.reminders.update_one(
-                {"_id": key}, {"$addToSet": {"notice_ids": {"$each": doc["notice_ids"]}}}
-            )
+        await self._store.plan_reminder(reminder)

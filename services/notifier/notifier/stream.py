@@ -36,8 +36,7 @@ class StreamHub:
         self._live_ids = itertools.count(1)
 
     async def start(self) -> None:
-        newest = await self._store.inbox.find_one({}, sort=[("seq", -1)])
-        self._cursor = newest["seq"] if newest else 0
+        self._cursor = await self._store.newest_inbox_seq()
         self._loop.start()
 
     async def stop(self) -> None:
