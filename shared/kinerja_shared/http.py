@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,8 +14,16 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
+from pydantic import BaseModel, Field
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, Literal["ok", "unavailable"]] = Field(
+        description="Every dependency, needed by the API or not"
+    )
 
 
 def health_router(
@@ -30,7 +38,12 @@ def health_router(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the dependencies the API needs answer")
+    @router.get(
+        "/readyz",
+        summary="Readiness: the dependencies the API needs answer",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A needed dependency is away"}},
+    )
     async def readyz() -> JSONResponse:
         async def run(check: ReadinessCheck) -> bool:
             try:
@@ -64,7 +77,13 @@ def mount_operations(
     if not with_metrics:
         return
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics (not through a proxy)")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics (not through a proxy)",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    )
     async def metrics(request: Request) -> Response:
         # Prometheus scrapes each pod directly; a request that came through the ingress (or
         # any proxy, which adds these headers) is the outside world, which the metrics' unit
