@@ -83,10 +83,6 @@ def _mount_routes(
     )
     mount_console(
         app,
-        store,
-        people,
-        verifier,
-        gateway=scoring,
         notifier_url=settings.notifier_public_url,
         dev_secret=settings.hs256_secret if settings.dev_mode else None,
     )

@@ -1,5 +1,5 @@
-"""Console pages whose handlers live at module level (the older ones are still nested in
-``mount_console``):
+"""Console pages (with ``feedback.console``, which serves the page itself, the team, a person's
+evaluation and the unit):
 
 - needs attention: scoring's lines of the team's rolling 30 days with this service's dialogue
   (use case ``feedback.attention``);
