@@ -100,133 +100,153 @@ _EVENTS_OPENAPI: dict[str, Any] = {
 }
 
 
-def events_router(
-    settings: IntakeSettings,
-    publisher: EventPublisher,
-    registry: CollectorRegistry,
-    keyring: Keyring,
-    store: IntakeStore,
-    clock: Clock,
-    heard: Heard | None = None,
-) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["events"])
-    seen = SeenEvents(timedelta(seconds=settings.dedup_horizon_s), settings.dedup_capacity)
-    window = TimeWindow(
-        timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
-    )
-    items_total = Metric(
-        "kinerja_intake_events_total",
-        "Submitted events by type and outcome (accepted, duplicate, rejected)",
-        ["type", "outcome"],
-        registry=registry,
-    )
-    batch_size = Histogram(
-        "kinerja_intake_batch_size_events",
-        "Events per POST /v1/events",
-        buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000),
-        registry=registry,
-    )
-    rejections_total = Metric(
-        "kinerja_intake_rejections_total",
-        "Rejected items by event type and the field that was wrong",
-        ["type", "field"],
-        registry=registry,
-    )
-    kafka_errors_total = Metric(
-        "kinerja_intake_kafka_errors_total",
-        "Submissions Kafka did not acknowledge in time (answered 503)",
-        registry=registry,
-    )
-    requests_total = Metric(
-        "kinerja_intake_requests_total",
-        "POST /v1/events by HTTP status",
-        ["status"],
-        registry=registry,
-    )
+class _Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.items = Metric(
+            "kinerja_intake_events_total",
+            "Submitted events by type and outcome (accepted, duplicate, rejected)",
+            ["type", "outcome"],
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "kinerja_intake_batch_size_events",
+            "Events per POST /v1/events",
+            buckets=(1, 2, 5, 10, 50, 100, 250, 500, 1000),
+            registry=registry,
+        )
+        self.rejections = Metric(
+            "kinerja_intake_rejections_total",
+            "Rejected items by event type and the field that was wrong",
+            ["type", "field"],
+            registry=registry,
+        )
+        self.kafka_errors = Metric(
+            "kinerja_intake_kafka_errors_total",
+            "Submissions Kafka did not acknowledge in time (answered 503)",
+            registry=registry,
+        )
+        self.requests = Metric(
+            "kinerja_intake_requests_total",
+            "POST /v1/events by HTTP status",
+            ["status"],
+            registry=registry,
+        )
 
-    @router.post(
-        "/events",
-        status_code=202,
-        summary="Submit one event or a JSON array of up to 1,000",
-        response_description="Every item's outcome; accepted items are in Kafka",
-        responses={
-            202: {"model": EventsAnswer},
-            413: {"description": "Body or batch too large"},
-            415: {"description": "Not application/json"},
-            422: {"description": "No item is valid, or the body is not JSON"},
-            401: {"description": "Missing, unknown or revoked X-Api-Key"},
-            403: {"description": "Every item is outside what the key may send"},
-            429: {"description": "The key's rate limit; see Retry-After"},
-            503: {"description": "Kafka did not acknowledge; resend the same batch later"},
-        },
-        openapi_extra=_EVENTS_OPENAPI,
-    )
-    async def post_events(request: Request) -> JSONResponse:
-        response = await _handle(request)
-        requests_total.labels(str(response.status_code)).inc()
+
+class _Refused(Exception):
+    """The submission as a whole is refused: the answer says why."""
+
+    def __init__(self, answer: JSONResponse) -> None:
+        self.answer = answer
+
+
+class Submissions:
+    """``POST /v1/events``: read the body within its limits, charge the key, triage, publish
+    and say what became of every item. Made once by the composition root."""
+
+    def __init__(
+        self,
+        settings: IntakeSettings,
+        publisher: EventPublisher,
+        registry: CollectorRegistry,
+        keyring: Keyring,
+        store: IntakeStore,
+        clock: Clock,
+        heard: Heard | None = None,
+    ) -> None:
+        self._settings = settings
+        self._publisher = publisher
+        self._keyring = keyring
+        self._store = store
+        self._clock = clock
+        self._heard = heard
+        self._seen = SeenEvents(
+            timedelta(seconds=settings.dedup_horizon_s), settings.dedup_capacity
+        )
+        self._window = TimeWindow(
+            timedelta(seconds=settings.max_future_s), timedelta(days=settings.scoring_grace_days)
+        )
+        self._metrics = _Metrics(registry)
+
+    async def answer(self, request: Request) -> JSONResponse:
+        try:
+            response = await self._handle(request)
+        except _Refused as refused:
+            response = refused.answer
+        self._metrics.requests.labels(str(response.status_code)).inc()
         return response
 
-    async def _handle(request: Request) -> JSONResponse:
-        grant: KeyGrant | None = None
-        if settings.require_api_key:
-            try:
-                grant = await keyring.authenticate(request.headers.get("x-api-key"))
-            except HTTPException as exc:
-                return _problem(
-                    exc.status_code, "Not allowed", str(exc.detail), headers=exc.headers
-                )
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            return _problem(
-                415, "Unsupported media type", f"send application/json, not {ctype or 'nothing'}"
-            )
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
-            return _problem(
-                413, "Body too large", f"at most {settings.max_body_bytes} bytes per request"
-            )
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > settings.max_body_bytes:
-                return _problem(
-                    413, "Body too large", f"at most {settings.max_body_bytes} bytes per request"
-                )
-        try:
-            decoded = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return _problem(422, "Malformed JSON", str(exc))
-        items = decoded if isinstance(decoded, list) else [decoded]
-        if not items:
-            return _problem(422, "Empty batch", "send at least one event")
-        if len(items) > settings.max_batch_events:
-            return _problem(
-                413,
-                "Batch too long",
-                f"{len(items)} events; at most {settings.max_batch_events} per request",
-            )
-        if grant is not None and (refused := await keyring.charge(grant, len(items))):
+    async def _handle(self, request: Request) -> JSONResponse:
+        grant = await self._grant(request)
+        items = await self._items(request)
+        if grant is not None and (refused := await self._keyring.charge(grant, len(items))):
             return _problem(429, "Too many events", str(refused.detail), headers=refused.headers)
-        batch_size.observe(len(items))
-
+        self._metrics.batch_size.observe(len(items))
         trace_id = request.headers.get("x-trace-id") or uuid.uuid4().hex
-        now = clock.now()
-        outcome = triage(items, now, trace_id, window)
-        await _apply_grant_and_history(outcome, grant, now)
+        now = self._clock.now()
+        outcome = triage(items, now, trace_id, self._window)
+        await self._apply_grant_and_history(outcome, grant, now)
         try:
-            await publisher.publish(outcome.accepted)
+            await self._publisher.publish(outcome.accepted)
         except PublishFailed as exc:
-            kafka_errors_total.inc()
+            self._metrics.kafka_errors.inc()
             return _problem(
                 503,
                 "Kafka unavailable",
                 f"nothing was accepted ({exc}); resend the same batch: event_ids make it safe",
-                headers={"Retry-After": str(settings.retry_after_s)},
+                headers={"Retry-After": str(self._settings.retry_after_s)},
             )
-        seen.add([e.event_id for e in outcome.accepted], now)
-        if heard is not None:  # a machine whose punches arrive (through a gateway) is alive
-            for serial in {e.source.id for e in outcome.accepted if e.source.kind == "device"}:
-                await heard.seen(serial)
+        self._seen.add([e.event_id for e in outcome.accepted], now)
+        await self._heard_from(outcome.accepted)
+        self._count(items, outcome)
+        return _outcome_answer(items, outcome, trace_id)
+
+    async def _grant(self, request: Request) -> KeyGrant | None:
+        if not self._settings.require_api_key:
+            return None
+        try:
+            return await self._keyring.authenticate(request.headers.get("x-api-key"))
+        except HTTPException as exc:
+            raise _Refused(
+                _problem(exc.status_code, "Not allowed", str(exc.detail), headers=exc.headers)
+            ) from None
+
+    async def _items(self, request: Request) -> list[Any]:
+        """The submitted items, or the refusal: wrong type, too large, not JSON, empty."""
+        limit = self._settings.max_body_bytes
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            what = f"send application/json, not {ctype or 'nothing'}"
+            raise _Refused(_problem(415, "Unsupported media type", what))
+        declared = request.headers.get("content-length")
+        too_large = _problem(413, "Body too large", f"at most {limit} bytes per request")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _Refused(too_large)
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise _Refused(too_large)
+        try:
+            decoded = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise _Refused(_problem(422, "Malformed JSON", str(exc))) from None
+        items = decoded if isinstance(decoded, list) else [decoded]
+        if not items:
+            raise _Refused(_problem(422, "Empty batch", "send at least one event"))
+        most = self._settings.max_batch_events
+        if len(items) > most:
+            what = f"{len(items)} events; at most {most} per request"
+            raise _Refused(_problem(413, "Batch too long", what))
+        return items
+
+    async def _heard_from(self, accepted: list[Event]) -> None:
+        """A machine whose punches arrive (through a gateway) is alive."""
+        if self._heard is not None:
+            for serial in {e.source.id for e in accepted if e.source.kind == "device"}:
+                await self._heard.seen(serial)
+
+    def _count(self, items: list[Any], outcome: Triage) -> None:
         tally: Counter[tuple[str, str]] = Counter()
         for r in outcome.results:
             item = items[r.index]
@@ -235,30 +255,12 @@ def events_router(
             tally[(label, r.status)] += 1
             for error in r.errors:
                 # Field paths come from the contract (bounded); dict keys inside it are cut off.
-                rejections_total.labels(label, error.field.split(".")[0][:32]).inc()
+                self._metrics.rejections.labels(label, error.field.split(".")[0][:32]).inc()
         for (etype, item_status), n in tally.items():
-            items_total.labels(etype, item_status).inc(n)
-        forbidden = sum(
-            1
-            for r in outcome.results
-            if r.status == "rejected" and any(e.reason.startswith("this key") for e in r.errors)
-        )
-        status = 202
-        if outcome.rejected_count == len(items):
-            status = 403 if forbidden == len(items) else 422
-        return JSONResponse(
-            {
-                "trace_id": trace_id,
-                "accepted": len(outcome.accepted),
-                "duplicates": sum(1 for r in outcome.results if r.status == "duplicate"),
-                "rejected": outcome.rejected_count,
-                "results": [_result_json(r) for r in outcome.results],
-            },
-            status_code=status,
-        )
+            self._metrics.items.labels(etype, item_status).inc(n)
 
     async def _apply_grant_and_history(
-        outcome: Triage, grant: KeyGrant | None, now: datetime
+        self, outcome: Triage, grant: KeyGrant | None, now: datetime
     ) -> None:
         """Refuse what the key may not send; report what was accepted before as duplicate."""
         keep: list[Event] = []
@@ -268,15 +270,60 @@ def events_router(
             if grant is not None:
                 unit = None
                 if WILDCARD not in grant.units or event.type == "service.rated":
-                    unit = await store.unit_of(event.nip)
+                    unit = await self._store.unit_of(event.nip)
                 if (why := grant.refusal(event, unit)) is not None:
                     result.status = "rejected"
                     result.errors.append(FieldError("type", why))
                     continue
-            if seen.seen(event.event_id, now):
+            if self._seen.seen(event.event_id, now):
                 result.status = "duplicate"
                 continue
             keep.append(event)
         outcome.accepted[:] = keep
 
-    return router
+
+def _outcome_answer(items: list[Any], outcome: Triage, trace_id: str) -> JSONResponse:
+    """202 with every item's outcome; 403 or 422 when none was accepted."""
+    forbidden = sum(
+        1
+        for r in outcome.results
+        if r.status == "rejected" and any(e.reason.startswith("this key") for e in r.errors)
+    )
+    status = 202
+    if outcome.rejected_count == len(items):
+        status = 403 if forbidden == len(items) else 422
+    return JSONResponse(
+        {
+            "trace_id": trace_id,
+            "accepted": len(outcome.accepted),
+            "duplicates": sum(1 for r in outcome.results if r.status == "duplicate"),
+            "rejected": outcome.rejected_count,
+            "results": [_result_json(r) for r in outcome.results],
+        },
+        status_code=status,
+    )
+
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    summary="Submit one event or a JSON array of up to 1,000",
+    response_description="Every item's outcome; accepted items are in Kafka",
+    response_model=EventsAnswer,
+    responses={
+        413: {"description": "Body or batch too large"},
+        415: {"description": "Not application/json"},
+        422: {"description": "No item is valid, or the body is not JSON"},
+        401: {"description": "Missing, unknown or revoked X-Api-Key"},
+        403: {"description": "Every item is outside what the key may send"},
+        429: {"description": "The key's rate limit; see Retry-After"},
+        503: {"description": "Kafka did not acknowledge; resend the same batch later"},
+    },
+    openapi_extra=_EVENTS_OPENAPI,
+)
+async def post_events(request: Request) -> JSONResponse:
+    submissions: Submissions = request.app.state.submissions
+    return await submissions.answer(request)

@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
-from intake.admin_api import admin_router
+from intake.admin_api import AdminWork
+from intake.admin_api import router as admin_router
 from intake.adms_api import mount_machines
-from intake.api import events_router
+from intake.api import Submissions
+from intake.api import router as events_router
 from intake.corrections import Corrections
 from intake.corrections_api import router as corrections_router
 from intake.day_closer import DayCloser
@@ -71,12 +73,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     liveness = Liveness(store, clock, timedelta(minutes=settings.device_silent_after_minutes))
     app.state.liveness, app.state.clock = liveness, clock
-    app.include_router(
-        events_router(settings, publisher, runtime.registry, keyring, store, clock, liveness)
+    app.state.submissions = Submissions(
+        settings, publisher, runtime.registry, keyring, store, clock, liveness
     )
+    app.include_router(events_router)
     _mount_machines(app, settings, store, publisher, runtime, liveness)
-    app.state.verifier = verifier = JwtVerifier.from_settings(settings)
-    app.include_router(admin_router(settings, store, publisher, keyring, verifier, clock))
+    app.state.verifier = JwtVerifier.from_settings(settings)
+    app.state.admin_work = AdminWork(settings, store, publisher, keyring, clock)
+    app.include_router(admin_router)
     app.state.corrections = Corrections(
         store,
         publisher,
