@@ -141,6 +141,71 @@ def evaluate(
     december_before: Sequence[DayStanding] = (),
     schedule_name: str = "standar",
 ) -> Evaluation:
+    j = _judge(
+        period_days,
+        (year_to_date, december_before),
+        ikm_result,
+        (hasil_kerja, supervisor_rating),
+        policy,
+        monthly,
+    )
+    return Evaluation(
+        period=period,
+        start=start,
+        end=end,
+        working_days_judged=len(period_days),
+        hadir=j.count[DayStatus.HADIR],
+        izin=j.count[DayStatus.IZIN],
+        tanpa_keterangan=j.count[DayStatus.TANPA_KETERANGAN],
+        tl_psw_days=j.tl_psw_days,
+        late_minutes=sum(s.late_minutes for s in period_days),
+        early_minutes=sum(s.early_minutes for s in period_days),
+        categories=j.categories,
+        tpp=j.tpp,
+        discipline=j.disc,
+        ikm=ikm_result,
+        hasil_kerja=hasil_kerja,
+        perilaku_kerja=j.perilaku,
+        perilaku_is_proposal=j.proposal,
+        predikat=j.pred,
+        policy_version=policy.version,
+        schedule_name=schedule_name,
+        evidence=_evidence(period_days, j, (schedule_name, schedule), policy),
+    )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """A period's figures, as the rules gave them."""
+
+    count: Mapping[DayStatus, int]
+    categories: dict[str, int]
+    tl_psw_days: int
+    disc: DisciplineOutcome
+    tpp: TppDeduction | None
+    ikm_result: IkmResult | None
+    perilaku: Rating
+    proposal: bool
+    hasil_kerja: Rating | None
+    pred: Predikat | None
+
+    @property
+    def ikm_category(self) -> str | None:
+        r = self.ikm_result
+        return r.category if r is not None and r.final else None
+
+
+def _judge(
+    period_days: Sequence[DayStanding],
+    years: tuple[Sequence[DayStanding], Sequence[DayStanding]],
+    ikm_result: IkmResult | None,
+    ratings: tuple[Rating | None, Rating | None],
+    policy: Policy,
+    monthly: bool,
+) -> _Judged:
+    """``years``: this year to date and the December before; ``ratings``: Hasil Kerja and the
+    supervisor's Perilaku Kerja (None: not rated, Kinerja proposes one)."""
+    (year_to_date, december_before), (hasil_kerja, supervisor_rating) = years, ratings
     categories: dict[str, int] = {}
     for s in period_days:
         for cat in (s.tl, s.psw):
@@ -151,170 +216,139 @@ def evaluate(
     disc = discipline(year_to_date, policy, december_before)
     tpp = tpp_deduction(period_days, policy) if monthly else None
     ikm_category = ikm_result.category if ikm_result and ikm_result.final else None
-    if supervisor_rating is not None:
-        perilaku, proposal = supervisor_rating, False
-    else:
-        perilaku = perilaku_proposal(
-            disc.level, ikm_category, count[DayStatus.TANPA_KETERANGAN], tl_psw_days, policy
-        )
+    perilaku, proposal = supervisor_rating, False
+    if perilaku is None:
+        unexcused = count[DayStatus.TANPA_KETERANGAN]
+        perilaku = perilaku_proposal(disc.level, ikm_category, unexcused, tl_psw_days, policy)
         proposal = True
     pred = predikat(hasil_kerja, perilaku) if hasil_kerja is not None else None
-
-    evidence = _evidence(
-        period_days,
-        count,
-        categories,
-        disc,
-        tpp,
-        ikm_result,
-        perilaku,
-        proposal,
-        tl_psw_days,
-        hasil_kerja,
-        pred,
-        (schedule_name, schedule),
-        policy,
-    )
-    return Evaluation(
-        period=period,
-        start=start,
-        end=end,
-        working_days_judged=len(period_days),
-        hadir=count[DayStatus.HADIR],
-        izin=count[DayStatus.IZIN],
-        tanpa_keterangan=count[DayStatus.TANPA_KETERANGAN],
-        tl_psw_days=tl_psw_days,
-        late_minutes=sum(s.late_minutes for s in period_days),
-        early_minutes=sum(s.early_minutes for s in period_days),
-        categories=categories,
-        tpp=tpp,
-        discipline=disc,
-        ikm=ikm_result,
-        hasil_kerja=hasil_kerja,
-        perilaku_kerja=perilaku,
-        perilaku_is_proposal=proposal,
-        predikat=pred,
-        policy_version=policy.version,
-        schedule_name=schedule_name,
-        evidence=evidence,
+    return _Judged(
+        count, categories, tl_psw_days, disc, tpp, ikm_result, perilaku, proposal, hasil_kerja, pred
     )
 
 
 def _evidence(
     period_days: Sequence[DayStanding],
-    count: Mapping[DayStatus, int],
-    categories: dict[str, int],
-    disc: DisciplineOutcome,
-    tpp: TppDeduction | None,
-    ikm_result: IkmResult | None,
-    perilaku: Rating,
-    proposal: bool,
-    tl_psw_days: int,
-    hasil_kerja: Rating | None,
-    pred: Predikat | None,
+    j: _Judged,
     named_schedule: tuple[str, Schedule],
     policy: Policy,
 ) -> list[Evidence]:
     """Every rule's inputs and result, for the evaluation's reader."""
-    ikm_category = ikm_result.category if ikm_result and ikm_result.final else None
-    name, schedule = named_schedule  # the employee's own schedule, by the name it goes by
     evidence = [
-        Evidence(
-            "calendar.day_standing",
-            {
-                "schedule": name,
-                "schedule_hours": _spans(schedule.hours),
-                "schedule_breaks": _spans(schedule.breaks),
-                "missing_punch_minutes": policy.attendance.missing_punch_minutes,
-                "tl_bands": policy.attendance.tl_bands,
-                "psw_bands": policy.attendance.psw_bands,
-                "days_judged": len(period_days),
-            },
-            {
-                "hadir": count[DayStatus.HADIR],
-                "izin": count[DayStatus.IZIN],
-                "tanpa_keterangan": count[DayStatus.TANPA_KETERANGAN],
-                "categories": categories,
-            },
-        ),
-        Evidence(
-            "discipline.pp94_2021",
-            {
-                "year_to_date_unexcused_days": disc.unexcused_days,
-                "minutes_late_or_early": disc.minutes_late_or_early,
-                "convert_minutes_to_days": policy.discipline.convert_minutes_to_days,
-                "minutes_per_day": policy.discipline.minutes_per_day,
-                "longest_run": disc.longest_run,
-                "consecutive_days_dismissal": policy.discipline.consecutive_days_dismissal,
-            },
-            {
-                "counted_days": disc.counted_days,
-                "level": disc.level,
-                "sanction": disc.sanction,
-                "reason": disc.reason,
-            },
-        ),
+        _day_evidence(period_days, j, named_schedule, policy),
+        _discipline_evidence(j.disc, policy),
     ]
-    if tpp is not None:
-        evidence.append(
-            Evidence(
-                "tpp.disiplin_deduction",
-                {
-                    "by_category": tpp.by_category,
-                    "unexcused_days": tpp.unexcused_days,
-                    "percent_table": policy.tpp.deduction_percent,
-                    "cap": policy.tpp.cap_percent,
-                    # Where each figure used comes from ("aturan lokal": a local rule).
-                    "sources": {
-                        k: policy.tpp.sources[k]
-                        for k in (*tpp.by_category, "unexcused_absence", "cap")
-                        if k in policy.tpp.sources
-                    },
-                },
-                {"percent": tpp.percent, "capped": tpp.capped},
-            )
-        )
-    if ikm_result is not None:
-        evidence.append(
-            Evidence(
-                "ikm.permenpanrb_14_2017",
-                {
-                    "responses": ikm_result.responses,
-                    "nrr": ikm_result.nrr,
-                    "min_responses_final": policy.ikm.min_responses_final,
-                    "element_weight": policy.ikm.element_weight,
-                },
-                {
-                    "index": ikm_result.index,
-                    "converted": ikm_result.converted,
-                    "category": ikm_result.category,
-                    "final": ikm_result.final,
-                },
-            )
-        )
+    if j.tpp is not None:
+        evidence.append(_tpp_evidence(j.tpp, policy))
+    if j.ikm_result is not None:
+        evidence.append(_ikm_evidence(j.ikm_result, policy))
     evidence.append(
         Evidence(
-            "perilaku_kerja.supervisor" if not proposal else "perilaku_kerja.proposal",
+            "perilaku_kerja.supervisor" if not j.proposal else "perilaku_kerja.proposal",
             {
-                "discipline_level": disc.level,
-                "ikm_category": ikm_category,
-                "unexcused_days": count[DayStatus.TANPA_KETERANGAN],
-                "tl_psw_days": tl_psw_days,
+                "discipline_level": j.disc.level,
+                "ikm_category": j.ikm_category,
+                "unexcused_days": j.count[DayStatus.TANPA_KETERANGAN],
+                "tl_psw_days": j.tl_psw_days,
             },
-            perilaku.value,
+            j.perilaku.value,
         )
     )
     evidence.append(
         Evidence(
             "predikat.permenpanrb_6_2022",
             {
-                "hasil_kerja": hasil_kerja.value if hasil_kerja else None,
-                "perilaku_kerja": perilaku.value,
+                "hasil_kerja": j.hasil_kerja.value if j.hasil_kerja else None,
+                "perilaku_kerja": j.perilaku.value,
             },
-            pred.value if pred else "no SKP indicators for this period yet",
+            j.pred.value if j.pred else "no SKP indicators for this period yet",
         )
     )
     return evidence
+
+
+def _day_evidence(
+    period_days: Sequence[DayStanding],
+    j: _Judged,
+    named_schedule: tuple[str, Schedule],
+    policy: Policy,
+) -> Evidence:
+    name, schedule = named_schedule  # the employee's own schedule, by the name it goes by
+    return Evidence(
+        "calendar.day_standing",
+        {
+            "schedule": name,
+            "schedule_hours": _spans(schedule.hours),
+            "schedule_breaks": _spans(schedule.breaks),
+            "missing_punch_minutes": policy.attendance.missing_punch_minutes,
+            "tl_bands": policy.attendance.tl_bands,
+            "psw_bands": policy.attendance.psw_bands,
+            "days_judged": len(period_days),
+        },
+        {
+            "hadir": j.count[DayStatus.HADIR],
+            "izin": j.count[DayStatus.IZIN],
+            "tanpa_keterangan": j.count[DayStatus.TANPA_KETERANGAN],
+            "categories": j.categories,
+        },
+    )
+
+
+def _discipline_evidence(disc: DisciplineOutcome, policy: Policy) -> Evidence:
+    return Evidence(
+        "discipline.pp94_2021",
+        {
+            "year_to_date_unexcused_days": disc.unexcused_days,
+            "minutes_late_or_early": disc.minutes_late_or_early,
+            "convert_minutes_to_days": policy.discipline.convert_minutes_to_days,
+            "minutes_per_day": policy.discipline.minutes_per_day,
+            "longest_run": disc.longest_run,
+            "consecutive_days_dismissal": policy.discipline.consecutive_days_dismissal,
+        },
+        {
+            "counted_days": disc.counted_days,
+            "level": disc.level,
+            "sanction": disc.sanction,
+            "reason": disc.reason,
+        },
+    )
+
+
+def _tpp_evidence(tpp: TppDeduction, policy: Policy) -> Evidence:
+    return Evidence(
+        "tpp.disiplin_deduction",
+        {
+            "by_category": tpp.by_category,
+            "unexcused_days": tpp.unexcused_days,
+            "percent_table": policy.tpp.deduction_percent,
+            "cap": policy.tpp.cap_percent,
+            # Where each figure used comes from ("aturan lokal": a local rule).
+            "sources": {
+                k: policy.tpp.sources[k]
+                for k in (*tpp.by_category, "unexcused_absence", "cap")
+                if k in policy.tpp.sources
+            },
+        },
+        {"percent": tpp.percent, "capped": tpp.capped},
+    )
+
+
+def _ikm_evidence(ikm_result: IkmResult, policy: Policy) -> Evidence:
+    return Evidence(
+        "ikm.permenpanrb_14_2017",
+        {
+            "responses": ikm_result.responses,
+            "nrr": ikm_result.nrr,
+            "min_responses_final": policy.ikm.min_responses_final,
+            "element_weight": policy.ikm.element_weight,
+        },
+        {
+            "index": ikm_result.index,
+            "converted": ikm_result.converted,
+            "category": ikm_result.category,
+            "final": ikm_result.final,
+        },
+    )
 
 
 def _spans(by_weekday: Mapping[int, tuple[time, time]]) -> dict[str, list[str]]:
