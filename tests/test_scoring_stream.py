@@ -291,6 +291,19 @@ async def test_ratings_targets_and_the_predicate(infra: Infra, ns: Namespace) ->
     assert json.loads(dead[0].value)["event_id"] == late["event_id"]
 
 
+async def alerts_once(bootstrap: str, topic: str, want: set[str]) -> list[dict[str, Any]]:
+    """The alerts on the topic once ``want`` are all there (30 s at most), and a second more
+    for any that should not be: the projector raises a round's alerts together."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        alerts = [json.loads(r.value) for r in await read_topic(bootstrap, topic)]
+        if want <= {a["alert_id"] for a in alerts}:
+            await asyncio.sleep(1)
+            return [json.loads(r.value) for r in await read_topic(bootstrap, topic)]
+        assert asyncio.get_running_loop().time() < deadline, f"never raised: {want}"
+        await asyncio.sleep(0.5)
+
+
 async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
     infra: Infra, ns: Namespace
 ) -> None:
@@ -324,12 +337,14 @@ async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
         infra.kafka_bootstrap, s.topics.attendance, [json.dumps(p).encode() for p in punches_]
     )
     await produce(infra.kafka_bootstrap, s.topics.reference, reference)
+    tl_psw = f"coaching:tl_psw:{NIP}:2026-W45"
     async with serving(create_app(s)):
-        await asyncio.sleep(6)
-    # The same days closed again and a restart: nothing new crosses, nothing fires again.
+        await alerts_once(infra.kafka_bootstrap, s.topics.alert, {tl_psw})
+    # The same days closed again and a restart: nothing new crosses, nothing fires again (the
+    # wait covers the settling and one projection round).
     await produce(infra.kafka_bootstrap, s.topics.reference, reference)
     async with serving(create_app(s)):
-        await asyncio.sleep(5)
+        await asyncio.sleep(4)
     alerts = [json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.alert)]
     ids = sorted(a["alert_id"] for a in alerts)
     assert ids == [f"coaching:tl_psw:{NIP}:2026-W45"]  # 2 absences (4, 6 Nov): no level yet
@@ -345,8 +360,8 @@ async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
         [json.dumps({"kind": "day_closed", "date": "2026-11-09"}).encode()],
     )
     async with serving(create_app(s)):
-        await asyncio.sleep(5)
-    alerts = [json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.alert)]
+        want = {tl_psw, f"discipline:{NIP}:2026:1"}
+        alerts = await alerts_once(infra.kafka_bootstrap, s.topics.alert, want)
     assert sorted(a["alert_id"] for a in alerts) == [
         f"coaching:tl_psw:{NIP}:2026-W45",
         f"discipline:{NIP}:2026:1",
@@ -374,8 +389,8 @@ async def test_alerts_fire_once_per_crossing_and_updates_are_coalesced(
         infra.kafka_bootstrap, s.topics.service_quality, [json.dumps(e).encode() for e in low]
     )
     async with serving(create_app(s)):
-        await asyncio.sleep(5)
-    alerts = [json.loads(r.value) for r in await read_topic(infra.kafka_bootstrap, s.topics.alert)]
+        ikm = f"coaching:ikm:{NIP}:{today.isoformat()}"
+        alerts = await alerts_once(infra.kafka_bootstrap, s.topics.alert, {ikm})
     assert sorted(a["alert_id"] for a in alerts) == sorted(
         [
             f"coaching:tl_psw:{NIP}:2026-W45",
