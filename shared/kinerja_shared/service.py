@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +130,36 @@ def create_service_app(
     whose API only reads its store stays ready while Kafka is away. ``body_limits``: routes
     (path prefixes) whose bodies may differ from ``max_body_bytes``."""
     settings = runtime.settings
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=_lifespan(runtime, topics_to_ensure),
+    )
+    app.state.runtime = runtime
+    mount_operations(
+        app,
+        runtime.registry,
+        _readiness_checks(runtime),
+        settings.readiness_timeout_s,
+        ready_needs,
+        with_metrics=settings.metrics_port is None,
+    )
+    if settings.metrics_port is not None:
+        start, stop = metrics_apart(settings.http_host, settings.metrics_port, runtime.registry)
+        runtime.on_start.insert(0, start)
+        runtime.on_stop.append(stop)
+    app.add_exception_handler(PyMongoError, _store_failed)
+    document_errors(app)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=body_limits)
+    return app
+
+
+def _lifespan(
+    runtime: Runtime, topics_to_ensure: Sequence[str] | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start: topics, the store, the service's hooks, the broker; stop in reverse."""
+    settings = runtime.settings
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -171,11 +201,12 @@ def create_service_app(
                 await runtime.mongo.close()
             log.info("stopped")
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
-    app.state.runtime = runtime
+    return lifespan
 
+
+def _readiness_checks(runtime: Runtime) -> dict[str, ReadinessCheck]:
     async def kafka_ready() -> bool:
-        return bool(await runtime.broker.ping(settings.readiness_timeout_s))
+        return bool(await runtime.broker.ping(runtime.settings.readiness_timeout_s))
 
     checks: dict[str, ReadinessCheck] = {"kafka": kafka_ready}
     if runtime.mongo is not None:
@@ -184,23 +215,7 @@ def create_service_app(
             return runtime.mongo is not None and await ping(runtime.mongo)
 
         checks["mongodb"] = mongo_ready
-    apart = settings.metrics_port is not None
-    mount_operations(
-        app,
-        runtime.registry,
-        checks,
-        settings.readiness_timeout_s,
-        ready_needs,
-        with_metrics=not apart,
-    )
-    if settings.metrics_port is not None:
-        start, stop = metrics_apart(settings.http_host, settings.metrics_port, runtime.registry)
-        runtime.on_start.insert(0, start)
-        runtime.on_stop.append(stop)
-    app.add_exception_handler(PyMongoError, _store_failed)
-    document_errors(app)
-    app.add_middleware(BodyLimit, default=settings.max_body_bytes, routes=body_limits)
-    return app
+    return checks
 
 
 async def _store_failed(request: Request, exc: Exception) -> JSONResponse:

@@ -93,7 +93,17 @@ def validate_employees(
             for err in exc.errors(include_url=False):
                 field = ".".join(str(p) for p in err["loc"]) or "(row)"
                 errors.append(RowError(line, field, err["msg"]))
+    errors += _unique_and_known(valid, known_units)
+    if known_schedules is not None:
+        errors += unknown_schedules(valid, known_schedules)
+    errors += _chain_errors(valid, existing_supervisor_of)
+    errors.sort(key=lambda e: (e.line, e.field))
+    return [emp for _, emp in valid], errors
 
+
+def _unique_and_known(valid: list[tuple[int, Employee]], known_units: set[str]) -> list[RowError]:
+    """Each NIP once, each unit registered, each PIN of a unit one person's."""
+    errors: list[RowError] = []
     line_of: dict[str, int] = {}
     pin_owner: dict[tuple[str, str], str] = {}
     for line, emp in valid:
@@ -108,16 +118,16 @@ def validate_employees(
         for pin in emp.device_pins:
             owner = pin_owner.setdefault((emp.unit_code, pin), emp.nip)
             if owner != emp.nip:
-                errors.append(
-                    RowError(
-                        line,
-                        "device_pins",
-                        f"PIN {pin} already belongs to {owner} in {emp.unit_code}",
-                    )
-                )
+                what = f"PIN {pin} already belongs to {owner} in {emp.unit_code}"
+                errors.append(RowError(line, "device_pins", what))
+    return errors
 
-    if known_schedules is not None:
-        errors += unknown_schedules(valid, known_schedules)
+
+def _chain_errors(
+    valid: list[tuple[int, Employee]], existing_supervisor_of: Mapping[str, str | None]
+) -> list[RowError]:
+    """Each supervisor known (in this file or before), nobody their own, no chain a loop."""
+    errors: list[RowError] = []
     supervisor_of = dict(existing_supervisor_of)
     supervisor_of.update({emp.nip: emp.supervisor_nip for _, emp in valid})
     for line, emp in valid:
@@ -127,19 +137,12 @@ def validate_employees(
         if sup == emp.nip:
             errors.append(RowError(line, "supervisor_nip", "an employee cannot supervise themself"))
         elif sup not in supervisor_of:
-            errors.append(
-                RowError(
-                    line,
-                    "supervisor_nip",
-                    f"unknown supervisor {sup}; add them in this file or first",
-                )
-            )
+            what = f"unknown supervisor {sup}; add them in this file or first"
+            errors.append(RowError(line, "supervisor_nip", what))
         elif _in_cycle(emp.nip, supervisor_of):
-            errors.append(
-                RowError(line, "supervisor_nip", "the supervisor chain loops back to this employee")
-            )
-    errors.sort(key=lambda e: (e.line, e.field))
-    return [emp for _, emp in valid], errors
+            what = "the supervisor chain loops back to this employee"
+            errors.append(RowError(line, "supervisor_nip", what))
+    return errors
 
 
 def _in_cycle(nip: str, supervisor_of: Mapping[str, str | None]) -> bool:

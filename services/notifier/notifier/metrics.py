@@ -54,6 +54,11 @@ class NotifierMetrics:
             ["kind"],
             registry=registry,
         )
+        self._work(registry)
+        self._zeros()
+
+    def _work(self, registry: CollectorRegistry) -> None:
+        """What waits, what escalates, what goes to the DLQ, how long a pass takes."""
         self.escalations = Counter(
             "kinerja_notifier_escalations_total",
             "Unacknowledged notices escalated one level up the chain",
@@ -71,7 +76,10 @@ class NotifierMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
-        # Every known label value from the start: dashboards and rate() see a zero, not nothing.
+
+    def _zeros(self) -> None:
+        """Every known label value from the start: dashboards and rate() see a zero, not
+        nothing."""
         for channel in ("web", "email", "webhook"):
             self.latency.labels(channel)
             self.retries.labels(channel)
