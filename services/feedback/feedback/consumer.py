@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
@@ -12,15 +12,20 @@ from prometheus_client import CollectorRegistry
 from feedback.settings import FeedbackSettings
 from kinerja_shared.dlq import reference_or_dead_letter
 from kinerja_shared.kafka import subscribe_batches
-from kinerja_shared.people import PeopleView
 from kinerja_shared.reference import Employee
+
+
+class PeopleUpdates(Protocol):
+    """The service's view of the org chart (``PeopleView``; a fake in the unit tests)."""
+
+    async def apply(self, employees: Iterable[Employee], removed: Iterable[str]) -> None: ...
 
 
 class ReferenceConsumer:
     def __init__(
         self,
         broker: KafkaBroker,
-        people: PeopleView,
+        people: PeopleUpdates,
         settings: FeedbackSettings,
         registry: CollectorRegistry,
     ) -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 
-from feedback.store import FeedbackStore
 from kinerja_shared.events import (
     BehaviourRatedEvent,
     FeedbackAcknowledgedEvent,
@@ -34,8 +33,17 @@ Outgoing = (
 )
 
 
+class Outbox(Protocol):
+    """Where the entries wait (``FeedbackStore``; a fake in the unit tests)."""
+
+    async def add_to_outbox(self, entry: dict[str, Any]) -> bool: ...
+    async def apply_changes(self, entry: dict[str, Any]) -> None: ...
+    async def published(self, entry_id: str) -> None: ...
+    async def outbox_pending(self, limit: int = 500) -> list[dict[str, Any]]: ...
+
+
 class Publisher:
-    def __init__(self, broker: KafkaBroker, store: FeedbackStore, topic: str) -> None:
+    def __init__(self, broker: KafkaBroker, store: Outbox, topic: str) -> None:
         self._broker = broker
         self._store = store
         self._topic = topic
@@ -44,7 +52,8 @@ class Publisher:
     async def publish(self, event: Outgoing, now: datetime, changes: Sequence[Change] = ()) -> bool:
         """Record ``changes`` and ``event`` together, apply the changes, publish the event.
         True once Kafka has it; False when it waits in the outbox for the next try. The same
-        event id again (a client's retry) changes nothing and publishes nothing twice."""
+        event id again while its entry waits changes nothing; a client's retry after that is
+        answered by its Idempotency-Key before it gets here (``feedback.dialogue``)."""
         value = event.model_dump_json(exclude_none=True).encode()
         doc = {
             "_id": event.event_id,
