@@ -5,13 +5,15 @@ redriven after a fix. Nothing is dropped silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
-from kinerja_shared.reference import REFERENCE_ADAPTER, ReferenceRecord
+from kinerja_shared.reference import REFERENCE_ADAPTER, Employee, ReferenceRecord
 from kinerja_shared.validation import invalid_detail
 
 
@@ -76,3 +78,40 @@ async def reference_or_dead_letter(
             broker, dlq_topic, record, DlqReason.INVALID, invalid_detail(exc), service
         )
         return None
+
+
+@dataclass
+class ReferenceBatch:
+    """A batch of the compacted reference topic, decoded as compaction would leave it: the
+    latest record of each employee, the employees withdrawn (a tombstone and no record after
+    it), and every other record in order."""
+
+    employees: dict[str, Employee] = field(default_factory=dict)
+    withdrawn: set[str] = field(default_factory=set)
+    records: list[ReferenceRecord] = field(default_factory=list)
+    tombstones: list[str] = field(default_factory=list)  # the kind of each (for the metrics)
+    dead_lettered: int = 0
+
+
+async def read_reference_batch(
+    broker: KafkaBroker, dlq_topic: str, records: Sequence[Any], service: str
+) -> ReferenceBatch:
+    """The one decoder of a reference batch every consumer of the topic uses."""
+    batch = ReferenceBatch()
+    for record in records:
+        if record.value is None:  # a tombstone: the record was withdrawn
+            kind, _, ident = (record.key or b"").decode(errors="replace").partition(":")
+            batch.tombstones.append(kind or "unknown")
+            if kind == "employee":
+                batch.withdrawn.add(ident)
+                batch.employees.pop(ident, None)
+            continue
+        ref = await reference_or_dead_letter(broker, dlq_topic, record, service)
+        if ref is None:
+            batch.dead_lettered += 1
+        elif isinstance(ref, Employee):
+            batch.employees[ref.nip] = ref
+            batch.withdrawn.discard(ref.nip)
+        else:
+            batch.records.append(ref)
+    return batch

@@ -10,7 +10,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from feedback.settings import FeedbackSettings
-from kinerja_shared.dlq import reference_or_dead_letter
+from kinerja_shared.dlq import read_reference_batch
 from kinerja_shared.kafka import subscribe_batches
 from kinerja_shared.reference import Employee
 
@@ -43,18 +43,7 @@ class ReferenceConsumer:
         )
 
     async def handle(self, records: Sequence[Any]) -> None:
-        employees: dict[str, Employee] = {}
-        removed: list[str] = []
-        for record in records:
-            key = (record.key or b"").decode(errors="replace")
-            if record.value is None:
-                if key.startswith("employee:"):
-                    removed.append(key.removeprefix("employee:"))
-                    employees.pop(removed[-1], None)
-                continue
-            ref = await reference_or_dead_letter(
-                self._broker, self._settings.topics.dlq, record, "feedback"
-            )
-            if isinstance(ref, Employee):
-                employees[ref.nip] = ref
-        await self._people.apply(employees.values(), removed)
+        batch = await read_reference_batch(
+            self._broker, self._settings.topics.dlq, records, "feedback"
+        )
+        await self._people.apply(batch.employees.values(), batch.withdrawn)

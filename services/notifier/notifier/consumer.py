@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from kinerja_shared.alerts import AlertRaised
 from kinerja_shared.clock import Clock
-from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
+from kinerja_shared.dlq import DlqReason, dead_letter, read_reference_batch
 from kinerja_shared.events import (
     DIALOGUE_EVENT_ADAPTER,
     SCORING_FEEDBACK_TYPES,
@@ -309,26 +309,13 @@ class NoticeConsumer:
         return planned
 
     async def handle_reference(self, records: Sequence[Any]) -> None:
-        people: dict[str, Employee] = {}
-        removed: list[str] = []
-        holidays: list[date] = []
-        for record in records:
-            key = (record.key or b"").decode(errors="replace")
-            if record.value is None:
-                if key.startswith("employee:"):  # a tombstone withdraws the employee
-                    removed.append(key.removeprefix("employee:"))
-                    people.pop(removed[-1], None)
-                continue
-            ref = await reference_or_dead_letter(
-                self._broker, self._settings.topics.dlq, record, "notifier"
-            )
-            if ref is None:
-                self._metrics.dlq.labels("notifier", DlqReason.INVALID.value).inc()
-                continue
-            if isinstance(ref, Employee):
-                people[ref.nip] = ref
-            elif isinstance(ref, Holiday):
-                holidays.append(ref.date)
-        await self._store.apply_reference(people.values(), removed, holidays)
+        batch = await read_reference_batch(
+            self._broker, self._settings.topics.dlq, records, "notifier"
+        )
+        if batch.dead_lettered:
+            self._metrics.dlq.labels("notifier", DlqReason.INVALID.value).inc(batch.dead_lettered)
+        people = batch.employees
+        holidays = [r.date for r in batch.records if isinstance(r, Holiday)]
+        await self._store.apply_reference(people.values(), batch.withdrawn, holidays)
         if people:
             await self.replan_waiting()

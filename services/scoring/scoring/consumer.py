@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 
 from kinerja_shared.clock import Clock
-from kinerja_shared.dlq import DlqReason, dead_letter, reference_or_dead_letter
+from kinerja_shared.dlq import DlqReason, dead_letter, read_reference_batch
 from kinerja_shared.events import (
     CORRECTION_TYPES,
     FEEDBACK_EVENT_ADAPTER,
@@ -305,25 +305,18 @@ class ReferenceConsumer:
         )
 
     async def handle(self, records: Sequence[Any]) -> None:
+        batch = await read_reference_batch(
+            self._broker, self._settings.topics.dlq, records, "scoring"
+        )
+        for kind in batch.tombstones:
+            self._records.labels(kind, "tombstone").inc()
+        self._records.labels("unknown", "dead_lettered").inc(batch.dead_lettered)
         employees: dict[str, dict[str, Any]] = {}
         calendar: dict[str, dict[str, Any]] = {}
         org: dict[str, dict[str, Any]] = {}
         years: list[dict[str, Any]] = []
-        withdrawn: set[str] = set()
-        for record in records:
-            if record.value is None:  # a tombstone: the record was withdrawn
-                key = (record.key or b"").decode(errors="replace")
-                if key.startswith("employee:"):
-                    withdrawn.add(key.removeprefix("employee:"))
-                    employees.pop(key.removeprefix("employee:"), None)
-                self._records.labels(key.split(":", 1)[0] or "unknown", "tombstone").inc()
-                continue
-            ref = await reference_or_dead_letter(
-                self._broker, self._settings.topics.dlq, record, "scoring"
-            )
-            if ref is None:
-                self._records.labels("unknown", "dead_lettered").inc()
-                continue
+        withdrawn = batch.withdrawn
+        for ref in [*batch.employees.values(), *batch.records]:
             if isinstance(ref, OrgPredicate):
                 org[f"{ref.unit_code}:{ref.year}"] = ref.model_dump(mode="json", exclude={"kind"})
             elif isinstance(ref, CalendarYear):
@@ -331,7 +324,6 @@ class ReferenceConsumer:
             elif not _take_reference(ref, employees, calendar):
                 self._records.labels(ref.kind, "ignored").inc()
                 continue
-            withdrawn.discard(getattr(ref, "nip", ""))
             self._records.labels(ref.kind, "applied").inc()
         # Within a batch the latest record per key wins, as compaction would keep it.
         await self._leave_units(employees, withdrawn)
