@@ -63,7 +63,7 @@ test-integration: install test-tools ## the tests over real Kafka and a MongoDB-
 	$(RUN) pytest -m integration
 
 test: lint install test-tools ## lint, type checks and every test
-	$(RUN) pytest
+	$(RUN) pytest --durations=25
 
 bench-intake: setup ## intake throughput beside Kafka's ProducerPerformance (needs wrk)
 	@command -v wrk >/dev/null || (echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null)

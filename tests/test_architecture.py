@@ -4,6 +4,7 @@ domain modules do no I/O."""
 from __future__ import annotations
 
 import ast
+import asyncio
 import importlib
 from pathlib import Path
 
@@ -169,7 +170,10 @@ def test_every_route_declares_what_it_answers(service: str) -> None:
     documents it and the schema fuzzer checks answers against it."""
     app_module = importlib.import_module(f"{service}.app")
     settings = getattr(importlib.import_module(f"{service}.settings"), f"{service.title()}Settings")
-    spec = app_module.create_app(settings(dev_mode=True)).openapi()
+    app = app_module.create_app(settings(dev_mode=True))
+    spec = app.openapi()
+    if app.state.runtime.mongo is not None:  # made, never connected: closed, not left to exit
+        asyncio.run(app.state.runtime.mongo.close())
     undeclared = []
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
