@@ -130,6 +130,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/v1/console/team"): "hdooodduu",
     ("GET", "/v1/console/attention"): "hdooodduu",
     ("GET", "/v1/console/employees/{nip}/evaluation"): "odoododuu",
+    ("GET", "/v1/console/employees/{nip}/days/{day}"): "odoododuu",
+    ("POST", "/v1/console/attendance/voids"): "odddddduu",  # passed to intake, which decides
     ("GET", "/v1/console/calendar/{year}"): "ooddddduu",
     ("GET", "/v1/console/units/{unit_code}"): "ooodddduu",
     ("GET", "/v1/console/tpp/recap"): "odddddduu",
@@ -199,6 +201,14 @@ def bodies(city: City) -> dict[tuple[str, str], Callable[[str], dict[str, Any]]]
                 "event_id": str(uuid.uuid4()),
                 "punch_at": "2026-11-23T07:21:05+07:00",
                 "reason": "Uji matriks: presensi dengan PIN pegawai lain",
+            }
+        ),
+        ("POST", "/v1/console/attendance/voids"): same(
+            json={
+                "nip": STAFF,
+                "event_id": str(uuid.uuid4()),
+                "punch_at": "2026-11-23T07:21:05+07:00",
+                "reason": "Uji matriks lewat konsol: presensi dengan PIN pegawai lain",
             }
         ),
         ("POST", "/v1/admin/keys"): same(json=key),

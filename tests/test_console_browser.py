@@ -11,10 +11,12 @@ import json
 import os
 import re
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -31,6 +33,7 @@ from intake.settings import IntakeSettings
 from kinerja_local.city import generate_city
 from kinerja_local.provision import city_rows
 from kinerja_local.stack import free_port
+from kinerja_shared.indonesian import BULAN, tanggal
 from notifier.app import create_app as create_notifier
 from notifier.settings import NotifierSettings
 from scoring.app import create_app as create_scoring
@@ -42,6 +45,8 @@ from tests.notifier_support import (
     KEPALA,
     STAFF,
     STAFF2,
+    SUPERVISOR,
+    UNIT,
     alert,
     employee_records,
     org_chart_loaded,
@@ -399,6 +404,41 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         lists = (await got.value).suggested_filename
         assert re.fullmatch(r"hasil-kinerja-20\d\d\.csv", lists)
         await expect(admin.locator("#outcomes-status")).to_contain_text("diunduh")
+        # BKPSDM corrects a punch: a check-in at 06.10 under STAFF's PIN was somebody else's.
+        today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{intake_port}") as c:
+            setda = [{"code": "SETDA", "name": "Sekretariat Daerah"}]
+            r = await c.post("/v1/admin/units", json=setda, headers=admin_headers())
+            assert r.status_code == 200, r.text
+            r = await c.post("/v1/admin/employees", json=people_rows(), headers=admin_headers())
+            assert r.status_code == 200, r.text
+        await publish(
+            infra.kafka_bootstrap,
+            scoring.topics.attendance,
+            [
+                punch_record(STAFF, f"{today}T06:10:00+07:00"),
+                punch_record(STAFF, f"{today}T07:40:00+07:00"),
+            ],
+        )
+        await admin.get_by_label("Buka halaman pegawai (NIP)").fill(STAFF)
+        await admin.get_by_role("button", name="Buka", exact=True).click()
+        day = admin.get_by_role("button", name=f"Rincian presensi {tanggal(today)}")
+        await expect(day).to_be_visible(timeout=30_000)
+        await day.click()
+        await expect(admin.locator("#punches li")).to_have_count(2)
+        early = admin.locator("#punches li").first
+        await early.get_by_role("textbox").fill("Presensi dengan PIN pegawai ini oleh orang lain")
+        await early.get_by_role("button", name="Batalkan presensi").click()
+        await expect(early).to_contain_text("Koreksi diterima")
+        await accessible(admin, "Rincian presensi")
+
+        async def voided() -> bool:
+            await day.click()
+            await expect(admin.locator("#punches li")).to_have_count(2)
+            return "dibatalkan" in await admin.locator("#punches li").first.inner_text()
+
+        await wait_for(voided, "the void in scoring's day", timeout_s=60)
+        await expect(admin.locator("#corrections")).to_contain_text("orang lain")
         # A supervisor has no calendar button (scoring refuses them the calendar too).
         await expect(head.get_by_role("button", name="Kalender kerja")).to_be_hidden()
         # The feedback's author marks the agreed action done: a new version of the entry, and
@@ -410,6 +450,27 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await expect(page.locator(".thread details summary")).to_contain_text("2 versi")
         await head.get_by_role("button", name="Unit kerja").click()
         await expect(head.locator("#open-actions")).to_have_text("Belum ada tindak lanjut terbuka.")
+
+
+def people_rows() -> list[dict[str, Any]]:
+    """The org chart of ``employee_records`` as intake's administrators send it."""
+    return [
+        {"nip": nip, "name": f"Pegawai {nip[-3:]}", "unit_code": UNIT[nip], "position": "Staf",
+         "supervisor_nip": sup}
+        for nip, sup in SUPERVISOR.items()
+    ]  # fmt: skip
+
+
+def punch_record(nip: str, at: str) -> tuple[bytes, bytes]:
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "type": "attendance.recorded",
+        "occurred_at": at,
+        "nip": nip,
+        "source": {"kind": "device", "id": "TBL1"},
+        "payload": {"direction": "in", "method": "fingerprint", "device_sn": "TBL1"},
+    }
+    return nip.encode(), json.dumps(event).encode()
 
 
 #: The WCAG 2.1 A and AA rules of axe-core (the checker Deque publishes, bundled in
@@ -451,10 +512,6 @@ def calendar_records(year: int) -> list[tuple[bytes, bytes]]:
     ]
     year_record = {"kind": "calendar_year", "year": year, "source": "SKB uji", "days": 2}
     return [*records, (f"calendar_year:{year}".encode(), json.dumps(year_record).encode())]
-
-
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember"]  # fmt: skip
 
 
 def previous_month_name() -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 from importlib.resources import files
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -14,13 +15,20 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from feedback.api import SignedIn
-from feedback.console_pages import People, Scoring, Store
+from feedback.console_pages import Intake, People, Scoring, Store
 from feedback.domain import Visibility, readable_by
 from feedback.models import Period
-from feedback.responses import ConsoleConfig, DevToken, ScoringAnswer, TeamPage, UnitPicture
+from feedback.responses import (
+    ConsoleConfig,
+    DevToken,
+    ScoringAnswer,
+    TeamPage,
+    UnitPicture,
+    VoidAccepted,
+)
 from feedback.store import FeedbackStore
 from kinerja_shared.auth import Principal, Role, mint_dev_token
 from kinerja_shared.clock import Clock
@@ -213,6 +221,43 @@ async def evaluation(
     if found is None:
         raise HTTPException(404, "no evaluation yet for this period")
     return found
+
+
+@router.get(
+    "/employees/{nip}/days/{day}",
+    summary="A day's punches as scoring keeps them, with the voided ones and why",
+    response_model=ScoringAnswer,
+)
+async def day_punches(
+    nip: Nip, day: date, request: Request, _: SignedIn, scoring: Scoring
+) -> dict[str, Any]:
+    found = await scoring.json(request, f"/v1/employees/{nip}/days/{day.isoformat()}")
+    if found is None:
+        raise HTTPException(404, "tidak ada catatan hari itu")
+    return found
+
+
+class VoidPunch(BaseModel):
+    """What the console sends to void a punch; intake checks it and answers in its words."""
+
+    model_config = ConfigDict(extra="forbid")
+    nip: Nip
+    event_id: str = Field(max_length=36)
+    punch_at: AwareDatetime
+    reason: str = Field(min_length=10, max_length=1000)
+
+
+@router.post(
+    "/attendance/voids",
+    status_code=202,
+    summary="Void a punch (koreksi presensi) through intake, in the administrator's name",
+    response_model=VoidAccepted,
+)
+async def void_punch(body: VoidPunch, request: Request, _: SignedIn, intake: Intake) -> Any:
+    r = await intake.send(request, "/v1/admin/attendance/voids", body.model_dump(mode="json"))
+    if r.status_code == 404:
+        raise HTTPException(404, "layanan penerimaan data tidak mengenal koreksi presensi")
+    return r.json()
 
 
 @router.get(

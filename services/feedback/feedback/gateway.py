@@ -38,13 +38,24 @@ class ServiceGateway:
 
     async def ask(self, request: Request, path: str, **params: Any) -> httpx.Response:
         """The service's answer (a 404 passes through for the caller to word)."""
+        return await self._call(request, "GET", path, params=params)
+
+    async def send(self, request: Request, path: str, body: Any) -> httpx.Response:
+        """A POST in the reader's name; the service's refusal (its words) passes through."""
+        return await self._call(request, "POST", path, json=body)
+
+    async def _call(self, request: Request, method: str, path: str, **kw: Any) -> httpx.Response:
         headers = {"Authorization": request.headers.get("authorization", "")}
         try:
-            r = await self.http.get(path, params=params, headers=headers)
+            r = await self.http.request(method, path, headers=headers, **kw)
         except httpx.TimeoutException:
             raise HTTPException(504, SLOW.format(label=self.label)) from None
         except (httpx.HTTPError, httpx.InvalidURL):
             raise HTTPException(503, DOWN.format(label=self.label)) from None
+        if r.status_code == 503 and method == "POST":
+            # Nothing was done (intake's corrections say so, and when to send again).
+            retry = {"Retry-After": r.headers.get("retry-after", "5")}
+            raise HTTPException(503, _detail(r), headers=retry)
         if r.status_code >= 500:
             raise HTTPException(502, FAILED.format(label=self.label))
         if r.status_code >= 400 and r.status_code != 404:

@@ -144,6 +144,16 @@ class ScoringAnswer(_Open):
     """Scoring's own answer, passed through (its OpenAPI documents the fields)."""
 
 
+class VoidAccepted(_Open):
+    """Intake's answer to a void: the correction's event, and the day judged again."""
+
+    event_id: str
+    voided_event_id: str
+    nip: str
+    day: str
+    status: str
+
+
 class UnitPicture(_Open):
     """Scoring's unit summary with the console's additions."""
 

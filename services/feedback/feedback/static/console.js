@@ -177,7 +177,8 @@ async function liveFigures(f) {
   if (v?.kind === "person" && v.nip === f.nip && (!f.periods.length || f.periods.includes(v.period))) {
     const ev = await api(`/v1/console/employees/${f.nip}/evaluation?period=${v.period}`).catch(() => null);
     const shown = $("#evaluation");
-    if (ev && shown && state.view === v) { shown.replaceWith(evaluationView(ev)); liveNote(); }
+    const typing = [...document.querySelectorAll("#day-detail input")].some((i) => i.value);
+    if (ev && shown && state.view === v && !typing) { shown.replaceWith(evaluationView(ev)); liveNote(); }
   }
   if (v?.kind === "team" && v.nips.has(f.nip) && !teamRefresh) {
     teamRefresh = setTimeout(async () => { // a day's close changes many: one redraw for them all
@@ -270,13 +271,62 @@ function figure(id, title, value, sentence) {
     sentence ? el("p", { class: "why" }, sentence) : "");
 }
 
-function dayGrid(standings) {
+function dayGrid(standings, nip) {
   return el("ol", { class: "days", id: "days", "aria-label": "Kehadiran hari demi hari" },
     standings.map((s) => el("li", { class: `day ${s.status}` },
       el("span", { class: "date" }, DAY_NAME.format(new Date(`${s.date}T00:00:00Z`))),
       el("span", {}, DAY_STATUS[s.status] || s.status),
       s.tl ? el("span", { class: "badge" }, `${s.tl} · ${s.late_minutes} mnt`) : "",
-      s.psw ? el("span", { class: "badge" }, `${s.psw} · ${s.early_minutes} mnt`) : "")));
+      s.psw ? el("span", { class: "badge" }, `${s.psw} · ${s.early_minutes} mnt`) : "",
+      el("button", { type: "button", class: "secondary day-open", "aria-label": `Rincian presensi ${tanggal(s.date)}`,
+                     onclick: () => showDay(nip, s.date) }, "Rincian"))));
+}
+
+// One day's punches as scoring keeps them: what the machines recorded, what an administrator
+// voided and why. An administrator voids a wrong punch here (intake publishes the correction).
+const ARAH = { in: "masuk", out: "pulang", unknown: "masuk/pulang" };
+async function showDay(nip, date) {
+  $("#day-detail")?.remove();
+  const panel = el("section", { id: "day-detail", class: "card", "aria-live": "polite" },
+    el("p", { class: "muted", role: "status" }, "Memuat presensi…"));
+  $("#days").after(panel);
+  try {
+    const day = await api(`/v1/console/employees/${nip}/days/${date}`);
+    panel.replaceChildren(el("h4", {}, `Presensi ${tanggal(date)}`),
+      day.punches.length
+        ? el("ul", { id: "punches" }, day.punches.map((p) => punchLine(nip, p)))
+        : el("p", {}, "Tidak ada presensi tercatat pada hari ini."),
+      day.corrections.length
+        ? el("ul", { id: "corrections" }, day.corrections.map((c) => el("li", {},
+            `Presensi ${waktu(c.punch_at)} dibatalkan oleh administrator NIP ${c.voided_by}: ${c.reason}`)))
+        : "");
+  } catch (e) {
+    panel.replaceChildren(el("p", { class: "error", role: "alert" }, `Presensi hari itu belum dapat ditampilkan. ${e.message}`));
+  }
+}
+
+function punchLine(nip, p) {
+  const line = el("li", {}, `${waktu(p.at)} · ${ARAH[p.direction] || p.direction}`,
+    p.voided ? el("span", { class: "badge" }, "dibatalkan") : "");
+  if (!p.voided && state.roles.includes("admin")) line.append(" ", voidForm(nip, p));
+  return line;
+}
+
+function voidForm(nip, p) {
+  const status = el("span", { class: "status", role: "status" });
+  const reason = el("input", { type: "text", minlength: "10", maxlength: "1000", required: "",
+                               "aria-label": `Alasan membatalkan presensi ${waktu(p.at)}` });
+  return el("form", { class: "void", onsubmit: async (ev) => {
+    ev.preventDefault();
+    status.textContent = "Mengirim koreksi…";
+    try {
+      const r = await api("/v1/console/attendance/voids", { method: "POST",
+        body: JSON.stringify({ nip, event_id: p.event_id, punch_at: p.at, reason: reason.value }) });
+      status.textContent = `Koreksi diterima: hari ${tanggal(r.day)} dinilai ulang tanpa presensi ini.`;
+    } catch (e) {
+      status.textContent = `Koreksi belum diterima: ${e.message}`;
+    }
+  } }, reason, el("button", { type: "submit", class: "secondary" }, "Batalkan presensi"), status);
 }
 
 function targetTable(indicators) {
@@ -305,7 +355,8 @@ function evaluationView(ev) {
       figure("fig-ikm", "IKM", ev.ikm?.final ? `${ev.ikm.converted} (${ev.ikm.category})` : `${ev.ikm?.responses ?? 0} penilaian`, why.ikm),
       figure("fig-hasil", "Hasil kerja", ev.hasil_kerja?.rating, why.hasil_kerja),
       figure("fig-perilaku", "Perilaku kerja", ev.perilaku_kerja?.rating, why.perilaku_kerja)),
-    ev.standings?.length ? [el("h3", {}, "Kehadiran hari demi hari"), dayGrid(ev.standings)] : "",
+    ev.standings?.length ? [el("h3", {}, "Kehadiran hari demi hari"), dayGrid(ev.standings, ev.nip)] : "",
+    why.koreksi ? el("div", { class: "card", id: "koreksi" }, el("h4", {}, "Koreksi presensi"), el("p", { class: "why" }, why.koreksi)) : "",
     targetTable(ev.hasil_kerja?.indicators),
     el("details", {}, el("summary", {}, "Bukti penilaian (aturan dan masukan)"),
       el("ul", {}, (ev.evidence || []).map((e) => el("li", {}, `${e.rule}: ${JSON.stringify(e.result)}`)))));
@@ -697,10 +748,19 @@ async function showCity(period = thisMonth()) {
     const machines = m.unavailable ? el("p", { class: "error", id: "city-machines" }, `Keadaan mesin presensi belum dapat ditampilkan: ${m.unavailable}`)
       : m.silent.length ? el("ul", { id: "city-machines" }, m.silent.map((d) => el("li", {}, `${d.serial} (${d.unit_code}): ${d.last_seen ? `terakhir terhubung ${waktu(d.last_seen)}` : "belum pernah terhubung"}`)))
       : el("p", { id: "city-machines", class: "ok" }, `Semua ${m.total} mesin presensi terhubung.`);
-    draw("Kota", choose, el("h3", {}, `Unit kerja, ${monthName(c.period)}`), units,
+    draw("Kota", choose, state.roles.includes("admin") ? findPerson() : "",
+      el("h3", {}, `Unit kerja, ${monthName(c.period)}`), units,
       el("h3", {}, "Mesin presensi yang diam"), machines,
       state.roles.includes("admin") ? await outcomesView(Number(period.slice(0, 4))) : "");
   } catch (e) { draw("Kota", el("p", { class: "error" }, `Gambaran kota belum dapat ditampilkan: ${e.message}`)); }
+}
+
+// BKPSDM opens anyone's page by NIP (to read it, print it, or correct a punch).
+function findPerson() {
+  const nip = el("input", { id: "find-nip", inputmode: "numeric", pattern: "[0-9]{18}", required: "" });
+  return el("form", { class: "find", onsubmit: (ev) => { ev.preventDefault(); showPerson(nip.value.trim()); } },
+    el("label", { for: "find-nip" }, "Buka halaman pegawai (NIP) "), nip,
+    el("button", { type: "submit", class: "secondary" }, "Buka"));
 }
 
 async function outcomesView(year) {
