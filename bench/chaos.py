@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.common import Stack, console, local_stack, write_result
+from bench.common import RESULTS, Stack, console, local_stack, write_result
 from bench.scoring_replay import _count_differences
 from kinerja_local.city import City, generate_city
 from kinerja_local.provision import admin_headers, provision_city
@@ -627,26 +627,34 @@ def main() -> None:
     args = parser.parse_args()
     scale = SHORT if args.short else FULL
     results = run_suite(scale, args.only)
-    rows = [
-        (
-            b.scenario,
-            f"{b.acknowledged:,} acked · {b.lost} lost · {b.counted_twice} twice"
-            + (
-                f" · replay {'=' if b.live_equals_replay else '≠'}"
-                if b.differences is not None
-                else ""
-            )
-            + (f" · {b.refused_503}×503" if b.refused_503 else ""),
-            "passed" if b.passed else "FAILED",
-        )
-        for b in results
-    ]
-    write_result(
-        "chaos_short" if args.short else "chaos",
-        {"scale": asdict(scale), "scenarios": [{**asdict(b), "passed": b.passed} for b in results]},
-        rows,
-    )
+    name = "chaos_short" if args.short else "chaos"
+    scenarios = _merged(name, [{**asdict(b), "passed": b.passed} for b in results], args.only)
+    rows = [_row(s) for s in scenarios]
+    write_result(name, {"scale": asdict(scale), "scenarios": scenarios}, rows)
     raise SystemExit(0 if all(b.passed for b in results) else 1)
+
+
+def _merged(name: str, fresh: list[dict[str, Any]], only: list[str] | None) -> list[dict[str, Any]]:
+    """``--only`` runs replace those scenarios in the results file and keep the others (each
+    says when it ran); a full run replaces them all."""
+    stamped = [
+        {**s, "ran_at": datetime.now().astimezone().isoformat(timespec="seconds")} for s in fresh
+    ]
+    path = RESULTS / f"{name}.json"
+    if not only or not path.exists():
+        return stamped
+    kept = {s["scenario"]: s for s in json.loads(path.read_text()).get("scenarios", [])}
+    kept.update({s["scenario"]: s for s in stamped})
+    return [kept[n] for n in SCENARIOS if n in kept]
+
+
+def _row(s: dict[str, Any]) -> tuple[str, str, str]:
+    figures = f"{s['acknowledged']:,} acked · {s['lost']} lost · {s['counted_twice']} twice"
+    if s.get("differences") is not None:
+        figures += f" · replay {'=' if s['live_equals_replay'] else '≠'}"
+    if s.get("refused_503"):
+        figures += f" · {s['refused_503']}×503"
+    return s["scenario"], figures, "passed" if s["passed"] else "FAILED"
 
 
 if __name__ == "__main__":

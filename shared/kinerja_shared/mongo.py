@@ -77,10 +77,13 @@ async def bulk_write_chunked(
 
 #: Statements per command and commands in flight when a bulk write is split. FerretDB 1.24 holds
 #: a SQLite connection for every statement of a command until the command ends, out of a pool
-#: of 100 per database; past that it hangs for good. So every process keeps its statements in
-#: flight under 100: at most ``BULK_INFLIGHT`` commands of ``BULK_PARALLEL_CHUNK`` (60), plus
-#: the lookups (``QUERIES_IN_FLIGHT`` ``$in`` commands, each one statement). Two commands in flight
-#: instead of one nearly doubled the upsert rate here.
+#: per database; past that it hangs for good. So every process keeps its statements in flight
+#: under 70: at most ``BULK_INFLIGHT`` commands of ``BULK_PARALLEL_CHUNK`` (60), plus the
+#: lookups (``QUERIES_IN_FLIGHT`` ``$in`` commands, each one statement). The budget is the
+#: database's, shared by every process that writes it: FerretDB's own pool of 100 hung with two
+#: scoring replicas (the fault suite's ``replica_killed``), so the local build opens up to 400
+#: (deploy/local/ferretdb/patches/sqlite-pool-size.patch), room for five. Two commands in
+#: flight instead of one nearly doubled the upsert rate here.
 BULK_PARALLEL_CHUNK = BULK_CHUNK
 BULK_INFLIGHT = 2
 _inflight: dict[int, asyncio.Semaphore] = {}
