@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.common import RESULTS, Stack, console, local_stack, write_result
 from bench.scoring_replay import _count_differences
@@ -46,7 +47,14 @@ from kinerja_local.city import City, generate_city
 from kinerja_local.provision import admin_headers, provision_city
 from kinerja_local.services import ServiceSpec, service_env, wait_ready
 from kinerja_local.simulator import attendance_events
-from kinerja_local.stack import LocalFerretDB, LocalKafka, Process, free_port
+from kinerja_local.stack import (
+    LocalFerretDB,
+    LocalKafka,
+    Ports,
+    Process,
+    free_port,
+    kafka_cluster,
+)
 from kinerja_shared.kafka import LagProbe, ensure_topics
 from kinerja_shared.mongo import make_client
 from kinerja_shared.topics import Topics
@@ -66,10 +74,21 @@ class Scale:
     # Seconds an employee's marks wait for their changes to settle before the alert check
     # (scoring's default 30; the short forms wait less so that make test stays short).
     alert_settle_s: float = 30.0
+    # How long two of the cluster's three brokers stay down (intake's publish timeout is 10 s,
+    # so a refusal shows within it).
+    outage_s: float = 25.0
 
 
 FULL = Scale(events=50_000, rate=500, employees=1000, soak_s=600, timeout_s=900)
-SHORT = Scale(events=1_000, rate=500, employees=100, soak_s=10, timeout_s=240, alert_settle_s=2.0)
+SHORT = Scale(
+    events=1_000,
+    rate=500,
+    employees=100,
+    soak_s=10,
+    timeout_s=240,
+    alert_settle_s=2.0,
+    outage_s=12.0,
+)
 
 
 @dataclass
@@ -222,7 +241,7 @@ async def topic_ids(bootstrap: str, topic: str) -> Counter[str]:
     (so the topic's metadata is fetched), until it has passed every partition's end offset."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=bootstrap.split(","),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
@@ -476,7 +495,9 @@ async def poison(run: Run, scale: Scale, books: Books) -> None:
         run.topics.feedback,
         run.topics.reference,
     ]
-    producer = AIOKafkaProducer(bootstrap_servers=run.stack.ports.kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=run.stack.ports.kafka_bootstrap.split(","), acks="all"
+    )
     await producer.start()
     try:
         for topic in topics:
@@ -515,6 +536,93 @@ async def replica_killed(run: Run, scale: Scale, books: Books) -> None:
     books.live_equals_replay, books.differences = await replay_and_compare(
         run, scale.timeout_s, books
     )
+
+
+class ClusterPorts(Ports):
+    """The suite's store, and a cluster's brokers as the services' bootstrap list."""
+
+    def __init__(self, mongodb: int, brokers: list[LocalKafka]) -> None:
+        super().__init__(brokers[0].port, brokers[0].controller_port, mongodb)
+        object.__setattr__(self, "_bootstrap", ",".join(f"127.0.0.1:{b.port}" for b in brokers))
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        bootstrap: str = self.__dict__["_bootstrap"]
+        return bootstrap
+
+
+async def cluster_brokers_killed(run: Run, scale: Scale, books: Books) -> None:
+    """Three brokers (KRaft, each also a controller), replication 3, ``min.insync.replicas`` 2:
+    the leader of the busiest partition is killed under load and no acknowledged event is lost;
+    then a second broker, and intake refuses (503) what it cannot make durable until they are
+    back."""
+    nodes = kafka_cluster(run.stack.state / f"cluster-{run.name}")
+    for node in nodes:
+        node.start(log=lambda m: None, wait=False)
+    for node in nodes:
+        await asyncio.to_thread(node.wait_ready, 180)
+    run.stack = Stack(ClusterPorts(run.stack.ports.mongodb, nodes), run.stack.state)
+    try:
+        await ensure_topics(
+            run.stack.ports.kafka_bootstrap, run.topics, None, partitions=6, replication=3
+        )
+        _, events, key = await _start(run, scale)
+        restarted: list[asyncio.Task[None]] = []
+
+        async def harm(done: int) -> None:
+            if "leader_killed" not in books.notes and done >= len(events) * 0.3:
+                partition, leader = await _busiest_leader(run)
+                books.notes["leader_killed"] = {"partition": partition, "node": leader}
+                nodes[leader - 1].proc.kill()
+            elif "second_killed" not in books.notes and done >= len(events) * 0.6:
+                second = next(n for n in nodes if n.proc.running())
+                books.notes["second_killed"] = second.node.node_id if second.node else None
+                second.proc.kill()
+                restarted.append(asyncio.create_task(_back_after(nodes, scale.outage_s)))
+
+        sent = await send(run.url("intake"), key, events, scale.rate, harm)
+        await asyncio.gather(*restarted)
+        books.sent, books.refused_503 = len(events), sent.refused_503
+        await keep_books(run, books, sent, scale.timeout_s)
+        books.live_equals_replay, books.differences = await replay_and_compare(
+            run, scale.timeout_s, books
+        )
+        if sent.refused_503 == 0:
+            books.notes["failed"] = "intake never refused while two of three brokers were down"
+    finally:
+        run.stop_all()
+        for node in nodes:
+            node.stop()
+
+
+async def _busiest_leader(run: Run) -> tuple[int, int]:
+    """(partition, leader node) of the attendance partition with the most records."""
+    topic, servers = run.topics.attendance, run.stack.ports.kafka_bootstrap.split(",")
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    leaders = {p["partition"]: p["leader"] for p in described["partitions"]}
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in leaders])
+    finally:
+        await consumer.stop()
+    busiest = max(ends, key=lambda tp: ends[tp])
+    return busiest.partition, int(leaders[busiest.partition])
+
+
+async def _back_after(nodes: list[LocalKafka], seconds: float) -> None:
+    """The killed brokers started again after ``seconds`` (intake refuses meanwhile)."""
+    await asyncio.sleep(seconds)
+    down = [n for n in nodes if not n.proc.running()]
+    for node in down:
+        node.start(log=lambda m: None, wait=False)
+    for node in down:
+        await asyncio.to_thread(node.wait_ready, 180)
 
 
 async def soak(run: Run, scale: Scale, books: Books) -> None:
@@ -580,6 +688,7 @@ SCENARIOS: dict[str, Callable[[Run, Scale, Books], Coroutine[Any, Any, None]]] =
     "store_killed": store_killed,
     "poison": poison,
     "replica_killed": replica_killed,
+    "cluster_brokers_killed": cluster_brokers_killed,
     "soak": soak,
 }
 

@@ -45,7 +45,7 @@ def make_broker(
         )
     access = KafkaAccess.of(target)
     return KafkaBroker(
-        access.bootstrap,
+        access.servers,
         security=access.security(),
         client_id=client_id,
         enable_idempotence=True,

@@ -71,9 +71,15 @@ class KafkaAccess:
             use_ssl=True,
         )
 
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap brokers, one ``host:port`` each: aiokafka takes a list, and reads a
+        comma-separated string as one host name."""
+        return [s.strip() for s in self.bootstrap.split(",") if s.strip()]
+
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments of aiokafka's producer, consumer and admin client."""
-        return {"bootstrap_servers": self.bootstrap, **parse_security(self.security())}
+        return {"bootstrap_servers": self.servers, **parse_security(self.security())}
 
 
 KafkaTarget = str | KafkaAccess

@@ -15,8 +15,18 @@ from kinerja_shared.topics import ALERT, ATTENDANCE, FEEDBACK, WRITES, Acl, Topi
 
 def test_a_bare_address_is_the_plain_development_broker() -> None:
     access = KafkaAccess.of("127.0.0.1:9092")
-    assert access.client_options() == {"bootstrap_servers": "127.0.0.1:9092"}
+    assert access.client_options() == {"bootstrap_servers": ["127.0.0.1:9092"]}
     assert access.security() is None
+
+
+def test_a_cluster_is_bootstrapped_from_each_of_its_brokers() -> None:
+    """aiokafka reads "a:9092,b:9092" as one host name: the services hand it a list."""
+    access = KafkaAccess.of("kafka-0:9092, kafka-1:9092,kafka-2:9092")
+    assert access.client_options()["bootstrap_servers"] == [
+        "kafka-0:9092",
+        "kafka-1:9092",
+        "kafka-2:9092",
+    ]
 
 
 def test_sasl_ssl_signs_in_with_scram_over_tls_and_never_prints_the_password() -> None:

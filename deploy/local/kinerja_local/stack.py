@@ -339,23 +339,38 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str, proc: Pro
 # --- Kafka ----------------------------------------------------------------------------------
 
 _KAFKA_PROPERTIES = """\
-# Written by kinerja-local: a single-node KRaft broker+controller on loopback.
+# Written by kinerja-local: a KRaft broker+controller on loopback (one node, or one of a cluster).
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{controller}
+node.id={node_id}
+controller.quorum.voters={voters}
 controller.listener.names=CONTROLLER
 log.dirs={data}
 num.partitions=6
-offsets.topic.replication.factor=1
+default.replication.factor={replication}
+min.insync.replicas={min_isr}
+offsets.topic.replication.factor={replication}
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor={replication}
+transaction.state.log.min.isr={min_isr}
+share.coordinator.state.topic.replication.factor={replication}
+share.coordinator.state.topic.min.isr={min_isr}
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 log.retention.hours=-1
 """
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """One node of a KRaft cluster: its id, the voters of the whole quorum, the cluster's id and
+    the replication its internal topics and new topics get (``min.insync.replicas`` is one less,
+    at least one)."""
+
+    node_id: int
+    voters: str  # 1@127.0.0.1:9093,2@127.0.0.1:9095,...
+    cluster_id: str
+    replication: int
+
 
 _PLAINTEXT_LISTENERS = """\
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}
@@ -384,6 +399,24 @@ Configuration:
 """
 
 
+def new_cluster_id() -> str:
+    """16 random bytes, base64url without padding (what Kafka's random-uuid prints)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
+def kafka_cluster(state: Path, nodes: int = 3, heap_mb: int = 384) -> list[LocalKafka]:
+    """``nodes`` KRaft nodes on free ports, each broker and controller, one cluster id: topics
+    replicated to all of them, ``min.insync.replicas`` one less (start each with ``wait=False``,
+    then ``wait_ready``)."""
+    ports = [(free_port(), free_port()) for _ in range(nodes)]
+    voters = ",".join(f"{i}@127.0.0.1:{c}" for i, (_, c) in enumerate(ports, 1))
+    cluster_id = new_cluster_id()
+    return [
+        LocalKafka(state, p, c, heap_mb, node=ClusterNode(i, voters, cluster_id, nodes))
+        for i, (p, c) in enumerate(ports, 1)
+    ]
+
+
 class LocalKafka:
     def __init__(
         self,
@@ -392,20 +425,28 @@ class LocalKafka:
         controller_port: int,
         heap_mb: int = 512,
         security: BrokerSecurity | None = None,
+        node: ClusterNode | None = None,
     ) -> None:
-        """``security``: SASL_SSL, SCRAM users and ACLs, as production runs (default: plain)."""
-        self.state = state / "kafka"
+        """``security``: SASL_SSL, SCRAM users and ACLs, as production runs (default: plain).
+        ``node``: one node of a cluster (``kafka_cluster``); default a single node."""
+        name = f"kafka-{node.node_id}" if node else "kafka"
+        self.state = state / name
         self.port = port
         self.controller_port = controller_port
         self.heap_mb = heap_mb
         self.security = security
-        self.proc = Process("kafka", state)
+        self.node = node
+        self.proc = Process(name, state)
 
     def _broker_ready(self) -> bool:
         # The broker logs this once it serves clients; the port alone opens earlier.
         return port_open(self.port) and "Kafka Server started" in self.proc.tail(400)
 
-    def start(self, log: Callable[[str], None] = print, timeout_s: float = 90.0) -> None:
+    def start(
+        self, log: Callable[[str], None] = print, timeout_s: float = 90.0, wait: bool = True
+    ) -> None:
+        """``wait``: until it serves clients (a cluster's nodes start together, then wait: none
+        serves before a quorum of controllers is up)."""
         libs = install_kafka(log)
         if self.proc.running():
             return
@@ -424,14 +465,20 @@ class LocalKafka:
             if self.security
             else _PLAINTEXT_LISTENERS.format(**ports)
         )
-        props.write_text(_KAFKA_PROPERTIES.format(data=data, **ports) + listeners)
+        node = self.node
+        cluster = {
+            "node_id": node.node_id if node else 1,
+            "voters": node.voters if node else f"1@127.0.0.1:{self.controller_port}",
+            "replication": node.replication if node else 1,
+            "min_isr": max(1, node.replication - 1) if node else 1,
+        }
+        props.write_text(_KAFKA_PROPERTIES.format(data=data, **cluster) + listeners)
         log4j = self.state / "log4j2.yaml"
         log4j.write_text(_LOG4J2)
         java = _need("java", "Install Java 17 (openjdk-17-jre-headless).")
         classpath = f"{libs}/*"
         if not (data / "meta.properties").exists():
-            # A cluster id is 16 random bytes, base64url without padding (what random-uuid prints).
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = node.cluster_id if node else new_cluster_id()
             fmt = subprocess.run(
                 [
                     java,
@@ -468,6 +515,10 @@ class LocalKafka:
                 str(props),
             ]
         )
+        if wait:
+            self.wait_ready(timeout_s)
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
         wait_until(self._broker_ready, timeout_s, f"Kafka on port {self.port}", self.proc)
 
     def add_acls(self, rules: Sequence[AclRule]) -> None:

@@ -92,7 +92,7 @@ async def read_all(
 ) -> list[DeadLetter]:
     """Every record of ``topic`` from the start to the end offsets as of now."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=bootstrap.split(","), enable_auto_commit=False, group_id=None
     )
     await consumer.start()
     try:
@@ -131,7 +131,7 @@ async def read_all(
 
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kinerja-ops")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="kinerja-ops")
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -151,7 +151,7 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
 async def _ensure_compacted(bootstrap: str, topic: str) -> None:
     if await _partitions(bootstrap, topic):
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="kinerja-ops")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="kinerja-ops")
     await admin.start()
     try:
         brokers = len((await admin.describe_cluster())["brokers"])
@@ -178,7 +178,9 @@ async def redrive(
     already redriven, not redrivable)."""
     await _ensure_compacted(bootstrap, prefix + REDRIVEN_TOPIC)
     done = await redriven_ids(bootstrap, prefix)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap.split(","), acks="all", enable_idempotence=True
+    )
     await producer.start()
     published = skipped = impossible = 0
     try:
