@@ -440,16 +440,48 @@ async def broker_killed(run: Run, scale: Scale, books: Books) -> None:
 
 async def store_killed(run: Run, scale: Scale, books: Books) -> None:
     """kill -9 of the store (FerretDB) under load, a restart 10 s later: intake keeps
-    accepting, scoring pauses without committing, and everything converges."""
-    await _down_and_back(run, scale, books, run.ferret)
+    accepting, scoring pauses without committing (its group's committed offsets, sampled each
+    second of the outage, stand still), and everything converges."""
+    samples: list[dict[int, int]] = []
+
+    async def watch(state: dict[str, float]) -> None:
+        await asyncio.sleep(2)  # a batch written just before the kill may still commit
+        while "back" not in state:
+            samples.append(await _committed(run))
+            await asyncio.sleep(1)
+
+    await _down_and_back(run, scale, books, run.ferret, watch)
+    moved = [p for p in (samples[0] if samples else {}) if samples[-1].get(p) != samples[0][p]]
+    books.notes["committed_samples"] = len(samples)
+    books.notes["committed_moved_during_outage"] = moved
+    if len(samples) < 3 or moved:
+        books.notes["failed"] = f"committed offsets during the outage: {samples}"
+
+
+async def _committed(run: Run) -> dict[int, int]:
+    """Scoring's committed offset of each attendance partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=run.stack.ports.kafka_bootstrap.split(","))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets("kinerja-scoring")
+    finally:
+        await admin.close()
+    topic = run.topics.attendance
+    return {tp.partition: o.offset for tp, o in offsets.items() if tp.topic == topic}
 
 
 async def _down_and_back(
-    run: Run, scale: Scale, books: Books, part: LocalKafka | LocalFerretDB
+    run: Run,
+    scale: Scale,
+    books: Books,
+    part: LocalKafka | LocalFerretDB,
+    during: Callable[[dict[str, float]], Coroutine[Any, Any, None]] | None = None,
 ) -> Sent:
-    """Kill ``part`` when 40 % is sent, start it again 10 s later, then keep the books."""
+    """Kill ``part`` when 40 % is sent, start it again 10 s later, then keep the books;
+    ``during`` runs from the kill until the part is back."""
     _, events, key = await _start(run, scale)
     state: dict[str, float] = {}
+    watching: list[asyncio.Task[None]] = []
 
     def restart() -> None:
         part.start(log=lambda m: None)
@@ -462,10 +494,13 @@ async def _down_and_back(
             asyncio.get_running_loop().call_later(
                 10, lambda: asyncio.ensure_future(asyncio.to_thread(restart))
             )
+            if during is not None:
+                watching.append(asyncio.create_task(during(state)))
 
     sent = await send(run.url("intake"), key, events, scale.rate, harm)
     books.sent = len(events)
     await _back(state)
+    await asyncio.gather(*watching)
     books.recovery_s = round(state["back"] - state["killed"], 1)
     await keep_books(run, books, sent, scale.timeout_s)
     books.live_equals_replay, books.differences = await replay_and_compare(
