@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,7 +116,7 @@ class Deltas:
         d, key = self._delta(p.nip, day.year, day), day_key(day)
         d.months.add(month_of(day))
         kept = d.punches.setdefault(key, {})
-        if len(kept) < MAX_EVENT_IDS_PER_DAY:  # its id is the key: no copy in ``ev``
+        if len(kept) < MAX_EVENT_IDS_PER_DAY:  # kept in ``ev`` with its direction and time
             kept[p.event_id] = (_punch_kind(p), p.at)
         if p.counts_as_check_in:
             d.first_in[key] = min(p.at, d.first_in.get(key, p.at))
@@ -225,9 +225,14 @@ def _punch_kind(p: Punch) -> str:
     return "i" if p.counts_as_check_in else "o"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
 def punch_entry(event_id: str, kind: str, at: datetime) -> str:
-    """A punch as its day's evidence keeps it: the same punch always gives the same string."""
-    return f"{event_id}|{kind}|{round(at.timestamp() * 1000)}"
+    """A punch as its day's evidence keeps it: the same punch always gives the same string.
+    Milliseconds, cut as BSON cuts a date, so the time equals the day's stored extreme."""
+    return f"{event_id}|{kind}|{(at - _EPOCH) // _MS}"
 
 
 def _punches(entries: Iterable[str]) -> dict[str, tuple[str, datetime]]:
@@ -236,7 +241,7 @@ def _punches(entries: Iterable[str]) -> dict[str, tuple[str, datetime]]:
     for entry in entries:
         if entry.count("|") == 2:
             event_id, kind, ms = entry.split("|")
-            out[event_id] = (kind, datetime.fromtimestamp(int(ms) / 1000, UTC))
+            out[event_id] = (kind, _EPOCH + int(ms) * _MS)
     return out
 
 
