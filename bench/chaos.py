@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -74,9 +75,17 @@ class Scale:
     # Seconds an employee's marks wait for their changes to settle before the alert check
     # (scoring's default 30; the short forms wait less so that make test stays short).
     alert_settle_s: float = 30.0
-    # How long two of the cluster's three brokers stay down (intake's publish timeout is 10 s,
-    # so a refusal shows within it).
+    # How long two of the cluster's three brokers stay down mid-run (intake's publish timeout is
+    # 10 s, so a refusal shows within it); 0: they go down once the books are kept, and one
+    # probe batch shows the refusal (the short form, without two brokers' restarts).
     outage_s: float = 25.0
+    # How long a killed broker or store stays down, and intake's publish timeout (a 503 must
+    # show within the outage).
+    down_s: float = 10.0
+    publish_timeout_s: float = 10.0
+    # Live equal to replay is checked in every scenario full size; the short forms check it
+    # where the fault touches scoring's own writes (the cluster's brokers do not).
+    replay_cluster: bool = True
 
 
 FULL = Scale(events=50_000, rate=500, employees=1000, soak_s=600, timeout_s=900)
@@ -86,8 +95,11 @@ SHORT = Scale(
     employees=100,
     soak_s=10,
     timeout_s=240,
-    alert_settle_s=2.0,
-    outage_s=12.0,
+    alert_settle_s=0.5,
+    outage_s=0.0,
+    down_s=6.0,
+    publish_timeout_s=4.0,
+    replay_cluster=False,
 )
 
 
@@ -143,19 +155,27 @@ class Run:
                 "KINERJA_SCORING_GRACE_DAYS": "36500",
                 "KINERJA_SCORING_BATCH_TIMEOUT_MS": "200",
                 "KINERJA_SCORING_ALERT_SETTLE_S": str(self.scale.alert_settle_s),
+                "KINERJA_INTAKE_PUBLISH_TIMEOUT_S": str(self.scale.publish_timeout_s),
             }
         )
         env.update(extra or {})
         return env
 
-    def start(self, label: str, service: str, extra: dict[str, str] | None = None) -> str:
+    def start(
+        self, label: str, service: str, extra: dict[str, str] | None = None, wait: bool = True
+    ) -> str:
+        """``wait``: until it is ready (several started together, then ``wait``)."""
         spec = self.procs[label][0] if label in self.procs else None
         spec = spec or ServiceSpec(service, service, free_port())
         proc = Process(f"{self.name}-{label}", self.stack.state)
         proc.start([sys.executable, "-m", spec.module], env=self.env(spec, extra))
-        wait_ready(spec, proc, 120)
         self.procs[label] = (spec, proc)
+        if wait:
+            self.wait(label)
         return spec.url
+
+    def wait(self, label: str) -> None:
+        wait_ready(*self.procs[label], 120)
 
     def kill(self, label: str) -> None:
         self.procs[label][1].kill()
@@ -398,9 +418,12 @@ def _paths(x: Any, y: Any, at: str) -> list[str]:
 
 async def _start(run: Run, scale: Scale, scorings: int = 1) -> tuple[City, list[Any], str]:
     await ensure_topics(run.stack.ports.kafka_bootstrap, run.topics, None, partitions=6)
-    intake = run.start("intake", "intake")
-    for i in range(scorings):
-        run.start("scoring" if i == 0 else f"scoring-{i}", "scoring")
+    labels = ["intake", *("scoring" if i == 0 else f"scoring-{i}" for i in range(scorings))]
+    for label in labels:  # started together: their starts overlap
+        run.start(label, label.split("-")[0], wait=False)
+    for label in labels:
+        await asyncio.to_thread(run.wait, label)
+    intake = run.url("intake")
     city, events = city_events(scale)
     key = await asyncio.to_thread(provision_city, city, intake)
     return city, events, key
@@ -431,7 +454,7 @@ async def scoring_killed(run: Run, scale: Scale, books: Books) -> None:
 
 
 async def broker_killed(run: Run, scale: Scale, books: Books) -> None:
-    """kill -9 of the Kafka broker under load, a restart 10 s later: intake answers 503 while
+    """kill -9 of the Kafka broker under load, a restart ``down_s`` later: intake answers 503 while
     it is away, and every 202 is on the topic."""
     sent = await _down_and_back(run, scale, books, run.kafka)
     if sent.refused_503 == 0:
@@ -439,7 +462,7 @@ async def broker_killed(run: Run, scale: Scale, books: Books) -> None:
 
 
 async def store_killed(run: Run, scale: Scale, books: Books) -> None:
-    """kill -9 of the store (FerretDB) under load, a restart 10 s later: intake keeps
+    """kill -9 of the store (FerretDB) under load, a restart ``down_s`` later: intake keeps
     accepting, scoring pauses without committing (its group's committed offsets, sampled each
     second of the outage, stand still), and everything converges."""
     samples: list[dict[int, int]] = []
@@ -477,7 +500,7 @@ async def _down_and_back(
     part: LocalKafka | LocalFerretDB,
     during: Callable[[dict[str, float]], Coroutine[Any, Any, None]] | None = None,
 ) -> Sent:
-    """Kill ``part`` when 40 % is sent, start it again 10 s later, then keep the books;
+    """Kill ``part`` when 40 % is sent, start it again ``down_s`` later, then keep the books;
     ``during`` runs from the kill until the part is back."""
     _, events, key = await _start(run, scale)
     state: dict[str, float] = {}
@@ -492,7 +515,7 @@ async def _down_and_back(
             state["killed"] = time.perf_counter()
             part.proc.kill()
             asyncio.get_running_loop().call_later(
-                10, lambda: asyncio.ensure_future(asyncio.to_thread(restart))
+                scale.down_s, lambda: asyncio.ensure_future(asyncio.to_thread(restart))
             )
             if during is not None:
                 watching.append(asyncio.create_task(during(state)))
@@ -609,25 +632,31 @@ async def cluster_brokers_killed(run: Run, scale: Scale, books: Books) -> None:
                 partition, leader = await _busiest_leader(run)
                 books.notes["leader_killed"] = {"partition": partition, "node": leader}
                 nodes[leader - 1].proc.kill()
-            elif "second_killed" not in books.notes and done >= len(events) * 0.6:
-                second = next(n for n in nodes if n.proc.running())
-                books.notes["second_killed"] = second.node.node_id if second.node else None
-                second.proc.kill()
+            elif (
+                scale.outage_s and "second_killed" not in books.notes and done >= len(events) * 0.6
+            ):
+                _kill_another(nodes, books)
                 restarted.append(asyncio.create_task(_back_after(nodes, scale.outage_s)))
 
         sent = await send(run.url("intake"), key, events, scale.rate, harm)
         await asyncio.gather(*restarted)
         books.sent, books.refused_503 = len(events), sent.refused_503
         await keep_books(run, books, sent, scale.timeout_s)
-        books.live_equals_replay, books.differences = await replay_and_compare(
-            run, scale.timeout_s, books
-        )
-        if sent.refused_503 == 0:
+        if scale.replay_cluster:
+            books.live_equals_replay, books.differences = await replay_and_compare(
+                run, scale.timeout_s, books
+            )
+        if not scale.outage_s:
+            run.procs.pop("scoring")[1].stop()  # done with it, while its brokers answer
+            _kill_another(nodes, books)
+            books.refused_503 += await _probe_refused(run.url("intake"), key, events[0])
+        if books.refused_503 == 0:
             books.notes["failed"] = "intake never refused while two of three brokers were down"
     finally:
-        run.stop_all()
-        for node in nodes:
-            node.stop()
+        for _, proc in run.procs.values():  # with its brokers gone, a service stops slowly
+            proc.kill()
+        for node in nodes:  # a throwaway cluster: a broker short of its quorum stops slowly
+            node.proc.kill()
 
 
 async def _busiest_leader(run: Run) -> tuple[int, int]:
@@ -648,6 +677,21 @@ async def _busiest_leader(run: Run) -> tuple[int, int]:
         await consumer.stop()
     busiest = max(ends, key=lambda tp: ends[tp])
     return busiest.partition, int(leaders[busiest.partition])
+
+
+def _kill_another(nodes: list[LocalKafka], books: Books) -> None:
+    """A second broker down: one of three left, short of ``min.insync.replicas``."""
+    second = next(n for n in nodes if n.proc.running())
+    books.notes["second_killed"] = second.node.node_id if second.node else None
+    second.proc.kill()
+
+
+async def _probe_refused(intake_url: str, key: str, like: dict[str, Any]) -> int:
+    """1 if intake refuses (503) a fresh event it cannot make durable, else 0."""
+    probe = {**like, "event_id": str(uuid.uuid4())}
+    async with httpx.AsyncClient(base_url=intake_url, timeout=60) as client:
+        r = await client.post("/v1/events", json=[probe], headers={"X-Api-Key": key})
+    return 1 if r.status_code == 503 else 0
 
 
 async def _back_after(nodes: list[LocalKafka], seconds: float) -> None:
