@@ -4,7 +4,7 @@
     uv run python -m bench.chaos --short        # the short forms (make test runs them too)
     uv run python -m bench.chaos --only scoring_killed
 
-Each scenario runs intake and scoring as processes on a Kafka and a FerretDB of the suite's own
+Each scenario runs the services as processes on a Kafka and a FerretDB of the suite's own
 (their own topic prefix and databases per scenario), sends a city's punches through intake's
 HTTP API at a steady rate, does its harm, and keeps four books:
 
@@ -12,6 +12,11 @@ HTTP API at a steady rate, does its harm, and keeps four books:
 - **on the topic**: the attendance topic read back by an independent consumer;
 - **in the store**: each employee-month's ``events_counted`` in scoring's evaluations;
 - **rebuilt**: scoring's store rebuilt by ``kinerja-scoring-tools replay`` and compared.
+
+Where notifiers run (two replicas with one killed, and the soak), a fifth: every alert on the
+alert topic reached a real webhook endpoint and every planned e-mail a real SMTP server, and no
+notification arrived twice (counted by idempotency key and Message-ID) beyond the deliveries in
+flight at a kill.
 
 A scenario passes with 0 lost (acknowledged but not on the topic or not counted), 0 counted
 twice (counted more than once, or not acknowledged yet counted), and live equal to replay. The
@@ -30,12 +35,12 @@ import sys
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -43,6 +48,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.common import RESULTS, Stack, console, local_stack, write_result
+from bench.receivers import MailBox, Receiver, alert_record, routing_file, serving, smtp_server
 from bench.scoring_replay import _count_differences
 from kinerja_local.city import City, generate_city
 from kinerja_local.provision import admin_headers, provision_city
@@ -83,6 +89,11 @@ class Scale:
     # show within the outage).
     down_s: float = 10.0
     publish_timeout_s: float = 10.0
+    # The soak's steady rate (events a second): the short form's must span a working week,
+    # so that the weekly lateness rule raises alerts.
+    soak_rate: float = 50.0
+    # Alerts published at once for the notifiers (scenario 5), besides scoring's own.
+    alerts: int = 600
     # Live equal to replay is checked in every scenario full size; the short forms check it
     # where the fault touches scoring's own writes (the cluster's brokers do not).
     replay_cluster: bool = True
@@ -95,6 +106,8 @@ SHORT = Scale(
     employees=100,
     soak_s=10,
     timeout_s=240,
+    alerts=90,
+    soak_rate=100.0,
     alert_settle_s=0.5,
     outage_s=0.0,
     down_s=6.0,
@@ -256,9 +269,10 @@ async def send(
     return out
 
 
-async def topic_ids(bootstrap: str, topic: str) -> Counter[str]:
-    """Every event id on ``topic``: a consumer of no group reads it from the start, subscribed
-    (so the topic's metadata is fetched), until it has passed every partition's end offset."""
+async def topic_ids(bootstrap: str, topic: str, key: str = "event_id") -> Counter[str]:
+    """Every event id (or ``key``) on ``topic``: a consumer of no group reads it from the
+    start, subscribed (so the topic's metadata is fetched), until it has passed every
+    partition's end offset."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap.split(","),
@@ -276,7 +290,7 @@ async def topic_ids(bootstrap: str, topic: str) -> Counter[str]:
             for records in batch.values():
                 for rec in records:
                     try:
-                        seen[json.loads(rec.value)["event_id"]] += 1
+                        seen[json.loads(rec.value)[key]] += 1
                     except (ValueError, KeyError, TypeError):
                         seen["(not an event)"] += 1
             parts = consumer.assignment()
@@ -416,12 +430,17 @@ def _paths(x: Any, y: Any, at: str) -> list[str]:
 # --- the scenarios ----------------------------------------------------------------------------
 
 
-async def _start(run: Run, scale: Scale, scorings: int = 1) -> tuple[City, list[Any], str]:
+async def _start(
+    run: Run, scale: Scale, scorings: int = 1, others: dict[str, dict[str, str]] | None = None
+) -> tuple[City, list[Any], str]:
+    """Intake, ``scorings`` scoring instances and ``others`` (label → its extra settings),
+    started together; then the city is provisioned through intake."""
     await ensure_topics(run.stack.ports.kafka_bootstrap, run.topics, None, partitions=6)
     labels = ["intake", *("scoring" if i == 0 else f"scoring-{i}" for i in range(scorings))]
-    for label in labels:  # started together: their starts overlap
-        run.start(label, label.split("-")[0], wait=False)
-    for label in labels:
+    extras: dict[str, dict[str, str]] = {label: {} for label in labels} | (others or {})
+    for label, extra in extras.items():  # started together: their starts overlap
+        run.start(label, label.split("-")[0], extra, wait=False)
+    for label in extras:
         await asyncio.to_thread(run.wait, label)
     intake = run.url("intake")
     city, events = city_events(scale)
@@ -580,20 +599,159 @@ async def poison(run: Run, scale: Scale, books: Books) -> None:
 
 
 async def replica_killed(run: Run, scale: Scale, books: Books) -> None:
-    """Two scoring instances in one group; one is killed under load: nothing counts twice."""
-    _, events, key = await _start(run, scale, scorings=2)
+    """Two scoring instances and two notifiers, each pair in its consumer group; one of each is
+    killed under load. No event counts twice; no notification goes out twice beyond the window
+    (those in flight at the kill), counted by idempotency key and Message-ID at the receivers."""
+    async with notifier_receivers(run) as (hook, box, env):
+        others = {"notifier": env, "notifier-1": env}
+        city, events, key = await _start(run, scale, scorings=2, others=others)
 
-    async def harm(done: int) -> None:
-        if "killed" not in books.notes and done >= len(events) * 0.4:
-            books.notes["killed"] = "scoring-1"
-            run.kill("scoring-1")
+        async def harm(done: int) -> None:
+            if "killed" not in books.notes and done >= len(events) * 0.4:
+                books.notes["killed"] = "scoring-1"
+                run.kill("scoring-1")
 
-    sent = await send(run.url("intake"), key, events, scale.rate, harm)
-    books.sent = len(events)
-    await keep_books(run, books, sent, scale.timeout_s)
+        burst = asyncio.create_task(_burst_and_kill(run, scale, city, hook, books))
+        sent = await send(run.url("intake"), key, events, scale.rate, harm)
+        await burst
+        books.sent = len(events)
+        await keep_books(run, books, sent, scale.timeout_s)
+        await notifier_books(run, scale, books, hook, box)
     books.live_equals_replay, books.differences = await replay_and_compare(
         run, scale.timeout_s, books
     )
+
+
+# --- the notifier's books ---------------------------------------------------------------------
+
+#: Deliveries a notifier has in flight at once: at most these may go out twice after a kill
+#: (sent, but killed before the send was logged); the documented window.
+NOTIFIER_CONCURRENCY = 8
+
+
+@asynccontextmanager
+async def notifier_receivers(run: Run) -> AsyncIterator[tuple[Receiver, MailBox, dict[str, str]]]:
+    """A webhook endpoint and a mailbox on loopback, and the notifier's settings that send every
+    alert to both (the survivor of a kill takes the dispatch lease over after 8 s)."""
+    hook = Receiver(delay_s=0.02)  # a receiver that takes its time, so a kill lands mid-batch
+    async with serving(hook) as url, smtp_server() as (box, port):
+        routing = routing_file(
+            run.stack.state / f"routing-{run.name}.toml", url, channels=("webhook", "email")
+        )
+        yield (
+            hook,
+            box,
+            {
+                "KINERJA_NOTIFIER_ROUTING_FILE": str(routing),
+                "KINERJA_NOTIFIER_SMTP_HOST": "127.0.0.1",
+                "KINERJA_NOTIFIER_SMTP_PORT": str(port),
+                "KINERJA_NOTIFIER_SMTP_TLS": "none",
+                "KINERJA_NOTIFIER_DISPATCH_INTERVAL_S": "0.1",
+                "KINERJA_NOTIFIER_DELIVERY_CONCURRENCY": str(NOTIFIER_CONCURRENCY),
+                "KINERJA_NOTIFIER_DISPATCHER_LEASE_S": "8",
+            },
+        )
+
+
+async def _burst_and_kill(run: Run, scale: Scale, city: City, hook: Receiver, books: Books) -> None:
+    """A backlog of ``scale.alerts`` coaching alerts on the alert topic (besides scoring's
+    own); once a third has reached the webhook, the notifier holding the dispatch lease is
+    killed mid-batch."""
+    staff = [e for e in city.employees if e.supervisor_nip]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=run.stack.ports.kafka_bootstrap.split(","), acks="all"
+    )
+    await producer.start()
+    try:
+        for i in range(scale.alerts):
+            e = staff[i % len(staff)]
+            await producer.send(run.topics.alert, *alert_record(f"chaos:{i}", e, f"chaos-{i}"))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    hook.expect(scale.alerts // 3)
+    await asyncio.wait_for(hook.all_arrived.wait(), scale.timeout_s)
+    killed = await _kill_lease_holder(run, ("notifier", "notifier-1"))
+    books.notes["notifier_killed"] = {"label": killed, "delivered_before": len(hook.arrived)}
+
+
+async def _kill_lease_holder(run: Run, labels: tuple[str, ...]) -> str | None:
+    """kill -9 of the notifier holding the dispatch lease (its owner is ``<pid>-<hex>``)."""
+    client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
+    try:
+        lease = await client[f"{run.db_prefix}notifier"]["leases"].find_one({"_id": "dispatcher"})
+    finally:
+        await client.close()
+    pid = int(str(lease["owner"]).split("-", 1)[0]) if lease else None
+    holder = next((label for label in labels if run.pid(label) == pid), None)
+    if holder is not None:
+        run.kill(holder)
+    return holder
+
+
+async def notifier_books(
+    run: Run, scale: Scale, books: Books, hook: Receiver, box: MailBox, *, killed: bool = True
+) -> None:
+    """Every alert on the topic reached the webhook and every e-mail notification the mailbox;
+    none went out twice beyond the window."""
+    await asyncio.sleep(scale.alert_settle_s + 3)  # scoring's last alerts, once its marks rest
+    alerts = set(await topic_ids(run.stack.ports.kafka_bootstrap, run.topics.alert, "alert_id"))
+    quiet_since, seen = time.monotonic(), -1
+    while True:  # until all arrived, or nothing more has for 30 s (the lease lasts 8)
+        mails = {i.strip("<>").removesuffix("@kinerja") for i in box.message_ids()}
+        due = await _email_notifications(run)
+        missing = alerts - set(hook.arrived)
+        nobody = await _without_recipient(run, missing)
+        lost = len(missing - nobody) + len(due - mails)
+        if seen != (seen := len(hook.keys) + len(mails)):
+            quiet_since = time.monotonic()
+        if not lost or time.monotonic() - quiet_since > 30:
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(1.0)  # anything still coming would be a duplicate: let it show
+    twice = [k for k, n in (hook.keys + box.message_ids()).items() if n > 1]
+    books.notes["notifier"] = {
+        "alerts": len(alerts),
+        "scoring_alerts": len([a for a in alerts if not a.startswith("chaos:")]),
+        "webhook_notifications": len(hook.keys),
+        "emails": len(box.message_ids()),
+        # Recorded with the reason (a head of unit's alert: the org chart names no superior).
+        "no_recipient": len(nobody),
+        "lost": lost,
+        "sent_twice": len(twice),
+        "window": NOTIFIER_CONCURRENCY if killed else 0,
+    }
+    window = NOTIFIER_CONCURRENCY if killed else 0
+    if lost or len(twice) > window or (killed and not books.notes.get("notifier_killed")):
+        books.notes["failed"] = f"notifier: {books.notes['notifier']}"
+        books.notes["undelivered"] = sorted(missing - nobody)[:5]
+
+
+async def _without_recipient(run: Run, ids: set[str]) -> set[str]:
+    """Of these notices, those the notifier recorded as undeliverable for want of anyone to
+    tell (no recipient, each with its reason): accounted for, not lost."""
+    client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
+    try:
+        found = client[f"{run.db_prefix}notifier"]["alerts"].find({"_id": {"$in": sorted(ids)}})
+        return {
+            str(doc["_id"])
+            async for doc in found
+            if not doc.get("recipients") and doc.get("undeliverable")
+        }
+    finally:
+        await client.close()
+
+
+async def _email_notifications(run: Run) -> set[str]:
+    """The ids of the e-mails the notifier planned (each is its Message-ID)."""
+    client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
+    try:
+        found = client[f"{run.db_prefix}notifier"]["notifications"].find(
+            {"channel": "email"}, {"_id": 1}
+        )
+        return {str(doc["_id"]) async for doc in found}
+    finally:
+        await client.close()
 
 
 class ClusterPorts(Ports):
@@ -705,36 +863,100 @@ async def _back_after(nodes: list[LocalKafka], seconds: float) -> None:
 
 
 async def soak(run: Run, scale: Scale, books: Books) -> None:
-    """A steady rate for ``soak_s``: every service's RSS stays flat (the slope is reported),
-    lag does not grow and the DLQ stays empty."""
-    city, events, key = await _start(run, scale)
-    rate = max(20.0, scale.rate / 10)
-    n = int(rate * scale.soak_s)
-    more = (events * (n // max(1, len(events)) + 1))[:n]
-    load = [{**e, "event_id": _fresh_id(e["event_id"], i)} for i, e in enumerate(more)]
-    samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    t0 = time.perf_counter()
-
-    async def sample(_: int) -> None:
-        now = time.perf_counter() - t0
-        for label in ("intake", "scoring"):
-            pid = run.pid(label)
-            if pid and (not samples[label] or now - samples[label][-1][0] >= 5):
-                samples[label].append((now, _rss_mb(pid)))
-
-    sent = await send(run.url("intake"), key, load, rate, sample)
-    books.sent = len(load)
-    await keep_books(run, books, sent, scale.timeout_s)
-    books.notes["rate_per_s"] = rate
-    books.notes["rss_slope_mib_per_min"] = {
-        label: round(_slope(points) * 60, 2) for label, points in samples.items()
-    }
-    books.notes["rss_mib_last"] = {label: round(p[-1][1], 1) for label, p in samples.items()}
+    """A steady rate for ``soak_s`` through all four services: every service's RSS stays flat
+    (the slope is reported), lag does not grow, alerts still fire and reach their receivers,
+    the DLQ stays empty, and live equals replay."""
+    async with notifier_receivers(run) as (hook, box, env):
+        _, events, key = await _start(run, scale, others={"feedback": {}, "notifier": env})
+        rate = scale.soak_rate
+        n = int(rate * scale.soak_s)
+        more = (events * (n // max(1, len(events)) + 1))[:n]
+        load = [{**e, "event_id": _fresh_id(e["event_id"], i)} for i, e in enumerate(more)]
+        watch = Watch(run)
+        await watch.start()
+        try:
+            sent = await send(run.url("intake"), key, load, rate, watch.sample)
+        finally:
+            await watch.stop()
+        books.sent = len(load)
+        await keep_books(run, books, sent, scale.timeout_s)
+        books.notes["rate_per_s"] = rate
+        watch.report(books, rate)
+        books.notes["alerts_arrived_by_minute"] = _by_minute(hook.arrived.values(), watch.t0)
+        await notifier_books(run, scale, books, hook, box, killed=False)
     dead = await topic_ids(run.stack.ports.kafka_bootstrap, run.topics.dlq)
     books.notes["dlq_records"] = sum(dead.values())
     if sum(dead.values()):
         books.notes["failed"] = "the DLQ is not empty after the soak"
-    del city
+    if not books.notes["notifier"]["alerts"]:
+        books.notes["failed"] = "no alert fired during the soak"
+    books.live_equals_replay, books.differences = await replay_and_compare(
+        run, scale.timeout_s, books
+    )
+
+
+class Watch:
+    """Each service's RSS and each consumer group's lag, sampled every 5 s of a soak."""
+
+    GROUPS: ClassVar[dict[str, str]] = {
+        "kinerja-scoring": "attendance",
+        "kinerja-notifier": "alert",
+    }
+    LABELS = ("intake", "scoring", "feedback", "notifier")
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.t0 = time.time()
+        self.rss: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        self.lag: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        bootstrap = run.stack.ports.kafka_bootstrap
+        self._probes = {group: LagProbe(bootstrap, group) for group in self.GROUPS}
+        self._last = -5.0
+
+    async def start(self) -> None:
+        for probe in self._probes.values():
+            await probe.start()
+
+    async def stop(self) -> None:
+        for probe in self._probes.values():
+            await probe.stop()
+
+    async def sample(self, _: int) -> None:
+        now = time.time() - self.t0
+        if now - self._last < 5:
+            return
+        self._last = now
+        for label in self.LABELS:
+            if pid := self.run.pid(label):
+                self.rss[label].append((now, _rss_mb(pid)))
+        for group, topic in self.GROUPS.items():
+            lag = await self._probes[group].lag([getattr(self.run.topics, topic)])
+            self.lag[group].append((now, float(sum(lag.values()))))
+
+    def report(self, books: Books, rate: float) -> None:
+        """The slopes; lag has grown if its last third's mean exceeds its first third's by
+        more than 5 s of traffic."""
+        books.notes["rss_slope_mib_per_min"] = {
+            label: round(_slope(points) * 60, 2) for label, points in self.rss.items()
+        }
+        books.notes["rss_mib_last"] = {label: round(p[-1][1], 1) for label, p in self.rss.items()}
+        books.notes["lag_max"] = {g: max((v for _, v in p), default=0) for g, p in self.lag.items()}
+        books.notes["lag_slope_per_min"] = {
+            group: round(_slope(points) * 60, 1) for group, points in self.lag.items()
+        }
+        for group, points in self.lag.items():
+            third = max(1, len(points) // 3)
+            first, last = (
+                statistics.fmean(v for _, v in p) for p in (points[:third], points[-third:])
+            )
+            if last > first + 5 * rate:
+                books.notes["failed"] = f"{group}'s lag grew: {first:.0f} → {last:.0f}"
+
+
+def _by_minute(times: Iterable[float], t0: float) -> list[int]:
+    """How many arrived in each minute since ``t0``."""
+    counts = Counter(int((t - t0) // 60) for t in times)
+    return [counts[m] for m in range(max(counts, default=-1) + 1)]
 
 
 def _fresh_id(event_id: str, i: int) -> str:
@@ -842,6 +1064,9 @@ def _row(s: dict[str, Any]) -> tuple[str, str, str]:
         figures += f" · replay {'=' if s['live_equals_replay'] else '≠'}"
     if s.get("refused_503"):
         figures += f" · {s['refused_503']}×503"
+    if notices := s["notes"].get("notifier"):
+        figures += f" · notices {notices['alerts']}, {notices['lost']} lost"
+        figures += f", {notices['sent_twice']} sent twice (≤ {notices['window']})"
     return s["scenario"], figures, "passed" if s["passed"] else "FAILED"
 
 

@@ -17,67 +17,16 @@ import contextlib
 import json
 import random
 import time
-from pathlib import Path
 from typing import Any
 
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from bench.common import Stack, console, local_stack, peak_rss_mb, percentile, service, write_result
-from kinerja_local.city import generate_city
-from kinerja_local.stack import free_port
+from bench.receivers import Receiver, alert_record, routing_file, serving
+from kinerja_local.city import City, generate_city
 from kinerja_shared.kafka import ensure_topics
 from kinerja_shared.topics import Topics
-
-
-class Receiver:
-    """A minimal ASGI webhook endpoint that notes when each notice arrives."""
-
-    def __init__(self) -> None:
-        self.arrived: dict[str, float] = {}
-        self.requests = 0
-        self.all_arrived = asyncio.Event()
-        self._expected: int | None = None
-
-    def expect(self, total: int) -> None:
-        self._expected = total
-        if len(self.arrived) >= total:
-            self.all_arrived.set()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        now = time.time()
-        self.requests += 1
-        for notice in json.loads(body)["notices"]:
-            self.arrived.setdefault(notice["id"], now)
-        if self._expected is not None and len(self.arrived) >= self._expected:
-            self.all_arrived.set()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
-def routing_file(state: Path, url: str, group_wait: float) -> Path:
-    path = state / "bench-routing.toml"
-    path.write_text(
-        f"""version = "bench"
-[[receivers]]
-name = "gerbang"
-channels = ["webhook"]
-webhook = {{ url = "{url}" }}
-[[routes]]
-receiver = "gerbang"
-timers = {{ group_by = ["type", "nip", "period"], group_wait = {group_wait}, group_interval = 0 }}
-"""
-    )
-    return path
 
 
 async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
@@ -85,11 +34,20 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
     await ensure_topics(bootstrap, Topics(), None, partitions=6)
     city = generate_city(seed=3, employees=4500)
     receiver = Receiver()
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(receiver, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    serving = asyncio.create_task(server.serve())
+    async with serving(receiver) as url:
+        await _measure(stack, city, receiver, url, rate, seconds, group_wait)
+
+
+async def _measure(
+    stack: Stack,
+    city: City,
+    receiver: Receiver,
+    url: str,
+    rate: int,
+    seconds: int,
+    group_wait: float,
+) -> None:
+    bootstrap = stack.ports.kafka_bootstrap
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     for e in city.employees:
@@ -110,7 +68,7 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
     rng = random.Random(5)
     env = {
         "KINERJA_NOTIFIER_ROUTING_FILE": str(
-            routing_file(stack.state, f"http://127.0.0.1:{port}/", group_wait)
+            routing_file(stack.state / "bench-routing.toml", url, group_wait=group_wait)
         ),
         "KINERJA_NOTIFIER_DISPATCH_INTERVAL_S": "0.2",
     }
@@ -135,22 +93,8 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
                 await asyncio.sleep(lag)
             e = rng.choice(staff)
             alert_id = f"bench:{i}"
-            body = {
-                "type": "coaching.needed",
-                "schema_version": 1,
-                "alert_id": alert_id,
-                "nip": e.nip,
-                "unit_code": e.unit_code,
-                "supervisor_nip": e.supervisor_nip,
-                "period": f"2026-B{i}",
-                "title": "Perlu pembinaan",
-                "reasons": ["bench"],
-                "evidence": {},
-                "policy_version": "bench",
-                "raised_at": "2026-11-23T09:00:00+07:00",
-            }
             published[alert_id] = time.time()
-            await producer.send("kinerja.alert.v1", json.dumps(body).encode(), key=e.nip.encode())
+            await producer.send("kinerja.alert.v1", *alert_record(alert_id, e, f"2026-B{i}"))
         await producer.flush()
         sent_for = time.time() - started
         receiver.expect(total)
@@ -159,8 +103,6 @@ async def run(stack: Stack, rate: int, seconds: int, group_wait: float) -> None:
         finished = time.time()
         rss = peak_rss_mb(pid)
     await producer.stop()
-    server.should_exit = True
-    await serving
     latencies = [receiver.arrived[k] - t for k, t in published.items() if k in receiver.arrived]
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     delivered = len(latencies)

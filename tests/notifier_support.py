@@ -4,8 +4,6 @@ endpoint, a server-sent-events client) and builders for the records scoring and 
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import time
 import uuid
@@ -19,10 +17,8 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request, Response
 
-from kinerja_local.stack import free_port
 from tests.support import serving
 
 STAFF = "199001012015011001"
@@ -170,33 +166,6 @@ async def wait_for(
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-@dataclass
-class MailBox:
-    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
-
-    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpts, m in self.messages if address in rcpts]
-
-
-@asynccontextmanager
-async def smtp_server() -> AsyncIterator[tuple[MailBox, int]]:
-    box = MailBox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
 
 
 @dataclass

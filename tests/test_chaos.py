@@ -1,6 +1,7 @@
 """The fault suite's short forms (``bench/chaos.py``; ``make chaos`` runs them full size): each
 kills something under load on a Kafka and a FerretDB of its own and checks the books: nothing
-acknowledged is lost, nothing counts twice, and scoring's store equals its replay."""
+acknowledged is lost, nothing counts twice, and scoring's store equals its replay; where the
+notifiers run, every alert reaches a real webhook and mailbox, none twice beyond the window."""
 
 from __future__ import annotations
 
@@ -30,3 +31,8 @@ def test_the_books_balance_after_the_fault(
     assert books.passed, asdict(books)
     assert books.acknowledged == books.sent  # every event got its 202 in the end
     assert books.applied == books.acknowledged
+    if scenario in ("replica_killed", "soak"):  # the notifiers' books: alerts reached people
+        notices = books.notes["notifier"]
+        assert notices["alerts"] > 0, notices
+        assert notices["lost"] == 0, notices
+        assert notices["webhook_notifications"] + notices["no_recipient"] > 0, notices

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from pymongo import AsyncMongoClient
 
+from bench.receivers import smtp_server
 from kinerja_local.stack import free_port
 from kinerja_shared.kafka import ensure_topics
 from kinerja_shared.topics import Topics
@@ -29,7 +30,6 @@ from tests.notifier_support import (
     alert,
     employee_records,
     publish,
-    smtp_server,
     wait_for,
     webhook_server,
 )

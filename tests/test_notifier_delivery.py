@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.receivers import MailBox, smtp_server
 from kinerja_shared.auth import mint_dev_token
 from kinerja_shared.clock import ManualClock
 from kinerja_shared.dlq import H_REASON
@@ -37,13 +38,11 @@ from tests.notifier_support import (
     STAFF2,
     STAFF3,
     Hook,
-    MailBox,
     alert,
     dialogue,
     employee_records,
     plain_text,
     publish,
-    smtp_server,
     sse_events,
     wait_for,
     webhook_server,
