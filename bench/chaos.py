@@ -710,6 +710,7 @@ async def notifier_books(
         await asyncio.sleep(0.5)
     await asyncio.sleep(1.0)  # anything still coming would be a duplicate: let it show
     twice = [k for k, n in (hook.keys + box.message_ids()).items() if n > 1]
+    window = NOTIFIER_CONCURRENCY if killed else 0
     books.notes["notifier"] = {
         "alerts": len(alerts),
         "scoring_alerts": len([a for a in alerts if not a.startswith("chaos:")]),
@@ -719,10 +720,10 @@ async def notifier_books(
         "no_recipient": len(nobody),
         "lost": lost,
         "sent_twice": len(twice),
-        "window": NOTIFIER_CONCURRENCY if killed else 0,
+        "window": window,
     }
-    window = NOTIFIER_CONCURRENCY if killed else 0
-    if lost or len(twice) > window or (killed and not books.notes.get("notifier_killed")):
+    no_kill = killed and not books.notes.get("notifier_killed", {}).get("label")
+    if lost or len(twice) > window or no_kill:
         books.notes["failed"] = f"notifier: {books.notes['notifier']}"
         books.notes["undelivered"] = sorted(missing - nobody)[:5]
 
@@ -961,8 +962,6 @@ def _by_minute(times: Iterable[float], t0: float) -> list[int]:
 
 def _fresh_id(event_id: str, i: int) -> str:
     """A new id for a repeated punch of the soak (the same punch again is a new event)."""
-    import uuid
-
     return str(uuid.uuid5(uuid.UUID(event_id), str(i))) if len(event_id) == 36 else f"{i}"
 
 
