@@ -424,8 +424,13 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await admin.get_by_role("button", name="Buka", exact=True).click()
         day = admin.get_by_role("button", name=f"Rincian presensi {tanggal(today)}")
         await expect(day).to_be_visible(timeout=30_000)
-        await day.click()
-        await expect(admin.locator("#punches li")).to_have_count(2)
+
+        async def both_punches() -> bool:  # the day may show before scoring has both punches
+            await day.click()
+            await expect(admin.locator("#day-detail h4")).to_be_visible()  # loaded
+            return await admin.locator("#punches li").count() == 2
+
+        await wait_for(both_punches, "the day's two punches in scoring", timeout_s=30)
         early = admin.locator("#punches li").first
         await early.get_by_role("textbox").fill("Presensi dengan PIN pegawai ini oleh orang lain")
         await early.get_by_role("button", name="Batalkan presensi").click()

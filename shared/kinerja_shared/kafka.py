@@ -177,6 +177,7 @@ def subscribe_batches(
     timeout_ms: int = 200,
     partition_fetch_bytes: int = 1 << 20,
     retry_for_s: float = 60.0,
+    session_timeout_ms: int = 10_000,
 ) -> None:
     """One consumer per topic, so a topic that cannot move never holds the others; batches
     from the earliest offset, committed only when ``handler`` returns. ``handler`` gets the
@@ -201,6 +202,7 @@ def subscribe_batches(
             # One consumer per topic means several members join the group at each start, and
             # every join is a rebalance that waits for the others' next heartbeat: 1 s, not 3.
             heartbeat_interval_ms=1000,
+            session_timeout_ms=session_timeout_ms,
             # The handlers read each record's raw value themselves: FastStream's own decoding
             # (every record of a batch parsed as JSON, and kept) was a quarter of a replay's
             # heap (63 MiB of 244 for batches of 30,000, by tracemalloc).

@@ -166,6 +166,13 @@ class ConsumerSettings(ServiceSettings):
         le=64 << 20,
         description="Bytes fetched per partition at once: large batches need large fetches",
     )
+    # Shorter moves a crashed replica's partitions sooner; longer rides out long pauses.
+    session_timeout_ms: int = Field(
+        10_000,
+        ge=6_000,  # the broker's group.min.session.timeout.ms
+        le=300_000,
+        description="How long a silent group member keeps its partitions",
+    )
 
     def batch_subscription(self, title: str, registry: Any) -> dict[str, Any]:
         """The keyword arguments of ``kinerja_shared.kafka.subscribe_batches``."""
@@ -178,4 +185,5 @@ class ConsumerSettings(ServiceSettings):
             "max_records": self.batch_max_records,
             "timeout_ms": self.batch_timeout_ms,
             "partition_fetch_bytes": self.batch_partition_fetch_bytes,
+            "session_timeout_ms": self.session_timeout_ms,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -68,6 +69,7 @@ def _projector(
         settle_s=settings.alert_settle_s,
         round_employees=settings.projection_round,
         catchup_window_s=settings.projection_catchup_window_s,
+        lease=timedelta(seconds=settings.projector_lease_s),
     )
 
 

@@ -49,7 +49,7 @@ from scoring.store import FactsStore, ReferenceStore, StaleMark
 
 log = logging.getLogger(__name__)
 #: How long the projector's lease lasts without renewal (each round renews it): a replica
-#: that dies leaves the work for this long at most.
+#: that dies leaves the work for this long at most (``projector_lease_s``).
 LEASE = timedelta(seconds=20)
 #: Steps (of ``projection_round`` employees) a round may hold; the lease is renewed before
 #: each, so a long round keeps it. 200 × 250 covers a city many times over.
@@ -171,8 +171,10 @@ class Projector:
         settle_s: float = 30.0,
         round_employees: int = 250,
         catchup_window_s: float = 10.0,
+        lease: timedelta = LEASE,
     ) -> None:
         self._queue = queue
+        self._lease = lease
         self._evaluations = evaluations
         self._read_models = read_models
         self._leases = leases
@@ -228,7 +230,7 @@ class Projector:
     async def run_once(self) -> int:
         """One round; returns how many employees were projected."""
         now = self._clock.now()
-        if not await self._leases.hold("projector", self._owner, LEASE, now):
+        if not await self._leases.hold("projector", self._owner, self._lease, now):
             self._held = False
             return 0
         if not self._held:  # another replica may have written meanwhile
@@ -249,7 +251,9 @@ class Projector:
             nips = sorted(months)
             for i in range(0, len(nips), self._round):  # bounded memory per step
                 renewed = self._clock.now()
-                if i and not await self._leases.hold("projector", self._owner, LEASE, renewed):
+                if i and not await self._leases.hold(
+                    "projector", self._owner, self._lease, renewed
+                ):
                     self._held = False  # lost mid-round: the marks stay for the new holder
                     return projected
                 part = {n: months[n] for n in nips[i : i + self._round]}

@@ -36,6 +36,10 @@ class ScoringSettings(ConsumerSettings):
     alert_check_interval_s: float = Field(
         2.0, gt=0, description="Unused since the projector checks alerts (kept for old configs)"
     )
+    # Each round renews the lease before each of its steps, so a step must take less.
+    projector_lease_s: float = Field(
+        20.0, ge=5, le=600, description="A replica that dies holds the projection this long"
+    )
     projection_interval_s: float = Field(
         0.2, gt=0, description="How often the projector looks for changed employees"
     )
