@@ -425,12 +425,17 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         day = admin.get_by_role("button", name=f"Rincian presensi {tanggal(today)}")
         await expect(day).to_be_visible(timeout=30_000)
 
-        async def both_punches() -> bool:  # the day may show before scoring has both punches
+        async def punches_shown(count: int) -> bool:
+            """The day opened shows ``count`` punches (the day may show before scoring has them
+            all; a live redraw reopens the panel)."""
             await day.click()
-            await expect(admin.locator("#day-detail h4")).to_be_visible()  # loaded
-            return await admin.locator("#punches li").count() == 2
+            try:
+                await expect(admin.locator("#punches li")).to_have_count(count, timeout=3_000)
+            except AssertionError:
+                return False
+            return True
 
-        await wait_for(both_punches, "the day's two punches in scoring", timeout_s=30)
+        await wait_for(lambda: punches_shown(2), "the day's two punches in scoring", timeout_s=30)
         early = admin.locator("#punches li").first
         await early.get_by_role("textbox").fill("Presensi dengan PIN pegawai ini oleh orang lain")
         await early.get_by_role("button", name="Batalkan presensi").click()
@@ -438,8 +443,8 @@ async def test_a_supervisor_and_a_head_of_unit_use_the_console(
         await accessible(admin, "Rincian presensi")
 
         async def voided() -> bool:
-            await day.click()
-            await expect(admin.locator("#punches li")).to_have_count(2)
+            if not await punches_shown(2):
+                return False
             return "dibatalkan" in await admin.locator("#punches li").first.inner_text()
 
         await wait_for(voided, "the void in scoring's day", timeout_s=60)

@@ -178,7 +178,12 @@ async function liveFigures(f) {
     const ev = await api(`/v1/console/employees/${f.nip}/evaluation?period=${v.period}`).catch(() => null);
     const shown = $("#evaluation");
     const typing = [...document.querySelectorAll("#day-detail input")].some((i) => i.value);
-    if (ev && shown && state.view === v && !typing) { shown.replaceWith(evaluationView(ev)); liveNote(); }
+    const openDay = $("#day-detail")?.dataset.date; // an open day stays open, read afresh
+    if (ev && shown && state.view === v && !typing) {
+      shown.replaceWith(evaluationView(ev));
+      liveNote();
+      if (openDay && $("#days")) showDay(f.nip, openDay);
+    }
   }
   if (v?.kind === "team" && v.nips.has(f.nip) && !teamRefresh) {
     teamRefresh = setTimeout(async () => { // a day's close changes many: one redraw for them all
@@ -287,7 +292,7 @@ function dayGrid(standings, nip) {
 const ARAH = { in: "masuk", out: "pulang", unknown: "masuk/pulang" };
 async function showDay(nip, date) {
   $("#day-detail")?.remove();
-  const panel = el("section", { id: "day-detail", class: "card", "aria-live": "polite" },
+  const panel = el("section", { id: "day-detail", class: "card", "aria-live": "polite", "data-date": date },
     el("p", { class: "muted", role: "status" }, "Memuat presensi…"));
   $("#days").after(panel);
   try {
