@@ -5,11 +5,12 @@ broker in tests/test_kafka_security.py)."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from kinerja_shared.auth import InsecureSettings
 from kinerja_shared.kafka_access import KafkaAccess
 from kinerja_shared.service import kafka_access
-from kinerja_shared.settings import ServiceSettings
+from kinerja_shared.settings import ConsumerSettings, ServiceSettings
 from kinerja_shared.topics import ALERT, ATTENDANCE, FEEDBACK, WRITES, Acl, Topics, service_acls
 
 
@@ -86,3 +87,15 @@ def test_the_mongodb_user_and_tls_come_from_settings_not_only_the_url() -> None:
     }
     assert "a-password" not in repr(settings)
     assert ServiceSettings().mongodb_options == {}  # the URL's own (development)
+
+
+def test_a_consumers_session_timeout_reaches_its_subscription_within_the_brokers_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """How long a dead replica keeps its partitions: from the environment to each subscriber;
+    below the broker's least (6 s) the start stops, saying why."""
+    assert ConsumerSettings().batch_subscription("t", None)["session_timeout_ms"] == 10_000
+    monkeypatch.setenv("KINERJA_SESSION_TIMEOUT_MS", "6000")
+    assert ConsumerSettings().batch_subscription("t", None)["session_timeout_ms"] == 6_000
+    with pytest.raises(ValidationError, match="session_timeout_ms"):
+        ConsumerSettings(session_timeout_ms=5_000)

@@ -624,6 +624,34 @@ def test_a_round_that_loses_its_lease_stops_and_leaves_the_marks_for_the_new_hol
     assert not queue.marks["001"].projected
 
 
+class LeaseTerms(FreeLease):
+    def __init__(self) -> None:
+        self.ttls: list[timedelta] = []
+
+    async def hold(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
+        self.ttls.append(ttl)
+        return True
+
+
+def test_the_projector_holds_its_lease_for_the_configured_time_at_each_step() -> None:
+    """``projector_lease_s``: how long a replica that dies holds the projection."""
+    clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    staff = {f"1990010120200110{i:02d}": ["2026-11"] for i in range(6)}
+    queue, lease = FakeQueue([StaleMark("001", staff, clock.now(), False)]), LeaseTerms()
+    projector = Projector(
+        queue,
+        FakeEvaluations(),
+        FakeReadModels(),
+        lease,
+        clock,
+        CollectorRegistry(),
+        round_employees=2,
+        lease=timedelta(seconds=5),
+    )
+    assert asyncio.run(projector.run_once()) == 6
+    assert lease.ttls == [timedelta(seconds=5)] * 3  # the round's hold, then two renewals
+
+
 def test_a_long_round_writes_its_lines_every_ten_steps() -> None:
     clock = ManualClock(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
     staff = {f"1990010120200110{i:02d}": ["2026-11"] for i in range(25)}
