@@ -328,6 +328,7 @@ function voidForm(nip, p) {
       const r = await api("/v1/console/attendance/voids", { method: "POST",
         body: JSON.stringify({ nip, event_id: p.event_id, punch_at: p.at, reason: reason.value }) });
       status.textContent = `Koreksi diterima: hari ${tanggal(r.day)} dinilai ulang tanpa presensi ini.`;
+      reason.value = ""; // sent: the next live redraw may now show the day judged again
     } catch (e) {
       status.textContent = `Koreksi belum diterima: ${e.message}`;
     }
