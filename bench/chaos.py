@@ -686,11 +686,8 @@ async def _burst_and_kill(run: Run, scale: Scale, city: City, hook: Receiver, bo
 
 async def _kill_lease_holder(run: Run, labels: tuple[str, ...]) -> str | None:
     """kill -9 of the notifier holding the dispatch lease (its owner is ``<pid>-<hex>``)."""
-    client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
-    try:
-        lease = await client[f"{run.db_prefix}notifier"]["leases"].find_one({"_id": "dispatcher"})
-    finally:
-        await client.close()
+    async with _notifier_db(run) as db:
+        lease = await db["leases"].find_one({"_id": "dispatcher"})
     pid = int(str(lease["owner"]).split("-", 1)[0]) if lease else None
     holder = next((label for label in labels if run.pid(label) == pid), None)
     if holder is not None:
@@ -706,21 +703,23 @@ async def notifier_books(
     await asyncio.sleep(scale.alert_settle_s + 3)  # scoring's last alerts, once its marks rest
     alerts = set(await topic_ids(run.stack.ports.kafka_bootstrap, run.topics.alert, "alert_id"))
     quiet_since, seen = time.monotonic(), -1
-    while True:  # until all arrived, or nothing more has for 30 s (the lease lasts 8)
-        mails = {i.strip("<>").removesuffix("@kinerja") for i in box.message_ids()}
-        due = await _email_notifications(run)
-        missing = alerts - set(hook.arrived)
-        nobody = await _without_recipient(run, missing)
-        lost = len(missing - nobody) + len(due - mails)
-        if seen != (seen := len(hook.keys) + len(mails)):
-            quiet_since = time.monotonic()
-        if not lost or time.monotonic() - quiet_since > 30:
-            break
-        await asyncio.sleep(0.5)
-    await asyncio.sleep(1.0)  # anything still coming would be a duplicate: let it show
+    async with _notifier_db(run) as db:
+        while True:  # until all arrived, or nothing more has for 30 s (the lease lasts 8)
+            mails = {i.strip("<>").removesuffix("@kinerja") for i in box.message_ids()}
+            due = await _email_notifications(db)
+            missing = alerts - set(hook.arrived)
+            nobody = await _without_recipient(db, missing)
+            lost = len(missing - nobody) + len(due - mails)
+            if seen != (seen := len(hook.keys) + len(mails)):
+                quiet_since = time.monotonic()
+            if not lost or time.monotonic() - quiet_since > 30:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)  # anything still coming would be a duplicate: let it show
+        recorded = await db["alerts"].count_documents({})  # once each, by id
+        outbox = await db["outbox"].count_documents({})
     twice = [k for k, n in (hook.keys + box.message_ids()).items() if n > 1]
     window = NOTIFIER_CONCURRENCY if killed else 0
-    recorded, outbox = await _notifier_state(run)
     books.notes["notifier"] = {
         "alerts": len(alerts),
         "scoring_alerts": len([a for a in alerts if not a.startswith("chaos:")]),
@@ -740,41 +739,31 @@ async def notifier_books(
         books.notes["undelivered"] = sorted(missing - nobody)[:5]
 
 
-async def _notifier_state(run: Run) -> tuple[int, int]:
-    """The notifier's alerts in its history, and the notifications still in its outbox."""
+@asynccontextmanager
+async def _notifier_db(run: Run) -> AsyncIterator[Any]:
+    """The notifier's database, read over one client of the suite's own."""
     client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
     try:
-        db = client[f"{run.db_prefix}notifier"]
-        return await db["alerts"].count_documents({}), await db["outbox"].count_documents({})
+        yield client[f"{run.db_prefix}notifier"]
     finally:
         await client.close()
 
 
-async def _without_recipient(run: Run, ids: set[str]) -> set[str]:
+async def _without_recipient(db: Any, ids: set[str]) -> set[str]:
     """Of these notices, those the notifier recorded as undeliverable for want of anyone to
     tell (no recipient, each with its reason): accounted for, not lost."""
-    client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
-    try:
-        found = client[f"{run.db_prefix}notifier"]["alerts"].find({"_id": {"$in": sorted(ids)}})
-        return {
-            str(doc["_id"])
-            async for doc in found
-            if not doc.get("recipients") and doc.get("undeliverable")
-        }
-    finally:
-        await client.close()
+    found = db["alerts"].find({"_id": {"$in": sorted(ids)}})
+    return {
+        str(doc["_id"])
+        async for doc in found
+        if not doc.get("recipients") and doc.get("undeliverable")
+    }
 
 
-async def _email_notifications(run: Run) -> set[str]:
+async def _email_notifications(db: Any) -> set[str]:
     """The ids of the e-mails the notifier planned (each is its Message-ID)."""
-    client = make_client(run.stack.ports.mongodb_url, app_name="chaos")
-    try:
-        found = client[f"{run.db_prefix}notifier"]["notifications"].find(
-            {"channel": "email"}, {"_id": 1}
-        )
-        return {str(doc["_id"]) async for doc in found}
-    finally:
-        await client.close()
+    found = db["notifications"].find({"channel": "email"}, {"_id": 1})
+    return {str(doc["_id"]) async for doc in found}
 
 
 class ClusterPorts(Ports):

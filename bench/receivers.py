@@ -33,7 +33,6 @@ class Receiver:
         self.delay_s = delay_s
         self.arrived: dict[str, float] = {}
         self.keys: Counter[str] = Counter()
-        self.requests = 0
         self.all_arrived = asyncio.Event()
         self._expected: int | None = None
 
@@ -54,7 +53,6 @@ class Receiver:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         now = time.time()
-        self.requests += 1
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         if "idempotency-key" in headers:
             self.keys[headers["idempotency-key"]] += 1
